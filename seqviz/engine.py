@@ -1,0 +1,222 @@
+"""A whole run: validate a configuration, train every requested mode from the same initial
+weights, replay each step's state, and collect everything into one JSON-ready result."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from seqviz import __version__
+from seqviz.config import RunConfig
+from seqviz.floor import ambiguous_positions, identical_groups, loss_floor
+from seqviz.limits import Limits
+from seqviz.modes import MODES, Feed
+from seqviz.replay import GATES, Replay, replay
+from seqviz.sequence import Dataset
+from seqviz.trainer import train
+from seqviz.weights import Weights, initial_weights
+
+# (mode, epochs done, loss) after each chunk of epochs; return True to stop the whole run.
+RunProgress = Callable[[str, int, float], "bool | None"]
+
+DECIMALS = 6  # states and probabilities in the JSON; losses keep full float32 precision
+
+
+@dataclass
+class RunResult:
+    """``data`` is the JSON document (the CLI's ``--json``); the rest serves exports."""
+
+    data: dict[str, Any]
+    dataset: Dataset
+    feeds: dict[str, Feed] = field(default_factory=dict)
+    weights: dict[str, Weights] = field(default_factory=dict)
+    stopped: bool = False
+
+
+def _rounded(a: np.ndarray) -> list:
+    return np.round(np.asarray(a, dtype=np.float64), DECIMALS).tolist()
+
+
+def _position_cells(feed: Feed) -> dict[int, tuple[int, int]]:
+    return {int(p): (s, t) for (s, t), p in np.ndenumerate(feed.positions) if p >= 0}
+
+
+def _step_state(r: Replay, s: int, t: int) -> dict[str, Any]:
+    state = {"h0": _rounded(r.h_tm1[s, t]), "c0": _rounded(r.c_tm1[s, t])}
+    for name in (*GATES, "c", "h"):
+        state[name] = _rounded(getattr(r, name)[s, t])
+    return state
+
+
+def _source(feed: Feed, s: int, t: int) -> dict[str, Any]:
+    kind, origin = feed.source(s, t)
+    out: dict[str, Any] = {"kind": kind, "sample": None, "step": None, "position": None}
+    if origin is not None:
+        position = int(feed.positions[origin])
+        out.update(sample=origin[0], step=origin[1], position=position if position >= 0 else None)
+    return out
+
+
+def _token_grid(feed: Feed, dataset: Dataset, array: np.ndarray, mask: np.ndarray | None = None) -> list:
+    """A (samples, timesteps) grid of the one-hot tokens in ``array``; null where all-zero/masked."""
+    itos = dataset.vocabulary.itos
+    grid = []
+    for s in range(array.shape[0]):
+        row = []
+        for t in range(array.shape[1]):
+            visible = array[s, t].any() and (mask is None or mask[s, t] > 0)
+            row.append(itos[int(array[s, t].argmax())] if visible else None)
+        grid.append(row)
+    return grid
+
+
+def describe_feed(feed: Feed, dataset: Dataset) -> dict[str, Any]:
+    """X and Y as tokens, the batches, and one cell per (sample, step) with its state's source."""
+    b = feed.batch_size
+    cells = []
+    for s in range(feed.samples):
+        for t in range(feed.timesteps):
+            position = int(feed.positions[s, t])
+            kind, _ = feed.source(s, t)
+            cells.append(
+                {
+                    "sample": s,
+                    "step": t,
+                    "batch": s // b,
+                    "index_in_batch": s % b,
+                    "position": position if position >= 0 else None,
+                    "source": _source(feed, s, t),
+                    # A reset puts zeros where state would otherwise flow in: at every epoch's
+                    # first batch when stateful, at every sample's first step otherwise.
+                    "reset": t == 0 and (not feed.stateful or s < b),
+                }
+            )
+            del kind
+    y_grid = _token_grid(feed, dataset, feed.y, feed.loss_mask)
+    return {
+        "description": feed.description,
+        "x_tokens": _token_grid(feed, dataset, feed.x),
+        "y_tokens": y_grid if feed.return_sequences else [row[-1] for row in y_grid],
+        "x": feed.x.astype(int).tolist(),
+        "y": (feed.y if feed.return_sequences else feed.y[:, -1, :]).astype(int).tolist(),
+        "batches": [list(range(k, k + b)) for k in range(0, feed.samples, b)],
+        "cells": cells,
+    }
+
+
+def _mode_run(feed: Feed, dataset: Dataset, config: RunConfig, weights: Weights, progress: RunProgress | None):
+    itos = dataset.vocabulary.itos
+    targets = dataset.targets
+    training = train(
+        feed,
+        weights,
+        epochs=config.epochs,
+        learning_rate=config.learning_rate,
+        output=config.output,
+        snapshots=config.snapshots,
+        progress=None if progress is None else (lambda e, loss: progress(feed.mode, e, loss)),
+    )
+    cells = _position_cells(feed)
+    order = [cells[p] for p in range(len(targets))]
+    final = replay(feed, training.weights, config.output)
+
+    predictions, states = [], []
+    for p, (s, t) in enumerate(order):
+        probs = final.probabilities[s, t]
+        predicted = int(probs.argmax())
+        predictions.append(
+            {
+                "position": p,
+                "input": dataset.pairs[p][0],
+                "target": itos[targets[p]],
+                "predicted": itos[predicted],
+                "probability": round(float(probs[predicted]), DECIMALS),
+                "correct": predicted == targets[p],
+                "probabilities": _rounded(probs),
+            }
+        )
+        state = {"position": p, "sample": s, "step": t, "batch": s // feed.batch_size}
+        state.update(_step_state(final, s, t))
+        state["source"] = _source(feed, s, t)
+        if feed.timesteps > 1 and not feed.return_sequences:
+            x_tokens = _token_grid(feed, dataset, feed.x)[s]
+            state["steps"] = [
+                {"step": k, "input": x_tokens[k], **_step_state(final, s, k), "source": _source(feed, s, k)}
+                for k in range(feed.timesteps)
+            ]
+        states.append(state)
+
+    snapshots = []
+    for epoch, loss, snap_weights in training.snapshots:
+        r = replay(feed, snap_weights, config.output)
+        snapshots.append(
+            {
+                "epoch": epoch,
+                "loss": loss,
+                "probabilities": [_rounded(r.probabilities[s, t]) for s, t in order],
+                "h": [_rounded(r.h[s, t]) for s, t in order],
+                "c": [_rounded(r.c[s, t]) for s, t in order],
+            }
+        )
+
+    floor = loss_floor(feed.keys, targets, dataset.vocabulary.size, config.output)
+    data = {
+        "mode": feed.mode,
+        "description": feed.description,
+        "x_shape": feed.x_shape,
+        "y_shape": feed.y_shape,
+        "batch_size": feed.batch_size,
+        "stateful": feed.stateful,
+        "return_sequences": feed.return_sequences,
+        "epochs": len(training.losses),
+        "stopped": training.stopped,
+        "loss": [float(a) for a in training.losses],
+        "final_loss": float(training.losses[-1]),
+        "loss_floor": floor,
+        "ambiguous_positions": ambiguous_positions(feed.keys, targets),
+        "identical_groups": identical_groups(feed.keys),
+        "accuracy": sum(p["correct"] for p in predictions) / len(predictions),
+        "predictions": predictions,
+        "states": states,
+        "snapshots": snapshots,
+        "feed": describe_feed(feed, dataset),
+        "train_seconds": training.seconds,
+    }
+    return data, training
+
+
+def run(config: RunConfig, progress: RunProgress | None = None, limits: Limits = Limits()) -> RunResult:
+    """Train every mode ``config`` asks for and collect the result.
+
+    Raises:
+        SeqvizError: the configuration is invalid; nothing is trained.
+    """
+    dataset = config.validate(limits)
+    started = time.perf_counter()
+    weights = initial_weights(dataset.vocabulary.size, config.units, config.seed)
+    result = RunResult(
+        data={
+            "version": __version__,
+            "config": config.as_dict(),
+            "vocabulary": list(dataset.vocabulary.itos),
+            "tokens": list(dataset.tokens),
+            "pairs": [{"input": x, "target": y} for x, y in dataset.pairs],
+            "runs": [],
+        },
+        dataset=dataset,
+    )
+    for mode in config.modes:
+        feed = MODES[mode](dataset, config)
+        data, training = _mode_run(feed, dataset, config, weights, progress)
+        result.data["runs"].append(data)
+        result.feeds[mode] = feed
+        result.weights[mode] = training.weights
+        if training.stopped:
+            result.stopped = True
+            break
+    result.data["stopped"] = result.stopped
+    result.data["total_seconds"] = time.perf_counter() - started
+    return result

@@ -1,0 +1,59 @@
+"""The loss floor: the lowest loss a feeding mode can reach on a dataset at all.
+
+Positions whose visible input is identical (a feed's ``keys``) reach the LSTM in identical
+states, so the model must give them identical outputs. The best shared output for such a
+group is the mean of its one-hot targets; the floor is the loss that output costs.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Hashable, Sequence
+
+import numpy as np
+
+
+def identical_groups(keys: Sequence[Hashable]) -> list[list[int]]:
+    """Groups (size ≥ 2) of positions with identical visible input, in order of first position."""
+    groups: dict[Hashable, list[int]] = defaultdict(list)
+    for position, key in enumerate(keys):
+        groups[key].append(position)
+    return [members for members in groups.values() if len(members) > 1]
+
+
+def ambiguous_positions(keys: Sequence[Hashable], targets: Sequence[int]) -> list[int]:
+    """Positions that share their visible input with a position that has a different target."""
+    out = []
+    for members in identical_groups(keys):
+        if len({targets[p] for p in members}) > 1:
+            out.extend(members)
+    return sorted(out)
+
+
+def _binary_entropy(p: np.ndarray) -> np.ndarray:
+    q = np.clip(p, 1e-12, 1 - 1e-12)
+    return np.where((p > 0) & (p < 1), -(q * np.log(q) + (1 - q) * np.log(1 - q)), 0.0)
+
+
+def loss_floor(keys: Sequence[Hashable], targets: Sequence[int], vocab_size: int, output: str) -> float:
+    """Mean loss per position of the best outputs that respect the feed's ambiguity.
+
+    Args:
+        keys: per position, everything the model sees when predicting it.
+        targets: per position, the target's vocabulary index.
+        output: ``sigmoid`` (binary cross-entropy, mean over the V outputs) or
+            ``softmax`` (categorical cross-entropy).
+    """
+    groups: dict[Hashable, list[int]] = defaultdict(list)
+    for position, key in enumerate(keys):
+        groups[key].append(targets[position])
+    total = 0.0
+    for group_targets in groups.values():
+        freq = np.bincount(group_targets, minlength=vocab_size) / len(group_targets)
+        if output == "sigmoid":
+            per_position = float(_binary_entropy(freq).mean())
+        else:
+            nz = freq[freq > 0]
+            per_position = float(-(nz * np.log(nz)).sum())
+        total += per_position * len(group_targets)
+    return total / len(keys)

@@ -1,0 +1,135 @@
+"""Typed text to tokens, a vocabulary with encode/decode, and framings into (input → target) pairs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from seqviz.errors import SeqvizError
+from seqviz.limits import Limits
+
+_SEPARATORS = re.compile(r"[\s,]+")
+_INTEGER = re.compile(r"[+-]?\d+")
+
+
+def parse_tokens(text: str, limits: Limits = Limits()) -> list[str]:
+    """Split typed text on whitespace and/or commas into non-empty tokens.
+
+    Raises:
+        SeqvizError: the text is blank, too long, or holds too many tokens.
+    """
+    if not isinstance(text, str):
+        raise SeqvizError("The sequence must be text.")
+    if len(text) > limits.max_chars:
+        raise SeqvizError(
+            f"The sequence is {len(text)} characters long; the limit is {limits.max_chars}."
+        )
+    tokens = [t for t in _SEPARATORS.split(text) if t]
+    if not tokens:
+        raise SeqvizError("The sequence is empty: type tokens separated by spaces or commas, e.g. 0 1 0 2.")
+    if len(tokens) > limits.max_tokens:
+        raise SeqvizError(f"The sequence has {len(tokens)} tokens; the limit is {limits.max_tokens}.")
+    return tokens
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The distinct tokens in a fixed order; index ``k`` is one-hot feature ``k``."""
+
+    itos: tuple[str, ...]
+
+    @classmethod
+    def from_tokens(cls, tokens: Sequence[str]) -> "Vocabulary":
+        """Integers sort numerically (so ``0 1 0 2`` encodes as in Keras examples); else first appearance."""
+        distinct = list(dict.fromkeys(tokens))
+        if all(_INTEGER.fullmatch(t) for t in distinct):
+            distinct.sort(key=lambda t: (int(t), t))
+        return cls(tuple(distinct))
+
+    @property
+    def size(self) -> int:
+        return len(self.itos)
+
+    def encode(self, tokens: Sequence[str]) -> list[int]:
+        stoi = {t: k for k, t in enumerate(self.itos)}
+        return [stoi[t] for t in tokens]
+
+    def decode(self, indices: Sequence[int]) -> list[str]:
+        return [self.itos[int(k)] for k in indices]
+
+    def one_hot(self, indices: Sequence[int]) -> np.ndarray:
+        """Shape ``(len(indices), size)``, float32."""
+        out = np.zeros((len(indices), self.size), dtype=np.float32)
+        out[np.arange(len(indices)), np.asarray(indices, dtype=int)] = 1.0
+        return out
+
+
+Pair = tuple[str, str]
+
+
+def _pairs_framing(tokens: Sequence[str]) -> list[Pair]:
+    if len(tokens) % 2:
+        raise SeqvizError(
+            f"The 'pairs' framing reads x1 y1 x2 y2 …, so it needs an even number of tokens; "
+            f"got {len(tokens)}. Add or remove one token, or use the 'next' framing."
+        )
+    return [(tokens[k], tokens[k + 1]) for k in range(0, len(tokens), 2)]
+
+
+def _next_framing(tokens: Sequence[str]) -> list[Pair]:
+    return [(tokens[k], tokens[k + 1]) for k in range(len(tokens) - 1)]
+
+
+FRAMINGS: dict[str, Callable[[Sequence[str]], list[Pair]]] = {
+    "pairs": _pairs_framing,
+    "next": _next_framing,
+}
+FRAMING_HELP = {
+    "pairs": "x1 y1 x2 y2 …: 0 1 0 2 means 0→1, 0→2 (the reference question)",
+    "next": "each token predicts the next: 0 1 0 2 means 0→1, 1→0, 0→2",
+}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A parsed sequence, framed into pairs, with its vocabulary and encodings."""
+
+    tokens: tuple[str, ...]
+    pairs: tuple[Pair, ...]
+    vocabulary: Vocabulary
+
+    @property
+    def inputs(self) -> list[int]:
+        return self.vocabulary.encode([x for x, _ in self.pairs])
+
+    @property
+    def targets(self) -> list[int]:
+        return self.vocabulary.encode([y for _, y in self.pairs])
+
+
+def make_dataset(text: str, framing: str, limits: Limits = Limits()) -> Dataset:
+    """Parse, check and frame a typed sequence.
+
+    Raises:
+        SeqvizError: with a message a person can act on.
+    """
+    if framing not in FRAMINGS:
+        raise SeqvizError(f"Unknown framing {framing!r}; choose one of: {', '.join(FRAMINGS)}.")
+    tokens = parse_tokens(text, limits)
+    vocabulary = Vocabulary.from_tokens(tokens)
+    if vocabulary.size < 2:
+        raise SeqvizError(
+            f"The sequence has only one distinct token ({tokens[0]!r}); there is nothing to learn. "
+            "Use at least two different tokens."
+        )
+    if vocabulary.size > limits.max_distinct:
+        raise SeqvizError(
+            f"The sequence has {vocabulary.size} distinct tokens; the limit is {limits.max_distinct}."
+        )
+    pairs = FRAMINGS[framing](tokens)
+    if not pairs:
+        raise SeqvizError("The sequence has no complete (input → target) pair: type at least two tokens.")
+    return Dataset(tuple(tokens), tuple(pairs), vocabulary)
