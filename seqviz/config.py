@@ -81,15 +81,17 @@ class RunConfig:
         return out
 
     @classmethod
-    def from_query(cls, query: Mapping[str, Any]) -> "RunConfig":
+    def from_query(cls, query: Mapping[str, Any], limits: Limits = Limits()) -> "RunConfig":
         """The strict reading: any unknown key or malformed value raises SeqvizError."""
-        config, notices = cls.from_query_lenient(query)
+        config, notices = cls.from_query_lenient(query, limits)
         if notices:
             raise SeqvizError(notices[0])
         return config
 
     @classmethod
-    def from_query_lenient(cls, query: Mapping[str, Any]) -> tuple["RunConfig", list[str]]:
+    def from_query_lenient(
+        cls, query: Mapping[str, Any], limits: Limits = Limits()
+    ) -> tuple["RunConfig", list[str]]:
         """The URL reading: each bad or unknown parameter falls back to its default.
 
         Returns:
@@ -113,10 +115,10 @@ class RunConfig:
         # fall back, one at a time, so a link always opens on something that can run.
         for _ in range(len(values) + 1):
             try:
-                config.validate()
+                config.validate(limits)
                 break
             except SeqvizError as error:
-                culprit = _culprit(config)
+                culprit = _culprit(config, limits)
                 if culprit is None:
                     notices.append(f"{error} The default sequence is shown instead.")
                     config = replace(config, sequence=cls.sequence, framing=cls.framing)

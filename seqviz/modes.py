@@ -131,6 +131,13 @@ def sequence_feed(dataset: Dataset, config: RunConfig) -> Feed:
     )
 
 
+def window_keys(inputs: list[int], w: int) -> tuple[tuple[int | None, ...], ...]:
+    """Per position, the last ``w`` inputs up to it; None pads the start."""
+    return tuple(
+        tuple([None] * max(0, w - 1 - p) + inputs[max(0, p - w + 1) : p + 1]) for p in range(len(inputs))
+    )
+
+
 def window_feed(dataset: Dataset, config: RunConfig) -> Feed:
     k, w, v = len(dataset.pairs), config.window, dataset.vocabulary.size
     inputs = dataset.inputs
@@ -138,16 +145,15 @@ def window_feed(dataset: Dataset, config: RunConfig) -> Feed:
     y = np.zeros((k, w, v), dtype=np.float32)
     positions = np.full((k, w), -1)
     mask = np.zeros((k, w), dtype=np.float32)
-    keys = []
-    for p in range(k):
-        window = [None] * max(0, w - 1 - p) + inputs[max(0, p - w + 1) : p + 1]
+    keys = window_keys(inputs, w)
+    targets = _targets(dataset)
+    for p, window in enumerate(keys):
         for t, token in enumerate(window):
             if token is not None:
                 x[p, t, token] = 1.0
-        y[p, -1] = _targets(dataset)[p]
+        y[p, -1] = targets[p]
         positions[p, -1] = p
         mask[p, -1] = 1.0
-        keys.append(tuple(window))
     return Feed(
         mode="window",
         x=x,
@@ -157,7 +163,7 @@ def window_feed(dataset: Dataset, config: RunConfig) -> Feed:
         batch_size=config.batch_size or k,
         stateful=False,
         return_sequences=False,
-        keys=tuple(keys),
+        keys=keys,
         description=(
             f"{k} samples of {w} steps (a sliding window, zero-padded at the start): each sample "
             f"starts from zeros and sees the last {w} inputs up to its position."

@@ -1,0 +1,22 @@
+"""Shared test setup: quiet TensorFlow, a hypothesis profile, and the reference run."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile(
+    "seqviz", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("seqviz")
+
+
+@pytest.fixture(scope="session")
+def reference_result():
+    """The reference question (0 1 0 2, pairs) in all four modes, default options."""
+    from seqviz.config import RunConfig
+    from seqviz.engine import run
+
+    return run(RunConfig())

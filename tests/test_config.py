@@ -1,0 +1,118 @@
+"""The run configuration: checks, the URL round trip, the lenient URL reading."""
+
+from dataclasses import replace
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from seqviz.config import MODE_NAMES, RunConfig
+from seqviz.errors import SeqvizError
+from seqviz.limits import SHARED_SERVER, Limits, limits_from_env
+
+
+def test_defaults_are_the_reference_question():
+    config = RunConfig()
+    dataset = config.validate()
+    assert (config.sequence, config.framing, config.mode, config.units, config.epochs) == (
+        "0 1 0 2", "pairs", "all", 20, 300,
+    )
+    assert config.modes == MODE_NAMES
+    assert len(dataset.pairs) == 2
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"units": 0}, "units must be between 1 and 256"),
+        ({"units": 257}, "units"),
+        ({"epochs": 0}, "epochs must be between 1 and 5000"),
+        ({"epochs": 5001}, "epochs"),
+        ({"window": 0}, "window must be between 1 and 2"),
+        ({"window": 3}, "number of pairs"),
+        ({"snapshots": 0}, "snapshots"),
+        ({"snapshots": 201}, "snapshots"),
+        ({"learning_rate": 0.0}, "learning rate"),
+        ({"learning_rate": -1.0}, "learning rate"),
+        ({"learning_rate": float("nan")}, "learning rate"),
+        ({"batch_size": 2, "sequence": "0 1 0 2 0 1"}, "does not divide"),
+        ({"mode": "bogus"}, "Unknown mode"),
+        ({"framing": "bogus"}, "Unknown framing"),
+        ({"output": "tanh"}, "Unknown output"),
+    ],
+)
+def test_bad_options_are_refused(change, message):
+    with pytest.raises(SeqvizError, match=message):
+        replace(RunConfig(), **change).validate()
+
+
+def test_query_round_trip_of_defaults_and_changes():
+    for config in (RunConfig(), RunConfig(sequence="a, b a c", framing="next", mode="window", window=3,
+                                          units=7, epochs=9, batch_size=3, output="softmax",
+                                          learning_rate=0.0123, seed=5, snapshots=4)):
+        assert RunConfig.from_query(config.to_query()) == config
+
+
+def test_unknown_query_keys_are_refused_strictly_and_noticed_leniently():
+    with pytest.raises(SeqvizError, match="Unknown parameter"):
+        RunConfig.from_query({"sequence": "0 1 0 2", "lr": "0.1"})
+    config, notices = RunConfig.from_query_lenient({"units": "abc", "lr": "1", "epochs": "7"})
+    assert config == RunConfig(epochs=7)
+    assert len(notices) == 2 and "units" in notices[0] and "'lr'" in notices[1]
+
+
+def test_lenient_reading_falls_back_option_by_option():
+    config, notices = RunConfig.from_query_lenient({"sequence": "0 1 0 2 0 1", "batch_size": "2", "units": "9"})
+    assert config.batch_size is None and config.units == 9 and config.sequence == "0 1 0 2 0 1"
+    assert any("does not divide" in n for n in notices)
+    config, notices = RunConfig.from_query_lenient({"sequence": "0 0"})
+    assert config.sequence == RunConfig().sequence and "one distinct token" in notices[0]
+    config, notices = RunConfig.from_query_lenient({"window": "99"}, limits=Limits())
+    assert config.window == 2 and notices
+
+
+def test_shared_server_limits_from_environment():
+    assert limits_from_env({}) == Limits()
+    assert limits_from_env({"SEQVIZ_SHARED": "1"}) == SHARED_SERVER
+    limits = limits_from_env({"SEQVIZ_SHARED": "true", "SEQVIZ_MAX_EPOCHS": "50", "SEQVIZ_MAX_UNITS": "x"})
+    assert limits.max_epochs == 50 and limits.max_units == SHARED_SERVER.max_units
+    with pytest.raises(SeqvizError, match="between 1 and 50"):
+        RunConfig(epochs=300).validate(limits)
+
+
+query_values = st.one_of(st.text(max_size=30), st.integers().map(str), st.floats().map(repr))
+query_keys = st.one_of(
+    st.sampled_from(list(RunConfig().to_query()) + ["batch_size"]), st.text(max_size=10)
+)
+
+
+@given(st.dictionaries(query_keys, st.one_of(query_values, st.lists(query_values, max_size=3)), max_size=8))
+def test_any_query_gives_a_valid_configuration_or_notices(query):
+    config, notices = RunConfig.from_query_lenient(query)
+    config.validate()  # never raises: every bad value fell back
+    assert all(isinstance(n, str) and n for n in notices)
+
+
+@given(
+    st.builds(
+        RunConfig,
+        sequence=st.text(max_size=60),
+        framing=st.sampled_from(["pairs", "next", "x"]),
+        mode=st.sampled_from([*MODE_NAMES, "all", "x"]),
+        window=st.integers(-3, 40),
+        units=st.integers(-3, 300),
+        epochs=st.integers(-3, 6000),
+        batch_size=st.one_of(st.none(), st.integers(-3, 40)),
+        output=st.sampled_from(["sigmoid", "softmax", "relu"]),
+        learning_rate=st.one_of(st.floats(), st.integers(-2, 2)),
+        seed=st.integers(-5, 2**32),
+        snapshots=st.integers(-3, 300),
+    )
+)
+def test_arbitrary_configurations_raise_only_seqviz_errors(config):
+    try:
+        config.validate()
+    except SeqvizError as error:
+        assert str(error)
+        return
+    assert RunConfig.from_query(config.to_query()).validate()
