@@ -84,7 +84,9 @@ def _table(run: dict[str, Any]) -> list[str]:
     rows = [("pos", "input", "target", "predicted", "prob", "")]
     for p in run["predictions"]:
         mark = "✓" if p["correct"] else "✗"
-        rows.append((str(p["position"]), p["input"], p["target"], p["predicted"], f"{p['probability']:.2f}", mark))
+        rows.append(
+            (str(p["position"]), p["input"], p["target"], p["predicted"], f"{p['probability']:.2f}", mark)
+        )
     widths = [max(len(r[k]) for r in rows) for k in range(len(rows[0]))]
     return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
 
@@ -111,9 +113,8 @@ def report(data: dict[str, Any]) -> str:
     if len(data["runs"]) > 1:
         lines.append("mode       accuracy  final loss  floor")
         for run in data["runs"]:
-            lines.append(
-                f"{run['mode']:<10} {run['accuracy']:>8.0%}  {run['final_loss']:>10.4f}  {run['loss_floor']:.4f}"
-            )
+            accuracy, final, floor = run["accuracy"], run["final_loss"], run["loss_floor"]
+            lines.append(f"{run['mode']:<10} {accuracy:>8.0%}  {final:>10.4f}  {floor:.4f}")
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -4,8 +4,9 @@ conversions to and from a URL query string and command-line arguments."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, Mapping
+from typing import Any
 
 from seqviz.errors import SeqvizError
 from seqviz.limits import Limits
@@ -81,7 +82,7 @@ class RunConfig:
         return out
 
     @classmethod
-    def from_query(cls, query: Mapping[str, Any], limits: Limits = Limits()) -> "RunConfig":
+    def from_query(cls, query: Mapping[str, Any], limits: Limits = Limits()) -> RunConfig:
         """The strict reading: any unknown key or malformed value raises SeqvizError."""
         config, notices = cls.from_query_lenient(query, limits)
         if notices:
@@ -91,7 +92,7 @@ class RunConfig:
     @classmethod
     def from_query_lenient(
         cls, query: Mapping[str, Any], limits: Limits = Limits()
-    ) -> tuple["RunConfig", list[str]]:
+    ) -> tuple[RunConfig, list[str]]:
         """The URL reading: each bad or unknown parameter falls back to its default.
 
         Returns:
@@ -109,7 +110,9 @@ class RunConfig:
             try:
                 values[key] = _PARSERS[key](str(raw))
             except (ValueError, OverflowError):
-                notices.append(f"Parameter {key}={_short(raw)} is not valid and was ignored; using the default.")
+                notices.append(
+                    f"Parameter {key}={_short(raw)} is not valid and was ignored; using the default."
+                )
         config = cls(**values)
         # Values that parse but break a rule (a batch size that does not divide K, say) also
         # fall back, one at a time, so a link always opens on something that can run.

@@ -4,8 +4,9 @@ weights, replay each step's state, and collect everything into one JSON-ready re
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -107,7 +108,9 @@ def describe_feed(feed: Feed, dataset: Dataset) -> dict[str, Any]:
     }
 
 
-def _mode_run(feed: Feed, dataset: Dataset, config: RunConfig, weights: Weights, progress: RunProgress | None):
+def _mode_run(
+    feed: Feed, dataset: Dataset, config: RunConfig, weights: Weights, progress: RunProgress | None
+):
     itos = dataset.vocabulary.itos
     targets = dataset.targets
     training = train(

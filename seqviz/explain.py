@@ -48,8 +48,9 @@ def _ambiguity(run: dict[str, Any], data: dict[str, Any]) -> list[str]:
             "stateful": "the same stream of inputs since the last reset",
             "sequence": "the same inputs so far",
         }[run["mode"]]
+        both = "both" if len(group) == 2 else "all"
         out.append(
-            f"Positions {_positions(group)} {'both' if len(group) == 2 else 'all'} see {what}, so the LSTM reaches them in the same state "
+            f"Positions {_positions(group)} {both} see {what}, so the LSTM reaches them in the same state "
             f"and must give them the same output, but their targets differ "
             f"({', '.join(_quote(t) for t in targets)})."
         )
@@ -69,8 +70,11 @@ def explain_run(run: dict[str, Any], data: dict[str, Any]) -> list[str]:
         reached = final - floor <= REACHED
         lines.append(
             f"No weights can bring this mode's loss below {floor:.4f}; "
-            + ("it got there: the best it can do is hedge between the targets." if reached else
-               f"it is still {final - floor:.4f} above that.")
+            + (
+                "it got there: the best it can do is hedge between the targets."
+                if reached
+                else f"it is still {final - floor:.4f} above that."
+            )
         )
         fix = "Feed one sample of many steps ('sequence') or carry state with 'stateful' (batch size 1)"
         w = smallest_window(data)

@@ -47,8 +47,10 @@ Y = one_hot(targets)
 
 
 def _model_code(feed: Feed, config: RunConfig, vocab: int) -> str:
-    shape = f"batch_shape=({feed.batch_size}, {feed.timesteps}, {vocab})" if feed.stateful else (
-        f"shape=({feed.timesteps}, {vocab})"
+    shape = (
+        f"batch_shape=({feed.batch_size}, {feed.timesteps}, {vocab})"
+        if feed.stateful
+        else (f"shape=({feed.timesteps}, {vocab})")
     )
     options = ""
     if feed.stateful:
@@ -63,7 +65,10 @@ model = keras.Sequential(
         keras.layers.Dense({vocab}, activation="{config.output}"),
     ]
 )
-model.compile(loss="{LOSSES[config.output]}", optimizer=keras.optimizers.Adam(learning_rate={config.learning_rate!r}))
+model.compile(
+    loss="{LOSSES[config.output]}",
+    optimizer=keras.optimizers.Adam(learning_rate={config.learning_rate!r}),
+)
 """
 
 
@@ -127,6 +132,8 @@ def export(result: RunResult, directory: str | Path) -> list[Path]:
     Returns:
         The paths written.
     """
+    import keras
+
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
     config = RunConfig(**result.data["config"])
@@ -138,7 +145,10 @@ def export(result: RunResult, directory: str | Path) -> list[Path]:
         script = folder / "train.py"
         script.write_text(training_script(feed, result.dataset, config), encoding="utf-8")
         model = build_keras_model(feed, config.units, config.output, result.weights[mode])
-        model.compile(loss=LOSSES[config.output], optimizer="adam")
+        model.compile(
+            loss=LOSSES[config.output], optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate)
+        )
+        model.optimizer.build(model.trainable_variables)  # saved complete, so it loads without warnings
         model.save(folder / "model.keras")
         written += [script, folder / "model.keras"]
     return written

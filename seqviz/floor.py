@@ -8,7 +8,7 @@ group is the mean of its one-hot targets; the floor is the loss that output cost
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Hashable, Sequence
+from collections.abc import Hashable, Sequence
 
 import numpy as np
 

@@ -9,8 +9,8 @@ set on its own (``SEQVIZ_MAX_TOKENS``, ``SEQVIZ_MAX_DISTINCT``, ``SEQVIZ_MAX_UNI
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Mapping
 
 
 @dataclass(frozen=True)

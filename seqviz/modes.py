@@ -8,8 +8,8 @@ are indistinguishable to the model (the reason a mode cannot reach zero loss).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Callable, Hashable
 
 import numpy as np
 

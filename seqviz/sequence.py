@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -24,9 +24,7 @@ def parse_tokens(text: str, limits: Limits = Limits()) -> list[str]:
     if not isinstance(text, str):
         raise SeqvizError("The sequence must be text.")
     if len(text) > limits.max_chars:
-        raise SeqvizError(
-            f"The sequence is {len(text)} characters long; the limit is {limits.max_chars}."
-        )
+        raise SeqvizError(f"The sequence is {len(text)} characters long; the limit is {limits.max_chars}.")
     tokens = [t for t in _SEPARATORS.split(text) if t]
     if not tokens:
         raise SeqvizError("The sequence is empty: type tokens separated by spaces or commas, e.g. 0 1 0 2.")
@@ -42,7 +40,7 @@ class Vocabulary:
     itos: tuple[str, ...]
 
     @classmethod
-    def from_tokens(cls, tokens: Sequence[str]) -> "Vocabulary":
+    def from_tokens(cls, tokens: Sequence[str]) -> Vocabulary:
         """Integers sort numerically (so ``0 1 0 2`` encodes as in Keras examples); else first appearance."""
         distinct = list(dict.fromkeys(tokens))
         if all(_INTEGER.fullmatch(t) for t in distinct):

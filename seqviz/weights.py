@@ -27,7 +27,7 @@ class Weights:
         return [self.kernel, self.recurrent_kernel, self.bias, self.dense_kernel, self.dense_bias]
 
     @classmethod
-    def from_list(cls, arrays: list[np.ndarray]) -> "Weights":
+    def from_list(cls, arrays: list[np.ndarray]) -> Weights:
         return cls(*(np.asarray(a, dtype=np.float32) for a in arrays))
 
     @property

@@ -15,7 +15,11 @@ def test_defaults_are_the_reference_question():
     config = RunConfig()
     dataset = config.validate()
     assert (config.sequence, config.framing, config.mode, config.units, config.epochs) == (
-        "0 1 0 2", "pairs", "all", 20, 300,
+        "0 1 0 2",
+        "pairs",
+        "all",
+        20,
+        300,
     )
     assert config.modes == MODE_NAMES
     assert len(dataset.pairs) == 2
@@ -47,9 +51,22 @@ def test_bad_options_are_refused(change, message):
 
 
 def test_query_round_trip_of_defaults_and_changes():
-    for config in (RunConfig(), RunConfig(sequence="a, b a c", framing="next", mode="window", window=3,
-                                          units=7, epochs=9, batch_size=3, output="softmax",
-                                          learning_rate=0.0123, seed=5, snapshots=4)):
+    for config in (
+        RunConfig(),
+        RunConfig(
+            sequence="a, b a c",
+            framing="next",
+            mode="window",
+            window=3,
+            units=7,
+            epochs=9,
+            batch_size=3,
+            output="softmax",
+            learning_rate=0.0123,
+            seed=5,
+            snapshots=4,
+        ),
+    ):
         assert RunConfig.from_query(config.to_query()) == config
 
 
@@ -62,7 +79,9 @@ def test_unknown_query_keys_are_refused_strictly_and_noticed_leniently():
 
 
 def test_lenient_reading_falls_back_option_by_option():
-    config, notices = RunConfig.from_query_lenient({"sequence": "0 1 0 2 0 1", "batch_size": "2", "units": "9"})
+    config, notices = RunConfig.from_query_lenient(
+        {"sequence": "0 1 0 2 0 1", "batch_size": "2", "units": "9"}
+    )
     assert config.batch_size is None and config.units == 9 and config.sequence == "0 1 0 2 0 1"
     assert any("does not divide" in n for n in notices)
     config, notices = RunConfig.from_query_lenient({"sequence": "0 0"})
@@ -81,9 +100,7 @@ def test_shared_server_limits_from_environment():
 
 
 query_values = st.one_of(st.text(max_size=30), st.integers().map(str), st.floats().map(repr))
-query_keys = st.one_of(
-    st.sampled_from(list(RunConfig().to_query()) + ["batch_size"]), st.text(max_size=10)
-)
+query_keys = st.one_of(st.sampled_from(list(RunConfig().to_query()) + ["batch_size"]), st.text(max_size=10))
 
 
 @given(st.dictionaries(query_keys, st.one_of(query_values, st.lists(query_values, max_size=3)), max_size=8))

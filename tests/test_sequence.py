@@ -36,7 +36,9 @@ def test_next_framing():
     assert make_dataset("0 1 0 2", "next").pairs == (("0", "1"), ("1", "0"), ("0", "2"))
 
 
-@given(st.lists(st.text(min_size=1).filter(lambda t: t.split(",")[0].strip() == t and "," not in t), min_size=1))
+@given(
+    st.lists(st.text(min_size=1).filter(lambda t: t.split(",")[0].strip() == t and "," not in t), min_size=1)
+)
 def test_encode_decode_round_trip(tokens):
     vocab = Vocabulary.from_tokens(tokens)
     assert vocab.decode(vocab.encode(tokens)) == tokens

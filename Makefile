@@ -1,0 +1,38 @@
+# Two entry points for a fresh machine with Python 3.11+:
+#   make run    create .venv with the app's dependencies and open the app
+#   make test   create .venv with the test tools too, lint, and run every test
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+
+.PHONY: run test lint bench cli clean
+
+$(VENV)/.runtime: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.runtime
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+cli: $(VENV)/.runtime
+	$(PY) -m seqviz run --sequence "0 1 0 2" --mode all
+
+lint: $(VENV)/.dev
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+test: lint
+	$(PY) -m pytest
+
+bench: $(VENV)/.dev
+	$(PY) benchmarks/bench_fit.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

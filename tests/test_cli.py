@@ -1,0 +1,105 @@
+"""The command line as a person uses it: real processes, real exit codes."""
+
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from seqviz.cli import main
+
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+def seqviz(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "seqviz", *args], capture_output=True, text=True, env=env or ENV, timeout=300
+    )
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--sequence", ""], "empty"),
+        (["--sequence", "   "], "empty"),
+        (["--sequence", "0", "--framing", "next"], "one distinct token"),
+        (["--sequence", "0 1 0"], "even number"),
+        (["--sequence", "a a a a"], "one distinct token"),
+        (["--sequence", " ".join(map(str, range(201))), "--framing", "next"], "limit is 200"),
+        (["--sequence", " ".join(map(str, range(52)))], "distinct tokens; the limit is 50"),
+        (["--sequence", "0 1 0 2", "--units", "0"], "units"),
+        (["--sequence", "0 1 0 2", "--units", "257"], "units"),
+        (["--sequence", "0 1 0 2", "--epochs", "0"], "epochs"),
+        (["--sequence", "0 1 0 2", "--epochs", "5001"], "epochs"),
+        (["--sequence", "0 1 0 2", "--window", "3"], "window"),
+        (["--sequence", "0 1 0 2", "--snapshots", "0"], "snapshots"),
+        (["--sequence", "0 1 0 2", "--snapshots", "201"], "snapshots"),
+        (["--sequence", "0 1 0 2", "--learning-rate", "0"], "learning rate"),
+        (["--sequence", "0 1 0 2", "--learning-rate", "-0.1"], "learning rate"),
+        (["--sequence", "0 1 0 2 0 1", "--batch-size", "2"], "does not divide"),
+        (["--sequence", "0 1 0 2", "--mode", "bogus"], "invalid choice"),
+        (["--sequence", "0 1 0 2", "--framing", "bogus"], "invalid choice"),
+        (["--sequence", "0 1 0 2", "--output", "relu"], "invalid choice"),
+        (["--sequence", "0 1 0 2", "--units", "ten"], "invalid int"),
+        ([], "required"),
+    ],
+)
+def test_bad_input_gives_one_line_and_exit_2(args, message, capsys):
+    assert main(["run", *args]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and lines[0].startswith("seqviz: ")
+    assert "Traceback" not in captured.err
+
+
+def test_bad_input_in_a_real_process_imports_no_tensorflow():
+    done = seqviz("run", "--sequence", "0 1 0")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip().count("\n") == 0 and "even number" in done.stderr
+
+
+def test_shared_server_limits_apply_to_the_cli():
+    done = seqviz("run", "--sequence", "0 1 0 2", "--epochs", "2000", env={**ENV, "SEQVIZ_SHARED": "1"})
+    assert done.returncode == 2 and "between 1 and 1000" in done.stderr
+
+
+@settings(max_examples=200)
+@given(argv=st.lists(st.text(max_size=20), max_size=6))
+def test_arbitrary_arguments_never_raise(argv):
+    args = ["run", "--epochs", "99999", *argv]  # an epochs value too large: nothing ever trains
+    err, out = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+        try:
+            code = main(args)
+        except SystemExit as stop:  # --help prints usage and exits 0
+            assert stop.code == 0 and "usage" in out.getvalue()
+            return
+    assert code == 2
+    assert len(err.getvalue().strip().splitlines()) == 1 and "Traceback" not in err.getvalue()
+
+
+def test_report_and_json_of_the_reference_question(tmp_path):
+    out = tmp_path / "run.json"
+    done = seqviz("run", "--sequence", "0 1 0 2", "--mode", "all", "--epochs", "300", "--json", str(out))
+    assert done.returncode == 0, done.stderr
+    text = done.stdout
+    for mode in ("stateless", "stateful", "sequence", "window"):
+        assert f"== {mode} ==" in text
+    assert "floor 0.4621" in text and "✗" in text and "✓" in text
+    assert "Positions 0 and 1 both see only the input '0'" in text
+    data = json.loads(out.read_text())
+    assert [r["mode"] for r in data["runs"]] == ["stateless", "stateful", "sequence", "window"]
+    assert data["config"]["mode"] == "all" and data["config"]["batch_size"] is None
+
+
+def test_json_to_stdout_is_pure_json():
+    done = seqviz("run", "--sequence", "a b a c", "--mode", "sequence", "--epochs", "5", "--json", "-")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["runs"][0]["mode"] == "sequence" and len(data["runs"][0]["loss"]) == 5
