@@ -152,3 +152,33 @@ def export(result: RunResult, directory: str | Path) -> list[Path]:
         model.save(folder / "model.keras")
         written += [script, folder / "model.keras"]
     return written
+
+
+def states_csv(data: dict) -> str:
+    """Every replayed state as CSV: one row per (mode, position, unit), with the gates."""
+    import csv
+    import io
+
+    columns = ("h0", "c0", "i", "f", "g", "o", "c", "h")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(("mode", "position", "input", "target", "sample", "step", "source", "unit", *columns))
+    pairs = data["pairs"]
+    for run in data["runs"]:
+        for state in run["states"]:
+            p = state["position"]
+            for unit in range(len(state["h"])):
+                writer.writerow(
+                    (
+                        run["mode"],
+                        p,
+                        pairs[p]["input"],
+                        pairs[p]["target"],
+                        state["sample"],
+                        state["step"],
+                        state["source"]["kind"],
+                        unit,
+                        *(state[name][unit] for name in columns),
+                    )
+                )
+    return out.getvalue()

@@ -1,0 +1,192 @@
+"""Driving the real app in Debian's Chromium: a server on a free loopback port, a browser,
+and the steps a person takes (type, choose, press Train, read the result).
+
+Shared by the browser tests, the container test and the load benchmarks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+MODE_LABELS = {
+    "all": "Compare all modes",
+    "stateless": "stateless:",
+    "stateful": "stateful:",
+    "sequence": "sequence:",
+    "window": "window:",
+}
+
+
+def require_browser() -> None:
+    """Skip without Chromium or playwright; under CI=true their absence is a failure."""
+    missing = []
+    if not Path(CHROMIUM).exists():
+        missing.append(f"Chromium ({CHROMIUM}; apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("the playwright package (pip install -r requirements-dev.txt)")
+    if missing:
+        reason = "browser tests need " + " and ".join(missing)
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(base_url: str, timeout: float = 60.0, process: subprocess.Popen | None = None) -> float:
+    """Seconds until ``/_stcore/health`` answers ok."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the server exited with status {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return time.monotonic() - started
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"{base_url} not healthy after {timeout} s")
+
+
+@contextlib.contextmanager
+def streamlit_server(env: dict[str, str] | None = None, log: Path | None = None) -> Iterator[str]:
+    """``streamlit run app.py`` headless on a free loopback port; yields its base URL."""
+    port = free_port()
+    out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 (closed in finally)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})},
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(base_url, process=process)
+        yield base_url
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        if log:
+            out.close()
+
+
+@contextlib.contextmanager
+def launch_browser():
+    """Debian's Chromium, headless; yields a Playwright Browser.
+
+    Playwright starts Chromium with a new, empty user-data directory of its own each time.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def wait_for_run(page, timeout: float = 120.0) -> None:
+    """Wait until a script run has started and finished, then for the charts to draw."""
+    app = page.locator('[data-testid="stApp"]')
+    deadline = time.monotonic() + timeout
+    with contextlib.suppress(Exception):
+        app.and_(page.locator('[data-test-script-state="running"]')).wait_for(timeout=3000)
+    while time.monotonic() < deadline:
+        if app.get_attribute("data-test-script-state") == "notRunning":
+            break
+        time.sleep(0.05)
+    else:
+        raise TimeoutError("the app's script did not finish")
+    wait_for_charts(page, deadline - time.monotonic())
+
+
+def wait_for_charts(page, timeout: float = 60.0) -> int:
+    """Wait until every Plotly chart on the page has drawn; returns how many there are."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        charts = page.locator('[data-testid="stPlotlyChart"]')
+        count = charts.count()
+        drawn = page.locator('[data-testid="stPlotlyChart"] .main-svg').count()
+        if count and drawn >= count:
+            return count
+        time.sleep(0.1)
+    raise TimeoutError("charts did not draw")
+
+
+def open_app(page, base_url: str, query: str = "") -> None:
+    """Load the page and wait for its first run (the default or the URL's configuration)."""
+    page.goto(f"{base_url}/{query}")
+    page.get_by_role("button", name="Train", exact=True).wait_for(timeout=60000)
+    wait_for_run(page)
+
+
+def predicted_tokens(page, mode: str) -> list[str]:
+    text = page.locator(f".st-key-predicted_{mode}").inner_text(timeout=30000).strip()
+    return text.removeprefix("predicted:").split()
+
+
+def train_in_page(
+    page, base_url: str, sequence: str, mode: str, framing: str = "pairs", epochs: int | None = None
+) -> list[str]:
+    """Open the app, type ``sequence``, choose framing and mode, press Train, and return the
+    tokens the page shows as predicted for ``mode`` (in ``all``, the ``sequence`` mode's)."""
+    if not page.url.startswith(base_url):
+        open_app(page, base_url)
+    box = page.get_by_role("textbox", name="Sequence")
+    box.fill(sequence)
+    page.get_by_text(f"{framing}:", exact=False).first.click()
+    page.locator('[data-testid="stRadio"] label').filter(has_text=MODE_LABELS[mode]).first.click()
+    if epochs is not None:
+        page.get_by_text("Advanced").click()
+        page.get_by_role("spinbutton", name="Epochs").fill(str(epochs))
+    page.get_by_role("button", name="Train", exact=True).click()
+    wait_for_run(page)
+    return predicted_tokens(page, "sequence" if mode == "all" else mode)
