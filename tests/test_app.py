@@ -1,0 +1,155 @@
+"""The app's logic through Streamlit's AppTest: the page, training, errors, the URL."""
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from seqviz.config import RunConfig
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+TIMEOUT = 180  # the first run imports TensorFlow
+
+
+def app_at(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def figures(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def titles(at: AppTest) -> list[str]:
+    return [(f["layout"].get("title") or {}).get("text", "") for f in figures(at)]
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_default_page_trains_the_reference_question_in_every_mode():
+    at = app_at({"epochs": "60"})
+    assert not at.exception and not at.error
+    assert [h.value for h in at.header] == [
+        "How the data is fed",
+        "Loss",
+        "Predictions",
+        "State at every step",
+        "What happened",
+        "Code and data",
+    ]
+    assert at.text_input(key="w_sequence").value == "0 1 0 2"
+    assert at.radio(key="w_mode").value == "all"
+    loss = next(f for f in figures(at) if "loss" in f["layout"]["title"]["text"].lower())
+    names = [t["name"] for t in loss["data"]]
+    for mode in ("stateless", "stateful", "sequence", "window"):
+        assert mode in names
+        assert len(next(t for t in loss["data"] if t["name"] == mode)["y"]) == 60
+    all_titles = " | ".join(titles(at))
+    for word in ("where each step's state comes from", "predicted probability", "hidden state", "minus"):
+        assert word in all_titles
+    texts = [t.value for t in at.text]
+    assert "predicted: 2 2" in texts or "predicted: 1 1" in texts  # stateless gives one answer for both
+
+
+def test_pressing_train_runs_the_typed_configuration_and_updates_the_url():
+    at = app_at({"epochs": "30"})
+    at.text_input(key="w_sequence").input("a b a c")
+    at.radio(key="w_mode").set_value("sequence")
+    at.number_input(key="w_epochs").set_value(400)
+    button(at, "Train").click().run()
+    assert not at.exception and not at.error
+    assert [t.value for t in at.text] == ["predicted: b c"]
+    assert RunConfig.from_query(dict(at.query_params)) == RunConfig(
+        sequence="a b a c", mode="sequence", epochs=400
+    )
+
+
+def test_changing_a_widget_does_not_retrain_until_train_is_pressed():
+    at = app_at({"epochs": "30", "mode": "sequence"})
+    at.text_input(key="w_sequence").input("x y x z")
+    at.run()
+    assert RunConfig.from_query(dict(at.query_params)).sequence == "0 1 0 2"
+    assert [t.value for t in at.text] == ["predicted: 1 2"] or at.text[0].value.startswith("predicted:")
+
+
+def test_bad_sequence_shows_an_error_and_keeps_the_last_result():
+    at = app_at({"epochs": "30", "mode": "sequence"})
+    before = figures(at)
+    at.text_input(key="w_sequence").input("0 1 0")
+    button(at, "Train").click().run()
+    assert not at.exception
+    assert len(at.error) == 1 and "even number of tokens" in at.error[0].value
+    assert figures(at) == before
+    assert RunConfig.from_query(dict(at.query_params)).sequence == "0 1 0 2"
+
+
+def test_url_configuration_is_shown_without_clicks_and_round_trips():
+    config = RunConfig(
+        sequence="1 2 3 1 2 4",
+        framing="next",
+        mode="window",
+        window=3,
+        units=8,
+        epochs=40,
+        output="softmax",
+        learning_rate=0.02,
+        seed=4,
+        snapshots=5,
+    )
+    at = app_at(config.to_query())
+    assert not at.exception and not at.error and not at.warning
+    assert at.text_input(key="w_sequence").value == config.sequence
+    assert at.radio(key="w_framing").value == "next" and at.number_input(key="w_window").value == 3
+    assert RunConfig.from_query(dict(at.query_params)) == config
+    slider = at.select_slider(key="epoch")
+    assert slider.options == [str(e) for e in (1, 11, 20, 30, 40)]
+
+
+def test_bad_url_parameters_fall_back_with_a_visible_notice():
+    at = app_at({"units": "lots", "mode": "bogus", "epochs": "30", "colour": "red"})
+    assert not at.exception
+    notices = " ".join(w.value for w in at.warning)
+    assert "units" in notices and "mode" in notices and "colour" in notices
+    assert at.radio(key="w_mode").value == "all" and at.number_input(key="w_units").value == 20
+
+
+def test_epoch_scrubber_redraws_from_snapshots():
+    at = app_at({"mode": "sequence", "epochs": "50", "snapshots": "5", "learning_rate": "0.05"})
+    assert [t.value for t in at.text] == ["predicted: 1 2"]
+
+    def predictions_z():
+        figure = next(f for f in figures(at) if "predicted probability" in f["layout"]["title"]["text"])
+        return figure["layout"]["title"]["text"], figure["data"][0]["z"]
+
+    final_title, final_z = predictions_z()
+    at.select_slider(key="epoch").set_value("1").run()
+    assert not at.exception
+    title, z = predictions_z()
+    assert "epoch 1" in title and "epoch 1" not in final_title
+    assert z != final_z
+    assert [t.value for t in at.text] != ["predicted: 1 2"]  # after one epoch it has not learned yet
+
+
+def test_tokens_are_shown_literally():
+    hostile = "<b>x</b> **y** $z$ <b>x</b> $z$ **y**"
+    at = app_at({"sequence": hostile, "framing": "next", "epochs": "20", "mode": "stateless"})
+    assert not at.exception and not at.error
+    specs = json.dumps(figures(at))
+    assert "<b>x</b>" not in specs and "&lt;b&gt;x&lt;/b&gt;" in specs
+    markdown = " ".join(m.value for m in at.markdown)
+    assert "\\<b\\>x\\</b\\>" in markdown or "&lt;b&gt;" in markdown
+
+
+@pytest.mark.parametrize("limit_env", [{"SEQVIZ_MAX_EPOCHS": "100"}])
+def test_server_limits_come_from_the_environment(monkeypatch, limit_env):
+    for key, value in limit_env.items():
+        monkeypatch.setenv(key, value)
+    at = app_at({"epochs": "500"})
+    assert not at.exception
+    assert any("epochs" in w.value for w in at.warning)
+    assert at.number_input(key="w_epochs").value == 300 or at.number_input(key="w_epochs").value <= 100

@@ -1,0 +1,82 @@
+"""The app in a real browser: Debian's Chromium driven by Playwright, against `streamlit run app.py`."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.e2e import (
+    launch_browser,
+    open_app,
+    predicted_tokens,
+    require_browser,
+    streamlit_server,
+    train_in_page,
+    wait_for_run,
+)
+
+pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    require_browser()
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    with streamlit_server(log=log) as base_url, launch_browser() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.base_url = base_url
+        yield page
+    assert "Traceback" not in log.read_text(errors="replace"), log.read_text(errors="replace")[-3000:]
+
+
+def test_first_visit_shows_the_reference_question_in_all_modes(page):
+    open_app(page, page.base_url)
+    assert predicted_tokens(page, "stateless") in (["1", "1"], ["2", "2"])
+    for mode in ("stateful", "sequence", "window"):
+        assert predicted_tokens(page, mode) == ["1", "2"], mode
+    assert page.get_by_text("State flows across the timesteps of one sample").count() == 1
+
+
+def test_typed_sequence_trains_in_sequence_mode_and_shows_its_predictions(page, tmp_path):
+    predicted = train_in_page(page, page.base_url, "1 2 3 1 2 4", "sequence", framing="next")
+    assert predicted == ["2", "3", "1", "2", "4"]
+    assert "mode=sequence" in page.url and "framing=next" in page.url
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    assert charts.count() >= 5
+    page.set_viewport_size({"width": 1400, "height": 4200})
+    target = (
+        ROOT / "docs" / "screenshot.png"
+        if os.environ.get("SEQVIZ_UPDATE_SCREENSHOT")
+        else (tmp_path / "screenshot.png")
+    )
+    target.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(target))
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    assert target.stat().st_size > 50_000
+
+
+def test_bad_input_shows_an_error_not_a_traceback(page):
+    box = page.get_by_role("textbox", name="Sequence")
+    box.fill("0 1 0")
+    page.get_by_text("pairs:", exact=False).first.click()
+    page.get_by_role("button", name="Train", exact=True).click()
+    wait_for_run(page)
+    error = page.locator('[data-testid="stAlertContentError"]')
+    assert "even number of tokens" in error.inner_text()
+    assert page.get_by_text("Traceback").count() == 0
+
+
+def test_tokens_that_look_like_markup_appear_literally(page):
+    open_app(
+        page,
+        page.base_url,
+        "?sequence=%3Cb%3Ex%3C%2Fb%3E+**y**+%3Cb%3Ex%3C%2Fb%3E+%24z%24"
+        "&framing=pairs&mode=stateless&epochs=20",
+    )
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    assert "<b>x</b>" in body and "**y**" in body and "$z$" in body
+    assert page.locator('[data-testid="stMain"] b:text-is("x")').count() == 0
+    # In the charts too: the tick labels carry the token as text.
+    ticks = " ".join(page.locator('[data-testid="stPlotlyChart"] .xtick text').all_text_contents())
+    assert "<b>x</b>" in ticks
