@@ -60,9 +60,11 @@ TEMPLATE = "plotly_white"
 TOKEN_CHARS = 14  # longest token in a tick label or box; hover boxes allow HOVER_CHARS
 HOVER_CHARS = 60
 IDENTICAL = 1e-6  # the result keeps 6 decimals, so smaller differences cannot be told apart
-SUBTITLE_CHARS = 120
+SUBTITLE_CHARS = 100  # subtitle line length for a full-width figure
+PANEL_CHARS = 52  # and for one that shares the width with the other modes
 
 Run = dict[str, Any]
+Point = tuple[float, float]  # (x, y) in data coordinates
 
 
 # --- text ----------------------------------------------------------------------------
@@ -82,7 +84,7 @@ def plain(text: str) -> str:
 def _token(token: str | None, limit: int = TOKEN_CHARS) -> str:
     """A token for display: shortened (before escaping, so no entity is cut) and made plain."""
     if token is None:
-        return "·"  # a zero-padded step: no input at all
+        return "(pad)"  # a zero-padded step: no input at all
     text = str(token)
     if len(text) > limit:
         text = text[: limit - 1] + "…"
@@ -129,7 +131,9 @@ def _groups_note(run: Run) -> str:
     if not groups:
         return ""
     named = ", ".join(
-        f"≡{_group_letter(k)} = positions {', '.join(map(str, members))}" for k, members in enumerate(groups)
+        # No-break spaces keep "≡A = positions" on one line when the subtitle wraps.
+        f"≡{_group_letter(k)}\u00a0=\u00a0positions {', '.join(map(str, members))}"
+        for k, members in enumerate(groups)
     )
     return f"{named}: identical visible input, so identical state."
 
@@ -137,21 +141,30 @@ def _groups_note(run: Run) -> str:
 # --- layout --------------------------------------------------------------------------
 
 
-def _wrap(text: str) -> list[str]:
-    return textwrap.wrap(text, SUBTITLE_CHARS, break_long_words=False, break_on_hyphens=False)
+def _wrap(text: str, width: int) -> list[str]:
+    return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
 
 
-def _layout(fig: go.Figure, title: str, subtitle: str = "", height: int = 420) -> go.Figure:
-    """Title (and a wrapped, smaller subtitle), template, tight margins and a fixed height."""
-    lines = _wrap(subtitle) if subtitle else []
-    text = title
-    if lines:
-        text += "<br><span style='font-size:12px;color:#555'>" + "<br>".join(lines) + "</span>"
+def _layout(
+    fig: go.Figure, title: str, subtitle: str = "", height: int = 420, width: int = SUBTITLE_CHARS
+) -> go.Figure:
+    """Title (and a subtitle wrapped at ``width`` characters), template, tight margins, a fixed height."""
+    lines = _wrap(subtitle, width) if subtitle else []
     fig.update_layout(
         template=TEMPLATE,
-        title={"text": text, "x": 0.01, "xanchor": "left", "y": 0.99, "yanchor": "top"},
+        # Anchored to the top of the whole figure, so a long title never runs into the plot.
+        title={
+            "text": title,
+            "subtitle": {"text": "<br>".join(lines), "font": {"size": 12, "color": "#555"}},
+            "x": 0.01,
+            "xanchor": "left",
+            "yref": "container",
+            "y": 1.0,
+            "yanchor": "top",
+            "pad": {"t": 10},
+        },
         height=height,
-        margin={"l": 60, "r": 20, "t": 48 + 16 * len(lines), "b": 40},
+        margin={"l": 60, "r": 20, "t": 54 + 16 * len(lines), "b": 40},
     )
     return fig
 
@@ -165,6 +178,14 @@ def _empty(title: str, message: str, height: int = 300) -> go.Figure:
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return _layout(fig, title, height=height)
+
+
+def _label_room(labels: list[str]) -> int:
+    """Pixels the position tick labels need below a plot: Plotly tilts them when there are many."""
+    if len(labels) <= 8:
+        return 20
+    longest = max(len(label) for label in labels)
+    return 5 * min(longest, 40)
 
 
 def _clamp(value: float, low: int, high: int) -> int:
@@ -286,7 +307,6 @@ def loss_figure(runs: list[Run], log_scale: bool = False) -> go.Figure:
         subtitle += " Floors of 0 cannot be drawn on a log axis."
     fig.update_xaxes(title_text="epoch")
     fig.update_yaxes(title_text="loss", type="log" if log_scale else "linear")
-    fig.update_layout(legend={"orientation": "v", "x": 1.0, "xanchor": "right", "y": 1.0})
     return _layout(fig, title, subtitle, height=420)
 
 
@@ -314,12 +334,16 @@ def _collect_predictions(run: Run, vocabulary: list[str], snapshot: int | None) 
     else:
         probabilities = [list(row) for row in chosen.get("probabilities") or []]
     rows = {token: k for k, token in enumerate(vocabulary)}
+    # Padded to one entry per drawn column, should a snapshot hold more positions than predictions.
     targets = [rows.get(p.get("target")) for p in predictions]
+    targets += [None] * (len(probabilities) - len(targets))
     if chosen is None:
         correct = [bool(p.get("correct")) for p in predictions]
     else:
         correct = [_argmax(row) == t for row, t in zip(probabilities, targets, strict=False)]
-    return _Predictions(probabilities, targets, correct, _position_labels(run), when)
+    labels = _position_labels(run)
+    labels += [str(p) for p in range(len(labels), len(probabilities))]
+    return _Predictions(probabilities, targets, correct, labels, when)
 
 
 def predictions_figure(run: Run, vocabulary: list[str], snapshot: int | None = None) -> go.Figure:
@@ -334,12 +358,14 @@ def predictions_figure(run: Run, vocabulary: list[str], snapshot: int | None = N
         snapshot: an index into ``run["snapshots"]``: that epoch's probabilities, not the final ones.
     """
     info = _collect_predictions(run, vocabulary, snapshot)
-    title = f"{_mode_name(run)}: predicted probability of each token ({info.when})"
+    # Short: the app shows one of these per mode side by side.
+    title = f"{_mode_name(run)}: predicted probability ({info.when})"
     if not info.probabilities or not vocabulary:
         return _empty(title, "No predictions to show.")
     positions = len(info.probabilities)
     tokens = [_token(t) for t in vocabulary]
     hover_labels = _position_labels(run, HOVER_CHARS)
+    hover_labels += info.labels[len(hover_labels) :]
     customdata = [
         [
             [
@@ -398,11 +424,12 @@ def predictions_figure(run: Run, vocabulary: list[str], snapshot: int | None = N
     )
     right = sum(info.correct)
     subtitle = (
-        f"Outlined: each position's target. ✓/✗: the most probable token is (not) the target; "
-        f"{right} of {positions} right. {_groups_note(run)}"
+        f"{right} of {positions} right (✓: the most probable token is the target, outlined). "
+        f"{_groups_note(run)}"
     )
-    fig = _layout(fig, title, subtitle, height=_clamp(200 + 30 * len(vocabulary), 320, 800))
-    fig.update_layout(margin={"t": fig.layout.margin.t + 22})
+    height = _clamp(170 + 30 * len(vocabulary), 260, 760) + _label_room(info.labels)
+    fig = _layout(fig, title, subtitle, height=height, width=PANEL_CHARS)
+    fig.update_layout(margin={"t": fig.layout.margin.t + 22}, title_font_size=14)
     return fig
 
 
@@ -511,7 +538,8 @@ def state_figure(run: Run, name: str, snapshot: int | None = None) -> go.Figure:
     )
     fig.update_xaxes(**_position_axis(_position_labels(run)))
     fig.update_yaxes(**_unit_axis(units))
-    return _layout(fig, title, _groups_note(run), height=_heatmap_height(units))
+    height = _heatmap_height(units) + _label_room(_position_labels(run))
+    return _layout(fig, title, _groups_note(run), height=height)
 
 
 def gates_figure(run: Run) -> go.Figure:
@@ -552,7 +580,11 @@ def gates_figure(run: Run) -> go.Figure:
             "colorbar": {"title": {"text": "g"}, "thickness": 12, "len": 0.45, "y": 0.22},
         },
     )
-    return _layout(fig, title, _groups_note(run), height=_clamp(220 + 28 * units, 460, 1100))
+    height = _clamp(220 + 28 * units, 460, 1100) + _label_room(labels)
+    fig = _layout(fig, title, _groups_note(run), height=height)
+    # The top row's subplot titles sit above the plot area, where the subtitle would be.
+    fig.update_layout(margin={"t": fig.layout.margin.t + 20})
+    return fig
 
 
 # --- difference ----------------------------------------------------------------------
@@ -622,8 +654,9 @@ def difference_figure(run: Run, a: int, b: int, snapshot: int | None = None) -> 
     fig.update_layout(barmode="group", bargap=0.25)
     fig.update_xaxes(title_text="unit", dtick=_unit_dtick(len(units)))
     fig.update_yaxes(title_text="difference", zeroline=True, zerolinecolor="#888")
+    name_a, name_b = (labels[p] if p < len(labels) else str(p) for p in (a, b))
     subtitle = (
-        f"{info.when}. Position {labels[a]} minus position {labels[b]}; "
+        f"{info.when}. Position {name_a} minus position {name_b}; "
         f"max |Δh| = {max([abs(v) for v in info.h] + [0.0]):.3g}, "
         f"max |Δc| = {max([abs(v) for v in info.c] + [0.0]):.3g}."
     )
@@ -634,8 +667,9 @@ def difference_figure(run: Run, a: int, b: int, snapshot: int | None = None) -> 
 
 HALF_WIDTH = 0.4  # half a box, in timesteps
 HALF_HEIGHT = 0.34  # half a box, in rows
-BATCH_GAP = 0.6  # extra rows between batches
-ROW_PIXELS = 38
+BATCH_GAP = 0.5  # extra rows between batches (when batches hold more than one sample)
+ROW_PIXELS = 46  # per row, so a box fits two lines of text
+MIN_COLUMNS = 5  # one-step feeds keep narrow boxes instead of one box across the page
 
 
 @dataclass(frozen=True)
@@ -649,8 +683,8 @@ class _FlowCell:
     hover: str
     kind: str  # zeros | previous_step | previous_batch
     reset: bool
-    tail: tuple[float, float] | None  # where the arrow into this cell starts
-    head: tuple[float, float] | None
+    tail: Point | None  # where the arrow into this cell starts
+    head: Point | None
 
 
 @dataclass(frozen=True)
@@ -670,15 +704,16 @@ def _flow_rows(feed: Run) -> dict[int, tuple[float, int]]:
             if cell["sample"] not in members:
                 members.append(cell["sample"])
         batches = [by_batch[k] for k in sorted(by_batch)]
+    gap = BATCH_GAP if any(len(samples) > 1 for samples in batches) else 0.0
     rows, row = {}, 0
     for k, samples in enumerate(batches):
         for s in samples:
-            rows[int(s)] = (row + k * BATCH_GAP, k)
+            rows[int(s)] = (row + k * gap, k)
             row += 1
     return rows
 
 
-def _arrow(kind: str, src: tuple[float, float], dst: tuple[float, float], gutter: float):
+def _arrow(kind: str, src: Point, dst: Point, gutter: float) -> tuple[Point, Point]:
     """(tail, head) of the arrow into a box at ``dst`` from the box at ``src`` (centres)."""
     if kind == PREVIOUS_BATCH and src[0] == dst[0]:
         # The same column (one-step samples): run down the gutter right of the boxes, so the
@@ -841,8 +876,8 @@ def state_flow_figure(run: Run) -> go.Figure:
                 name=f"→ {SOURCE_LABELS[kind]}",
             )
         )
-    rows = len(info.rows)
-    right = info.timesteps - 1 + HALF_WIDTH + 0.55
+    span = info.rows[-1][0] - info.rows[0][0] + 1
+    right = max(info.timesteps, MIN_COLUMNS) - 1 + HALF_WIDTH + 0.55
     fig.update_xaxes(
         tickmode="array",
         tickvals=list(range(info.timesteps)),
@@ -856,12 +891,12 @@ def state_flow_figure(run: Run) -> go.Figure:
         tickmode="array",
         tickvals=[y for y, _ in info.rows],
         ticktext=[label for _, label in info.rows],
-        autorange="reversed",
+        range=[info.rows[-1][0] + 0.55, info.rows[0][0] - 0.55],  # reversed: batch 0 on top
         showgrid=False,
         zeroline=False,
     )
     fig.update_layout(legend={"orientation": "h", "x": 0.0, "y": 0.0, "yanchor": "top"})
     subtitle = f"{feed.get('description', '')} X {run.get('x_shape')}, Y {run.get('y_shape')}."
-    fig = _layout(fig, title, plain(subtitle), height=_clamp(170 + ROW_PIXELS * rows, 300, 1600))
+    fig = _layout(fig, title, plain(subtitle), height=_clamp(190 + ROW_PIXELS * span, 300, 2000))
     fig.update_layout(margin={"t": fig.layout.margin.t + 24, "b": 60, "l": 120})
     return fig
