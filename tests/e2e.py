@@ -76,9 +76,25 @@ def wait_healthy(base_url: str, timeout: float = 60.0, process: subprocess.Popen
     raise TimeoutError(f"{base_url} not healthy after {timeout} s")
 
 
+class ServerURL(str):
+    """A server's base URL that also knows the server's process (for memory readings)."""
+
+    process: subprocess.Popen
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, in MB, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
 @contextlib.contextmanager
-def streamlit_server(env: dict[str, str] | None = None, log: Path | None = None) -> Iterator[str]:
-    """``streamlit run app.py`` headless on a free loopback port; yields its base URL."""
+def streamlit_server(
+    env: dict[str, str] | None = None, log: Path | None = None, app: Path | None = None
+) -> Iterator[ServerURL]:
+    """``streamlit run app.py`` (or ``app``) headless on a free loopback port; yields its base URL."""
     port = free_port()
     out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 (closed in finally)
     process = subprocess.Popen(
@@ -101,7 +117,8 @@ def streamlit_server(env: dict[str, str] | None = None, log: Path | None = None)
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    base_url = f"http://127.0.0.1:{port}"
+    base_url = ServerURL(f"http://127.0.0.1:{port}")
+    base_url.process = process
     try:
         wait_healthy(base_url, process=process)
         yield base_url
