@@ -9,6 +9,8 @@ This file is only the controller: it reads the form and the URL, asks the engine
 from __future__ import annotations
 
 import json
+import logging
+import os
 import re
 import time
 from dataclasses import replace
@@ -73,6 +75,18 @@ def training_gate(limit: int) -> TrainingGate:
     return TrainingGate(limit)
 
 
+@st.cache_resource
+def server_log() -> logging.Logger:
+    """Training events (start, finish, abandon) on stderr; ``SEQVIZ_LOG_LEVEL=INFO`` shows them."""
+    log = logging.getLogger("seqviz.app")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s seqviz %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(os.environ.get("SEQVIZ_LOG_LEVEL", "WARNING").upper())
+    log.propagate = False
+    return log
+
+
 class StoppedRun(Exception):
     """A run that hit the time budget: shown as a message, never cached."""
 
@@ -92,11 +106,13 @@ def obtain_result(config: RunConfig, limits: Limits):
                 f"Queued: position {position}. The server trains {limits.max_concurrent} run(s) at once."
             )
 
-        with training_gate(limits.max_concurrent).slot(on_wait=queued):
+        gate, log = training_gate(limits.max_concurrent), server_log()
+        with gate.slot(on_wait=queued):
             from seqviz.engine import run  # imports TensorFlow on the first run
 
             status.caption("Training…")
             deadline, shown = Deadline(limits.time_budget), [0.0]
+            log.info("training started running=%d waiting=%d peak=%d", gate.running, gate.waiting, gate.peak)
 
             def progress(mode: str, epoch: int, loss: float) -> bool:
                 now = time.monotonic()
@@ -108,7 +124,16 @@ def obtain_result(config: RunConfig, limits: Limits):
                     shown[0] = now
                 return deadline.expired
 
-            result = run(config, progress=progress, limits=limits)
+            try:
+                result = run(config, progress=progress, limits=limits)
+            except BaseException:
+                log.info("training abandoned after %.2f s", time.monotonic() - deadline.started)
+                raise
+            log.info(
+                "training finished after %.2f s stopped=%s",
+                time.monotonic() - deadline.started,
+                result.stopped,
+            )
         if result.stopped:
             raise StoppedRun(
                 f"Training stopped after {limits.time_budget:.0f} s, this server's time budget for one run. "

@@ -99,6 +99,7 @@ class TrainingGate:
         self._condition = threading.Condition()
         self._queue: list[int] = []
         self._running = 0
+        self.peak = 0  # the most holders seen at once, for load tests
         self._tickets = itertools.count()
 
     @property
@@ -127,6 +128,7 @@ class TrainingGate:
                     if position == 0 and self._running < self.limit:
                         self._queue.pop(0)
                         self._running += 1
+                        self.peak = max(self.peak, self._running)
                         self._condition.notify_all()
                         break
                     if on_wait is None:
