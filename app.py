@@ -253,10 +253,8 @@ def chart(fig, key: str) -> None:
     st.plotly_chart(fig, width="stretch", config=CHART_CONFIG, key=key)
 
 
-def _shape_text(shape: list[int], sequences: bool) -> str:
+def _shape_text(shape: list[int]) -> str:
     names = ["samples", "timesteps", "features"] if len(shape) == 3 else ["samples", "features"]
-    if len(shape) == 3 and not sequences and shape[1] == 1:
-        names = ["samples", "timesteps", "features"]
     return " × ".join(f"{n} {name}" for n, name in zip(shape, names))
 
 
@@ -270,44 +268,40 @@ def render_feed(data: dict) -> None:
         "inside a batch. Only `stateful=True` carries sample *i* of one batch into sample *i* of the next."
     )
     runs = data["runs"]
-    tabs = st.tabs([r["mode"] for r in runs])
-    for tab, r in zip(tabs, runs):
-        with tab:
-            st.markdown(md(r["description"]))
-            cols = st.columns(5)
-            cols[0].metric("X shape", str(tuple(r["x_shape"])), help=_shape_text(r["x_shape"], True))
-            cols[1].metric("Y shape", str(tuple(r["y_shape"])), help=_shape_text(r["y_shape"], True))
-            cols[2].metric("batch size", r["batch_size"])
-            cols[3].metric("stateful", str(r["stateful"]))
-            cols[4].metric("return_sequences", str(r["return_sequences"]))
-            st.caption(
-                f"X: {_shape_text(r['x_shape'], True)} (one-hot). Y: {_shape_text(r['y_shape'], True)}."
-            )
-            feed = r["feed"]
-            x_rows = [
-                {
-                    "sample": s,
-                    "batch": s // r["batch_size"],
-                    **{f"step {t}": tok or "·" for t, tok in enumerate(row)},
-                }
-                for s, row in enumerate(feed["x_tokens"])
-            ]
-            left, right = st.columns(2)
-            left.caption("X as tokens (· is zero padding)")
-            left.dataframe(x_rows, hide_index=True, key=f"x_{r['mode']}")
-            y_rows = feed["y_tokens"]
-            right.caption("Y as tokens")
-            if r["return_sequences"]:
-                right.dataframe(
-                    [{f"step {t}": tok or "·" for t, tok in enumerate(row)} for row in y_rows],
-                    hide_index=True,
-                    key=f"y_{r['mode']}",
-                )
-            else:
-                right.dataframe(
-                    [{"sample": s, "target": tok} for s, tok in enumerate(y_rows)], hide_index=True
-                )
-            chart(figures.state_flow_figure(r), key=f"flow_{r['mode']}")
+    per_row = 2 if len(runs) > 1 else 1
+    for first in range(0, len(runs), per_row):
+        for column, r in zip(st.columns(per_row, border=len(runs) > 1), runs[first : first + per_row]):
+            with column:
+                render_feed_of_mode(r, figures)
+
+
+def render_feed_of_mode(r: dict, figures) -> None:
+    st.subheader(r["mode"])
+    st.markdown(md(r["description"]))
+    st.markdown(
+        f"X `{tuple(r['x_shape'])}` · Y `{tuple(r['y_shape'])}` · batch size `{r['batch_size']}` · "
+        f"`stateful={r['stateful']}` · `return_sequences={r['return_sequences']}`"
+    )
+    st.caption(f"X: {_shape_text(r['x_shape'])} (one-hot). Y: {_shape_text(r['y_shape'])}.")
+    chart(figures.state_flow_figure(r), key=f"flow_{r['mode']}")
+    feed = r["feed"]
+    with st.expander("X and Y as tokens"):
+        x_rows = [
+            {
+                "sample": s,
+                "batch": s // r["batch_size"],
+                **{f"step {t}": tok or "·" for t, tok in enumerate(row)},
+            }
+            for s, row in enumerate(feed["x_tokens"])
+        ]
+        st.caption("X (· is zero padding)")
+        st.dataframe(x_rows, hide_index=True, key=f"x_{r['mode']}")
+        st.caption("Y")
+        if r["return_sequences"]:
+            y_rows = [{f"step {t}": tok or "·" for t, tok in enumerate(row)} for row in feed["y_tokens"]]
+        else:
+            y_rows = [{"sample": s, "target": tok} for s, tok in enumerate(feed["y_tokens"])]
+        st.dataframe(y_rows, hide_index=True, key=f"y_{r['mode']}")
 
 
 def render_loss(data: dict) -> None:
