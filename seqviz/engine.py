@@ -186,6 +186,7 @@ def _mode_run(
         "states": states,
         "snapshots": snapshots,
         "feed": describe_feed(feed, dataset),
+        "trainer": training.backend,
         "train_seconds": training.seconds,
     }
     return data, training

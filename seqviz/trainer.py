@@ -1,14 +1,19 @@
-"""Fast training: the math of ``model.fit`` for LSTM → Dense, in one compiled TensorFlow graph.
+"""Fast training: the math of ``model.fit`` for LSTM → Dense, without ``fit``'s overhead.
 
 ``model.fit`` spends ~50 ms per epoch on bookkeeping, far more than a tiny LSTM's arithmetic.
-Here a single ``tf.function`` (traced once per process: every shape is dynamic) runs many
-epochs per call in a ``tf.while_loop``: per batch the forward pass, the loss from logits
-(as Keras computes it for sigmoid and softmax outputs), the gradient and Keras's Adam update;
-stateful feeds carry each sample's final state into the same index of the next batch.
-Python regains control only between chunks of epochs, to report progress, take weight
-snapshots and honour a stop request.
+Two backends compute the same thing: per batch the forward pass, the loss from logits (as
+Keras computes it for sigmoid and softmax outputs), the gradient and Keras's Adam update;
+stateful feeds carry each sample's final state into the same index of the next batch, and
+every epoch starts from zero state.
 
-TensorFlow is imported when training starts, never at import time.
+- ``numpy`` (``seqviz.backprop``): hand-written backpropagation; nothing to trace, so it
+  wins for small models, the ones seqviz is about.
+- ``tensorflow``: one ``tf.function`` with ``GradientTape`` (traced once per process: every
+  shape is dynamic) that runs many epochs per call in a ``tf.while_loop``; it wins once
+  the matrices are big enough for TensorFlow's kernels to pay for the graph.
+
+The driver regains control between chunks of epochs to report progress, take weight
+snapshots and honour a stop request. TensorFlow is imported only by its backend.
 """
 
 from __future__ import annotations
@@ -20,14 +25,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from seqviz.backprop import ADAM_BETA_1, ADAM_BETA_2, ADAM_EPSILON, adam_update, batch_gradients
 from seqviz.modes import Feed
 from seqviz.weights import Weights
 
 # Called after each chunk with (epochs done, loss of the last epoch); return True to stop.
 ProgressCallback = Callable[[int, float], "bool | None"]
 
-ADAM_BETA_1, ADAM_BETA_2, ADAM_EPSILON = 0.9, 0.999, 1e-7  # Keras's defaults
-MAX_CHUNK = 25  # epochs per graph call, so progress and stop requests stay responsive
+MAX_CHUNK = 25  # epochs per call, so progress and stop requests stay responsive
+NUMPY_MAX_UNITS = 64  # the "auto" backend's switch from NumPy to TensorFlow (benchmarks/bench_fit.py)
+BACKENDS = ("auto", "numpy", "tensorflow")
 
 _graph_lock = threading.Lock()
 _train_epochs = None
@@ -42,6 +49,7 @@ class Training:
     snapshots: list[tuple[int, float, Weights]] = field(default_factory=list)
     stopped: bool = False
     seconds: float = 0.0
+    backend: str = "numpy"
 
 
 def snapshot_epochs(epochs: int, count: int) -> list[int]:
@@ -90,6 +98,7 @@ def _build_graph():
         return tf.reduce_sum(per_step * mask) / tf.reduce_sum(mask)
 
     @tf.function(
+        autograph=False,  # the loops are explicit tf.while_loops; skipping autograph halves tracing
         input_signature=[
             params_spec,
             params_spec,
@@ -103,7 +112,7 @@ def _build_graph():
             tf.TensorSpec([], tf.bool),
             tf.TensorSpec([], tf.float32),
             tf.TensorSpec([], tf.int32),
-        ]
+        ],
     )
     def train_epochs(params, m, v, iterations, x, y, mask, batch_size, stateful, softmax, lr, n_epochs):
         units = tf.shape(params[1])[0]
@@ -156,6 +165,78 @@ def _graph():
     return _train_epochs
 
 
+class _NumpyBackend:
+    def __init__(self, feed: Feed, weights: Weights, learning_rate: float, output: str):
+        self.feed, self.learning_rate, self.softmax = feed, learning_rate, output == "softmax"
+        self.params = [np.array(a, np.float32) for a in weights.as_list()]
+        self.m = [np.zeros_like(p) for p in self.params]
+        self.v = [np.zeros_like(p) for p in self.params]
+        self.step = 0
+        self.x, self.y = feed.x.astype(np.float32), feed.y.astype(np.float32)
+        self.mask = feed.loss_mask.astype(np.float32)
+
+    def run(self, epochs: int) -> list[float]:
+        b, units = self.feed.batch_size, self.params[1].shape[0]
+        n_batches = self.x.shape[0] // b
+        zeros = np.zeros((b, units), np.float32)
+        losses = []
+        for _ in range(epochs):
+            h, c, total = zeros, zeros, 0.0
+            for k in range(n_batches):
+                rows = slice(k * b, (k + 1) * b)
+                if not self.feed.stateful:
+                    h, c = zeros, zeros
+                loss, grads, h, c = batch_gradients(
+                    self.params, self.x[rows], self.y[rows], self.mask[rows], h, c, self.softmax
+                )
+                self.step += 1
+                adam_update(self.params, grads, self.m, self.v, self.step, self.learning_rate)
+                total += loss
+            losses.append(total / n_batches)
+        return losses
+
+    def weights(self) -> Weights:
+        return Weights.from_list([p.copy() for p in self.params])
+
+
+class _TensorFlowBackend:
+    def __init__(self, feed: Feed, weights: Weights, learning_rate: float, output: str):
+        import tensorflow as tf
+
+        self.tf, self.graph = tf, _graph()
+        self.params = tuple(tf.constant(a, tf.float32) for a in weights.as_list())
+        self.m = tuple(tf.zeros_like(p) for p in self.params)
+        self.v = tuple(tf.zeros_like(p) for p in self.params)
+        self.iterations = tf.constant(0.0)
+        self.data = (
+            tf.constant(feed.x, tf.float32),
+            tf.constant(feed.y, tf.float32),
+            tf.constant(feed.loss_mask, tf.float32),
+            tf.constant(feed.batch_size, tf.int32),
+            tf.constant(feed.stateful),
+            tf.constant(output == "softmax"),
+            tf.constant(learning_rate, tf.float32),
+        )
+
+    def run(self, epochs: int) -> list[float]:
+        self.params, self.m, self.v, self.iterations, losses = self.graph(
+            self.params, self.m, self.v, self.iterations, *self.data, self.tf.constant(epochs, self.tf.int32)
+        )
+        return [float(a) for a in losses.numpy()]
+
+    def weights(self) -> Weights:
+        return Weights.from_list([p.numpy() for p in self.params])
+
+
+def choose_backend(weights: Weights, backend: str = "auto") -> str:
+    """``numpy`` for small models, ``tensorflow`` for big ones, unless one is asked for."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
+    if backend != "auto":
+        return backend
+    return "numpy" if weights.units <= NUMPY_MAX_UNITS else "tensorflow"
+
+
 def train(
     feed: Feed,
     weights: Weights,
@@ -165,6 +246,7 @@ def train(
     output: str,
     snapshots: int = 30,
     progress: ProgressCallback | None = None,
+    backend: str = "auto",
 ) -> Training:
     """Train from ``weights`` on ``feed``; the inputs are never modified.
 
@@ -172,22 +254,12 @@ def train(
         snapshots: how many evenly spaced epochs keep a copy of the weights.
         progress: called after each chunk of epochs; returning True stops training
             (the result then has ``stopped=True`` and only the epochs done).
+        backend: ``auto``, ``numpy`` or ``tensorflow`` (the same math; tests hold both to fit).
     """
-    import tensorflow as tf
-
-    train_epochs = _graph()
     started = time.perf_counter()
-    params = tuple(tf.constant(a, tf.float32) for a in weights.as_list())
-    m = tuple(tf.zeros_like(p) for p in params)
-    v = tuple(tf.zeros_like(p) for p in params)
-    iterations = tf.constant(0.0)
-    x, y = tf.constant(feed.x, tf.float32), tf.constant(feed.y, tf.float32)
-    mask = tf.constant(feed.loss_mask, tf.float32)
-    fixed = (
-        tf.constant(feed.batch_size, tf.int32),
-        tf.constant(feed.stateful),
-        tf.constant(output == "softmax"),
-        tf.constant(learning_rate, tf.float32),
+    chosen = choose_backend(weights, backend)
+    engine = (_NumpyBackend if chosen == "numpy" else _TensorFlowBackend)(
+        feed, weights, learning_rate, output
     )
     wanted = set(snapshot_epochs(epochs, snapshots))
     losses: list[float] = []
@@ -195,15 +267,11 @@ def train(
     stopped = False
     done = 0
     for end in _chunk_ends(epochs, sorted(wanted)):
-        params, m, v, iterations, chunk = train_epochs(
-            params, m, v, iterations, x, y, mask, *fixed, tf.constant(end - done, tf.int32)
-        )
-        losses.extend(float(a) for a in chunk.numpy())
+        losses.extend(engine.run(end - done))
         done = end
         if end in wanted:
-            kept.append((end, losses[-1], Weights.from_list([p.numpy() for p in params])))
+            kept.append((end, losses[-1], engine.weights()))
         if progress is not None and progress(done, losses[-1]) and done < epochs:
             stopped = True
             break
-    final = Weights.from_list([p.numpy() for p in params])
-    return Training(losses, final, kept, stopped, time.perf_counter() - started)
+    return Training(losses, engine.weights(), kept, stopped, time.perf_counter() - started, chosen)

@@ -98,21 +98,42 @@ def _fit(feed, start: Weights, output: str, epochs: int, learning_rate: float):
     return Weights.from_list(model.get_weights()), losses
 
 
+@pytest.mark.parametrize("backend", ["numpy", "tensorflow"])
 @pytest.mark.parametrize("output", ["sigmoid", "softmax"])
 @pytest.mark.parametrize("case", ["stateless", "stateful", "stateful-b2", "sequence", "window", "window-b2"])
-def test_trainer_computes_what_fit_computes(case, output):
+def test_trainer_computes_what_fit_computes(case, output, backend):
     config = RunConfig(**{**CASES[case].as_dict(), "output": output})
     dataset = config.validate()
     feed = MODES[config.mode](dataset, config)
     start = initial_weights(dataset.vocabulary.size, 6, seed=11)
     epochs, lr = 12, 0.01
-    ours = train(feed, start, epochs=epochs, learning_rate=lr, output=output, snapshots=1)
+    ours = train(feed, start, epochs=epochs, learning_rate=lr, output=output, snapshots=1, backend=backend)
+    assert ours.backend == backend
     theirs, fit_losses = _fit(feed, start, output, epochs, lr)
     np.testing.assert_allclose(ours.losses, fit_losses, rtol=1e-4, atol=1e-5)
     for a, b in zip(ours.weights.as_list(), theirs.as_list()):
         np.testing.assert_allclose(a, b, atol=1e-4)
     moved = max(np.abs(a - b).max() for a, b in zip(ours.weights.as_list(), start.as_list()))
     assert moved > 0.05  # training really changed the weights
+
+
+@pytest.mark.parametrize("output", ["sigmoid", "softmax"])
+def test_both_backends_agree_on_a_bigger_model(output):
+    config = RunConfig(sequence="a b c d a b e d a c", framing="next", mode="sequence", units=80)
+    dataset = config.validate()
+    feed = MODES["sequence"](dataset, config)
+    start = initial_weights(dataset.vocabulary.size, 80, seed=2)
+    runs = {
+        b: train(feed, start, epochs=60, learning_rate=0.01, output=output, snapshots=3, backend=b)
+        for b in ("numpy", "tensorflow")
+    }
+    assert runs["tensorflow"].backend == "tensorflow" and runs["numpy"].backend == "numpy"
+    np.testing.assert_allclose(runs["numpy"].losses, runs["tensorflow"].losses, rtol=1e-4, atol=1e-5)
+    for a, b in zip(runs["numpy"].weights.as_list(), runs["tensorflow"].weights.as_list()):
+        np.testing.assert_allclose(a, b, atol=2e-4)
+    assert (
+        train(feed, start, epochs=1, learning_rate=0.01, output=output).backend == "tensorflow"
+    )  # auto: big
 
 
 def test_every_mode_starts_from_identical_weights():
