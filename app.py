@@ -383,7 +383,7 @@ def render_epoch_views(data: dict) -> None:
                     "so their states are identical (marked ≡ on the axis)."
                 )
             chart(figures.state_figure(r, name, snapshot), key=f"state_{r['mode']}_{name}")
-            with st.expander("All four gates"):
+            if st.toggle("Show all four gates", key=f"gates_on_{r['mode']}"):
                 chart(figures.gates_figure(r), key=f"gates_{r['mode']}")
             positions = [p["position"] for p in r["predictions"]]
             if len(positions) > 1:
@@ -466,7 +466,7 @@ def choose_config(limits: Limits) -> RunConfig | None:
     if "shown" not in state:
         config, notices = read_url(limits)
         for notice in notices:
-            st.warning(notice)
+            st.warning(md(notice))  # notices quote the URL, which anyone can write
         _set_widgets(config)
         state["shown"] = config
         state["pending"] = config
@@ -491,7 +491,7 @@ def main() -> None:
         try:
             config.validate(limits)
         except SeqvizError as error:
-            st.error(str(error))
+            st.error(md(str(error)))
             st.session_state.pop("pending", None)
             config = st.session_state["shown"]
             if config is pending:
@@ -503,7 +503,7 @@ def main() -> None:
         st.session_state.pop("pending", None)
         return
     except SeqvizError as error:
-        st.error(str(error))
+        st.error(md(str(error)))
         st.session_state.pop("pending", None)
         return
     st.session_state["shown"] = config

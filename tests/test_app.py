@@ -154,3 +154,12 @@ def test_server_limits_come_from_the_environment(monkeypatch, limit_env):
     assert not at.exception
     assert any("epochs" in w.value for w in at.warning)
     assert at.number_input(key="w_epochs").value == 300 or at.number_input(key="w_epochs").value <= 100
+
+
+def test_gates_are_drawn_on_demand():
+    at = app_at({"mode": "sequence", "epochs": "20"})
+    assert not any("the gates at each position" in t for t in titles(at))
+    at.toggle(key="gates_on_sequence").set_value(True).run()
+    assert not at.exception
+    gates = next(f for f in figures(at) if "the gates at each position" in f["layout"]["title"]["text"])
+    assert [trace["type"] for trace in gates["data"]] == ["heatmap"] * 4
