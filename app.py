@@ -372,42 +372,44 @@ def render_epoch_views(data: dict) -> None:
         st.caption(
             "The epoch slider redraws h and c; the gates and entering states are shown after training."
         )
-    tabs = st.tabs([r["mode"] for r in runs])
-    for tab, r in zip(tabs, runs):
-        with tab:
-            groups = r["identical_groups"]
-            if groups:
-                listed = "; ".join(", ".join(map(str, g)) for g in groups)
-                st.info(
-                    f"Positions {listed} start from the same state with the same visible input, "
-                    "so their states are identical (marked ≡ on the axis)."
-                )
-            chart(figures.state_figure(r, name, snapshot), key=f"state_{r['mode']}_{name}")
-            if st.toggle("Show all four gates", key=f"gates_on_{r['mode']}"):
-                chart(figures.gates_figure(r), key=f"gates_{r['mode']}")
-            positions = [p["position"] for p in r["predictions"]]
-            if len(positions) > 1:
-                labels = {
-                    p["position"]: f"position {p['position']}: {p['input']} → {p['target']}"
-                    for p in r["predictions"]
-                }
-                first = groups[0] if groups else positions[:2]
-                a, b = st.columns(2)
-                pa = a.selectbox(
-                    "Compare position",
-                    positions,
-                    index=positions.index(first[0]),
-                    format_func=labels.get,
-                    key=f"diff_a_{r['mode']}",
-                )
-                pb = b.selectbox(
-                    "with position",
-                    positions,
-                    index=positions.index(first[1]),
-                    format_func=labels.get,
-                    key=f"diff_b_{r['mode']}",
-                )
-                chart(figures.difference_figure(r, pa, pb, snapshot), key=f"diff_{r['mode']}")
+    modes = [r["mode"] for r in runs]
+    chosen = modes[0]
+    if len(runs) > 1:
+        chosen = st.segmented_control("Mode", modes, default=modes[0], key="state_mode") or modes[0]
+    render_state_of_mode(next(r for r in runs if r["mode"] == chosen), name, snapshot, figures)
+
+
+def render_state_of_mode(r: dict, name: str, snapshot: int | None, figures) -> None:
+    """One mode's state heatmap, its gates on demand, and the difference of two positions."""
+    groups = r["identical_groups"]
+    if groups:
+        listed = "; ".join(", ".join(map(str, g)) for g in groups)
+        st.info(
+            f"Positions {listed} start from the same state with the same visible input, "
+            "so their states are identical (marked ≡ on the axis)."
+        )
+    chart(figures.state_figure(r, name, snapshot), key=f"state_{r['mode']}_{name}")
+    if st.toggle("Show all four gates", key=f"gates_on_{r['mode']}"):
+        chart(figures.gates_figure(r), key=f"gates_{r['mode']}")
+    positions = [p["position"] for p in r["predictions"]]
+    if len(positions) < 2:
+        return
+    labels = {
+        p["position"]: f"position {p['position']}: {p['input']} → {p['target']}" for p in r["predictions"]
+    }
+    first = groups[0] if groups else positions[:2]
+    pair = []
+    for column, label, default in zip(st.columns(2), ("Compare position", "with position"), first[:2]):
+        pair.append(
+            column.selectbox(
+                label,
+                positions,
+                index=positions.index(default),
+                format_func=labels.get,
+                key=f"diff_{label.split()[0].lower()}_{r['mode']}",
+            )
+        )
+    chart(figures.difference_figure(r, pair[0], pair[1], snapshot), key=f"diff_{r['mode']}")
 
 
 def render_explanation(data: dict) -> None:

@@ -163,3 +163,18 @@ def test_gates_are_drawn_on_demand():
     assert not at.exception
     gates = next(f for f in figures(at) if "the gates at each position" in f["layout"]["title"]["text"])
     assert [trace["type"] for trace in gates["data"]] == ["heatmap"] * 4
+
+
+def test_state_section_shows_the_chosen_mode():
+    at = app_at({"epochs": "20"})
+
+    def state_title():
+        return next(t for t in titles(at) if "hidden state" in t)
+
+    assert state_title().startswith("stateless") or "stateless" in state_title()
+    assert any("≡" in line.value for line in at.info)  # stateless: identical positions are named
+    at.get("button_group")[0].set_value("sequence").run()
+    assert not at.exception
+    assert "sequence" in state_title() and "stateless" not in state_title()
+    diff = next(f for f in figures(at) if "minus" in f["layout"]["title"]["text"])
+    assert "identical" not in diff["layout"]["title"]["text"]  # sequence tells its two positions apart
