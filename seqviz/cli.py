@@ -93,7 +93,7 @@ def _table(run: dict[str, Any]) -> list[str]:
 
 def report(data: dict[str, Any]) -> str:
     """The human-readable report: per mode a table, the loss beside the floor, then why."""
-    from seqviz.explain import explain_run
+    from seqviz.explain import explain, explain_run
 
     lines = []
     for run in data["runs"]:
@@ -115,6 +115,15 @@ def report(data: dict[str, Any]) -> str:
         for run in data["runs"]:
             accuracy, final, floor = run["accuracy"], run["final_loss"], run["loss_floor"]
             lines.append(f"{run['mode']:<10} {accuracy:>8.0%}  {final:>10.4f}  {floor:.4f}")
+        closing = explain(data)
+        lines.append("")
+        for run in data["runs"]:
+            if run["loss_floor"] > 0:
+                sentences = explain_run(run, data)
+                lines.append(f"Why {run['mode']} cannot learn it: {sentences[1]}")
+                lines.append(f"Fix: {sentences[-1]}")
+        if closing and closing[-1].startswith("State flows"):
+            lines.append(closing[-1])
     return "\n".join(lines).rstrip() + "\n"
 
 

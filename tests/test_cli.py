@@ -93,6 +93,7 @@ def test_report_and_json_of_the_reference_question(tmp_path):
         assert f"== {mode} ==" in text
     assert "floor 0.4621" in text and "✗" in text and "✓" in text
     assert "Positions 0 and 1 both see only the input '0'" in text
+    assert "Why stateless cannot learn it" in text and "Fix: Feed one sample of many steps" in text
     data = json.loads(out.read_text())
     assert [r["mode"] for r in data["runs"]] == ["stateless", "stateful", "sequence", "window"]
     assert data["config"]["mode"] == "all" and data["config"]["batch_size"] is None
