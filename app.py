@@ -108,9 +108,11 @@ def obtain_result(config: RunConfig, limits: Limits):
 
         gate, log = training_gate(limits.max_concurrent), server_log()
         with gate.slot(on_wait=queued):
-            from seqviz.engine import run  # imports TensorFlow on the first run
+            from seqviz.engine import run
+            from seqviz.trainer import prepare
 
             status.caption("Training…")
+            prepare(config.units)  # a big model's first run imports TensorFlow: not part of the budget
             deadline, shown = Deadline(limits.time_budget), [0.0]
             log.info("training started running=%d waiting=%d peak=%d", gate.running, gate.waiting, gate.peak)
 

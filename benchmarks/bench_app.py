@@ -60,7 +60,8 @@ def train_to_charts(page, url: str, seed: int) -> float:
     page.get_by_role("button", name="Train", exact=True).click()
     wait_for_run(page)
     elapsed = time.monotonic() - started
-    assert f"seed={seed}" in page.url, page.url
+    url = page.evaluate("location.href")  # page.url can miss an in-page history update
+    assert f"seed={seed}" in url, url
     return elapsed
 
 

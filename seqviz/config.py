@@ -59,7 +59,8 @@ class RunConfig:
             raise SeqvizError(f"The learning rate must be above 0 and at most 10; got {self.learning_rate}.")
         dataset = make_dataset(self.sequence, self.framing, limits)
         k = len(dataset.pairs)
-        _check_range("window", self.window, 1, k, why=f" (the number of pairs, K = {k})")
+        if "window" in self.modes:
+            _check_range("window", self.window, 1, k, why=f" (the number of pairs, K = {k})")
         if self.batch_size is not None:
             _check_range("batch size", self.batch_size, 1, k)
             if k % self.batch_size:
@@ -114,21 +115,36 @@ class RunConfig:
                     f"Parameter {key}={_short(raw)} is not valid and was ignored; using the default."
                 )
         config = cls(**values)
-        # Values that parse but break a rule (a batch size that does not divide K, say) also
-        # fall back, one at a time, so a link always opens on something that can run.
-        for _ in range(len(values) + 1):
+        try:
+            config.validate(limits)
+            return config, notices
+        except SeqvizError:
+            pass
+        # Values that parse but break a rule (a batch size that does not divide K, say) fall
+        # back one by one, each checked beside the options already accepted, so a link always
+        # opens on something that can run and each notice names the option it is about.
+        numeric = {name: getattr(cls, name) for name in _NUMERIC_ORDER}
+        accepted = replace(config, **numeric)
+        try:
+            accepted.validate(limits)
+        except SeqvizError as error:
+            try:  # a sequence shorter than the default window still runs with a window of 1
+                replace(accepted, window=1).validate(limits)
+                accepted = replace(accepted, window=1)
+                notices.append(f"{error} Using a window of 1.")
+            except SeqvizError:
+                notices.append(f"{error} The default sequence is shown instead.")
+                accepted = replace(accepted, sequence=cls.sequence, framing=cls.framing)
+        for name in _NUMERIC_ORDER:
+            if getattr(config, name) == numeric[name]:
+                continue
+            trial = replace(accepted, **{name: getattr(config, name)})
             try:
-                config.validate(limits)
-                break
+                trial.validate(limits)
+                accepted = trial
             except SeqvizError as error:
-                culprit = _culprit(config, limits)
-                if culprit is None:
-                    notices.append(f"{error} The default sequence is shown instead.")
-                    config = replace(config, sequence=cls.sequence, framing=cls.framing)
-                    continue
-                notices.append(f"{error} Using the default {culprit.replace('_', ' ')}.")
-                config = replace(config, **{culprit: getattr(cls, culprit)})
-        return config, notices
+                notices.append(f"{error} Using the default {name.replace('_', ' ')}.")
+        return accepted, notices
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -185,28 +201,3 @@ _PARSERS = {
 }
 
 _NUMERIC_ORDER = ("batch_size", "window", "units", "epochs", "snapshots", "seed", "learning_rate")
-
-
-def _culprit(config: RunConfig, limits: Limits = Limits()) -> str | None:
-    """The first numeric option that alone makes ``config`` invalid, or None if it is the sequence."""
-    defaults = RunConfig()
-    for name in _NUMERIC_ORDER:
-        if getattr(config, name) == getattr(defaults, name):
-            continue
-        try:
-            replace(config, **{name: getattr(defaults, name)}).validate(limits)
-            return name
-        except SeqvizError:
-            continue
-    for name in _NUMERIC_ORDER:
-        if getattr(config, name) != getattr(defaults, name):
-            try:
-                _check_one(config, name, limits)
-            except SeqvizError:
-                return name
-    return None
-
-
-def _check_one(config: RunConfig, name: str, limits: Limits) -> None:
-    """Check one numeric option on its own, against the default sequence."""
-    replace(RunConfig(), **{name: getattr(config, name)}).validate(limits)

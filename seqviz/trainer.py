@@ -157,6 +157,13 @@ def _build_graph():
     return train_epochs
 
 
+def prepare(units: int, backend: str = "auto") -> None:
+    """Import TensorFlow and build its training function now if ``units`` will need them, so a
+    run's own time is spent training (the app starts its time budget after this)."""
+    if choose_backend_for_units(units, backend) == "tensorflow":
+        _graph()
+
+
 def _graph():
     global _train_epochs
     with _graph_lock:
@@ -230,11 +237,15 @@ class _TensorFlowBackend:
 
 def choose_backend(weights: Weights, backend: str = "auto") -> str:
     """``numpy`` for small models, ``tensorflow`` for big ones, unless one is asked for."""
+    return choose_backend_for_units(weights.units, backend)
+
+
+def choose_backend_for_units(units: int, backend: str = "auto") -> str:
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
     if backend != "auto":
         return backend
-    return "numpy" if weights.units <= NUMPY_MAX_UNITS else "tensorflow"
+    return "numpy" if units <= NUMPY_MAX_UNITS else "tensorflow"
 
 
 def train(

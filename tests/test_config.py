@@ -90,6 +90,21 @@ def test_lenient_reading_falls_back_option_by_option():
     assert config.window == 2 and notices
 
 
+def test_each_notice_names_the_option_it_is_about():
+    config, notices = RunConfig.from_query_lenient({"units": "99999", "window": "5", "epochs": "9"})
+    assert (config.units, config.window, config.epochs) == (20, 2, 9)
+    assert len(notices) == 2
+    by_option = {n.rsplit("Using the default ", 1)[-1].rstrip("."): n for n in notices}
+    assert "units must be" in by_option["units"] and "window must be" in by_option["window"]
+
+
+def test_a_one_pair_sequence_opens_with_a_window_of_one():
+    config, notices = RunConfig.from_query_lenient({"sequence": "a b"})
+    assert config.sequence == "a b" and config.window == 1
+    assert len(notices) == 1 and "window" in notices[0]
+    assert RunConfig(sequence="a b", mode="sequence").validate()  # no window mode, no window rule
+
+
 def test_shared_server_limits_from_environment():
     assert limits_from_env({}) == Limits()
     assert limits_from_env({"SEQVIZ_SHARED": "1"}) == SHARED_SERVER
