@@ -67,7 +67,8 @@ def md(text: str) -> str:
 
 @st.cache_resource
 def result_cache() -> ResultCache:
-    return ResultCache()
+    # At most 32 runs and ~8 million floats (a few hundred MB as Python objects) in all.
+    return ResultCache(max_entries=32, max_weight=8e6)
 
 
 @st.cache_resource
@@ -141,8 +142,9 @@ def obtain_result(config: RunConfig, limits: Limits):
                 f"Training stopped after {limits.time_budget:.0f} s, this server's time budget for one run. "
                 "Try fewer epochs, fewer units or a shorter sequence."
             )
+        # Weighed by its float count: 8 state vectors per position, h and c per snapshot.
         k, units = len(result.data["pairs"]), config.units
-        return result, k * units * len(modes) * (config.snapshots + 10)
+        return result, k * units * len(modes) * (2 * config.snapshots + 8)
 
     def waiting() -> None:
         status.info("Another visitor is training this exact configuration; its result will be shared.")
