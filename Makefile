@@ -19,7 +19,7 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	touch $@
 
 run: $(VENV)/.runtime
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) -m streamlit run app.py --server.address localhost --server.port $(PORT)
 
 cli: $(VENV)/.runtime
 	$(PY) -m seqviz run --sequence "0 1 0 2" --mode all
