@@ -359,7 +359,8 @@ def predictions_figure(run: Run, vocabulary: list[str], snapshot: int | None = N
     """
     info = _collect_predictions(run, vocabulary, snapshot)
     # Short: the app shows one of these per mode side by side.
-    title = f"{_mode_name(run)}: predicted probability ({info.when})"
+    epoch = info.when.split(", snapshot")[0].removeprefix("final, ")
+    title = f"{_mode_name(run)}: predicted probability, {epoch}"
     if not info.probabilities or not vocabulary:
         return _empty(title, "No predictions to show.")
     positions = len(info.probabilities)
