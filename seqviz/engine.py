@@ -81,7 +81,6 @@ def describe_feed(feed: Feed, dataset: Dataset) -> dict[str, Any]:
     for s in range(feed.samples):
         for t in range(feed.timesteps):
             position = int(feed.positions[s, t])
-            kind, _ = feed.source(s, t)
             cells.append(
                 {
                     "sample": s,
@@ -95,7 +94,6 @@ def describe_feed(feed: Feed, dataset: Dataset) -> dict[str, Any]:
                     "reset": t == 0 and (not feed.stateful or s < b),
                 }
             )
-            del kind
     y_grid = _token_grid(feed, dataset, feed.y, feed.loss_mask)
     return {
         "description": feed.description,
@@ -127,6 +125,7 @@ def _mode_run(
     final = replay(feed, training.weights, config.output)
 
     predictions, states = [], []
+    x_tokens = _token_grid(feed, dataset, feed.x)
     for p, (s, t) in enumerate(order):
         probs = final.probabilities[s, t]
         predicted = int(probs.argmax())
@@ -145,9 +144,13 @@ def _mode_run(
         state.update(_step_state(final, s, t))
         state["source"] = _source(feed, s, t)
         if feed.timesteps > 1 and not feed.return_sequences:
-            x_tokens = _token_grid(feed, dataset, feed.x)[s]
             state["steps"] = [
-                {"step": k, "input": x_tokens[k], **_step_state(final, s, k), "source": _source(feed, s, k)}
+                {
+                    "step": k,
+                    "input": x_tokens[s][k],
+                    **_step_state(final, s, k),
+                    "source": _source(feed, s, k),
+                }
                 for k in range(feed.timesteps)
             ]
         states.append(state)
