@@ -57,6 +57,34 @@ def _ambiguity(run: dict[str, Any], data: dict[str, Any]) -> list[str]:
     return out
 
 
+def _how_it_tells_apart(run: dict[str, Any]) -> str:
+    """Why no two positions with different targets look alike to this mode."""
+    if run["mode"] == "sequence":
+        return (
+            "Each step starts from the state the previous step left, so the state carries all the "
+            "inputs before it: the same token arrives in different states, and no two positions look alike."
+        )
+    if run["mode"] == "stateful":
+        return (
+            f"After the first batch, each sample starts from the final state that the same index left "
+            f"in the previous batch (batch size {run['batch_size']}), so the state carries the inputs "
+            "before it: the same token arrives in different states, and no two positions with "
+            "different targets look alike."
+        )
+    if run["mode"] == "window":
+        return (
+            f"Each sample replays its last {run['x_shape'][1]} inputs from zero state, and no two "
+            "positions with different targets share that window."
+        )
+    return (
+        "Every position's input token alone tells it apart, so starting from zero state costs nothing here."
+    )
+
+
+def _names(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def explain_run(run: dict[str, Any], data: dict[str, Any]) -> list[str]:
     """Sentences about one mode: what it could see, where its loss ended, what to change."""
     k = len(data["pairs"])
@@ -64,6 +92,8 @@ def explain_run(run: dict[str, Any], data: dict[str, Any]) -> list[str]:
     correct = sum(p["correct"] for p in run["predictions"])
     lines = [f"{run['mode']}: {correct} of {k} positions right, final loss {final:.4f}, floor {floor:.4f}."]
     lines += _ambiguity(run, data)
+    if floor == 0:
+        lines.append(_how_it_tells_apart(run))
     if run.get("stopped"):
         lines.append(f"Training was stopped after {run['epochs']} epochs.")
     if floor > 0:
@@ -105,6 +135,6 @@ def explain(data: dict[str, Any]) -> list[str]:
         if stuck and learned:
             lines.append(
                 f"State flows across the timesteps of one sample, never across the samples of a batch: "
-                f"{', '.join(stuck)} cannot learn this sequence, {', '.join(learned)} did."
+                f"{_names(stuck)} cannot learn this sequence; {_names(learned)} learned it."
             )
     return lines

@@ -148,3 +148,19 @@ def test_floors_and_ambiguity_for_every_mode():
 def test_run_refuses_bad_configurations_before_training():
     with pytest.raises(SeqvizError):
         run(RunConfig(sequence="0 1 0"))
+
+
+def test_explanations_say_why_each_mode_succeeds_or_fails(reference_result):
+    from seqviz.explain import explain, explain_run
+
+    data = reference_result.data
+    runs = _by_mode(reference_result)
+    stateless = explain_run(runs["stateless"], data)
+    assert "Positions 0 and 1 both see only the input '0'" in stateless[1]
+    assert "window of 2 inputs" in stateless[-1]
+    assert "arrives in different states" in " ".join(explain_run(runs["sequence"], data))
+    assert "previous batch (batch size 1)" in " ".join(explain_run(runs["stateful"], data))
+    assert "last 2 inputs" in " ".join(explain_run(runs["window"], data))
+    assert explain(data)[-1].endswith(
+        "stateless cannot learn this sequence; stateful, sequence and window learned it."
+    )
