@@ -1,12 +1,11 @@
 """A whole run: validate a configuration, train every requested mode from the same initial
-weights, replay each step's state, and collect everything into one JSON-ready result."""
+weights, replay each step's state, and collect everything into a typed :class:`Run`."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -15,7 +14,19 @@ from seqviz.config import RunConfig
 from seqviz.floor import ambiguous_positions, identical_groups, loss_floor
 from seqviz.limits import Limits
 from seqviz.modes import MODES, Feed
-from seqviz.replay import GATES, Replay, replay
+from seqviz.replay import Replay, replay, step_names
+from seqviz.results import (
+    FeedCell,
+    FeedView,
+    InnerStep,
+    ModeResult,
+    Prediction,
+    Run,
+    Snapshot,
+    Source,
+    StepState,
+    Values,
+)
 from seqviz.sequence import Dataset
 from seqviz.trainer import train
 from seqviz.weights import Weights, initial_weights
@@ -28,13 +39,17 @@ DECIMALS = 6  # states and probabilities in the JSON; losses keep full float32 p
 
 @dataclass
 class RunResult:
-    """``data`` is the JSON document (the CLI's ``--json``); the rest serves exports."""
+    """``run`` is the typed result (``run.to_json()`` is the CLI's ``--json``); the rest
+    serves exports."""
 
-    data: dict[str, Any]
+    run: Run
     dataset: Dataset
     feeds: dict[str, Feed] = field(default_factory=dict)
     weights: dict[str, Weights] = field(default_factory=dict)
-    stopped: bool = False
+
+    @property
+    def stopped(self) -> bool:
+        return self.run.stopped
 
 
 def _rounded(a: np.ndarray) -> list:
@@ -45,20 +60,25 @@ def _position_cells(feed: Feed) -> dict[int, tuple[int, int]]:
     return {int(p): (s, t) for (s, t), p in np.ndenumerate(feed.positions) if p >= 0}
 
 
-def _step_state(r: Replay, s: int, t: int) -> dict[str, Any]:
-    state = {"h0": _rounded(r.h_tm1[s, t]), "c0": _rounded(r.c_tm1[s, t])}
-    for name in (*GATES, "c", "h"):
-        state[name] = _rounded(getattr(r, name)[s, t])
-    return state
+def _values(r: Replay, layer: int, names: tuple[str, ...], s: int, t: int) -> Values:
+    arrays = r.layers[layer]
+    return {name: _rounded(arrays[name][s, t]) for name in names}
 
 
-def _source(feed: Feed, s: int, t: int) -> dict[str, Any]:
+def _step_values(r: Replay, names: tuple[str, ...], s: int, t: int) -> tuple[Values, list[Values] | None]:
+    """The last layer's values at (s, t), and every layer's when the model is stacked."""
+    last = _values(r, len(r.layers) - 1, names, s, t)
+    if len(r.layers) == 1:
+        return last, None
+    return last, [_values(r, k, names, s, t) for k in range(len(r.layers))]
+
+
+def _source(feed: Feed, s: int, t: int) -> Source:
     kind, origin = feed.source(s, t)
-    out: dict[str, Any] = {"kind": kind, "sample": None, "step": None, "position": None}
-    if origin is not None:
-        position = int(feed.positions[origin])
-        out.update(sample=origin[0], step=origin[1], position=position if position >= 0 else None)
-    return out
+    if origin is None:
+        return Source(kind)
+    position = int(feed.positions[origin])
+    return Source(kind, origin[0], origin[1], position if position >= 0 else None)
 
 
 def _token_grid(feed: Feed, dataset: Dataset, array: np.ndarray, mask: np.ndarray | None = None) -> list:
@@ -74,41 +94,39 @@ def _token_grid(feed: Feed, dataset: Dataset, array: np.ndarray, mask: np.ndarra
     return grid
 
 
-def describe_feed(feed: Feed, dataset: Dataset) -> dict[str, Any]:
+def describe_feed(feed: Feed, dataset: Dataset) -> FeedView:
     """X and Y as tokens, the batches, and one cell per (sample, step) with its state's source."""
     b = feed.batch_size
-    cells = []
-    for s in range(feed.samples):
-        for t in range(feed.timesteps):
-            position = int(feed.positions[s, t])
-            cells.append(
-                {
-                    "sample": s,
-                    "step": t,
-                    "batch": s // b,
-                    "index_in_batch": s % b,
-                    "position": position if position >= 0 else None,
-                    "source": _source(feed, s, t),
-                    # A reset puts zeros where state would otherwise flow in: at every epoch's
-                    # first batch when stateful, at every sample's first step otherwise.
-                    "reset": t == 0 and (not feed.stateful or s < b),
-                }
-            )
+    cells = [
+        FeedCell(
+            sample=s,
+            step=t,
+            batch=s // b,
+            index_in_batch=s % b,
+            position=int(feed.positions[s, t]) if feed.positions[s, t] >= 0 else None,
+            source=_source(feed, s, t),
+            # A reset puts zeros where state would otherwise flow in: at every epoch's
+            # first batch when stateful, at every sample's first step otherwise.
+            reset=t == 0 and (not feed.stateful or s < b),
+        )
+        for s in range(feed.samples)
+        for t in range(feed.timesteps)
+    ]
     y_grid = _token_grid(feed, dataset, feed.y, feed.loss_mask)
-    return {
-        "description": feed.description,
-        "x_tokens": _token_grid(feed, dataset, feed.x),
-        "y_tokens": y_grid if feed.return_sequences else [row[-1] for row in y_grid],
-        "x": feed.x.astype(int).tolist(),
-        "y": (feed.y if feed.return_sequences else feed.y[:, -1, :]).astype(int).tolist(),
-        "batches": [list(range(k, k + b)) for k in range(0, feed.samples, b)],
-        "cells": cells,
-    }
+    return FeedView(
+        description=feed.description,
+        x_tokens=_token_grid(feed, dataset, feed.x),
+        y_tokens=y_grid if feed.return_sequences else [row[-1] for row in y_grid],
+        x=feed.x.astype(int).tolist(),
+        y=(feed.y if feed.return_sequences else feed.y[:, -1, :]).astype(int).tolist(),
+        batches=[list(range(k, k + b)) for k in range(0, feed.samples, b)],
+        cells=cells,
+    )
 
 
 def _mode_run(
     feed: Feed, dataset: Dataset, config: RunConfig, weights: Weights, progress: RunProgress | None
-):
+) -> tuple[ModeResult, Weights]:
     itos = dataset.vocabulary.itos
     targets = dataset.targets
     training = train(
@@ -123,6 +141,8 @@ def _mode_run(
     cells = _position_cells(feed)
     order = [cells[p] for p in range(len(targets))]
     final = replay(feed, training.weights, config.output)
+    cell = weights.cell_type
+    names = step_names(cell)
 
     predictions, states = [], []
     x_tokens = _token_grid(feed, dataset, feed.x)
@@ -130,69 +150,66 @@ def _mode_run(
         probs = final.probabilities[s, t]
         predicted = int(probs.argmax())
         predictions.append(
-            {
-                "position": p,
-                "input": dataset.pairs[p][0],
-                "target": itos[targets[p]],
-                "predicted": itos[predicted],
-                "probability": round(float(probs[predicted]), DECIMALS),
-                "correct": predicted == targets[p],
-                "probabilities": _rounded(probs),
-            }
+            Prediction(
+                position=p,
+                input=dataset.pairs[p][0],
+                target=itos[targets[p]],
+                predicted=itos[predicted],
+                probability=round(float(probs[predicted]), DECIMALS),
+                correct=predicted == targets[p],
+                probabilities=_rounded(probs),
+            )
         )
-        state = {"position": p, "sample": s, "step": t, "batch": s // feed.batch_size}
-        state.update(_step_state(final, s, t))
-        state["source"] = _source(feed, s, t)
+        inner = None
         if feed.timesteps > 1 and not feed.return_sequences:
-            state["steps"] = [
-                {
-                    "step": k,
-                    "input": x_tokens[s][k],
-                    **_step_state(final, s, k),
-                    "source": _source(feed, s, k),
-                }
-                for k in range(feed.timesteps)
-            ]
-        states.append(state)
+            inner = [_inner_step(final, names, feed, x_tokens, s, k) for k in range(feed.timesteps)]
+        values, layers = _step_values(final, names, s, t)
+        states.append(StepState(p, s, t, s // feed.batch_size, values, _source(feed, s, t), layers, inner))
 
     snapshots = []
     for epoch, loss, snap_weights in training.snapshots:
         r = replay(feed, snap_weights, config.output)
         snapshots.append(
-            {
-                "epoch": epoch,
-                "loss": loss,
-                "probabilities": [_rounded(r.probabilities[s, t]) for s, t in order],
-                "h": [_rounded(r.h[s, t]) for s, t in order],
-                "c": [_rounded(r.c[s, t]) for s, t in order],
-            }
+            Snapshot(
+                epoch=epoch,
+                loss=loss,
+                probabilities=[_rounded(r.probabilities[s, t]) for s, t in order],
+                states={name: [_rounded(r.last[name][s, t]) for s, t in order] for name in cell.state_names},
+            )
         )
 
     floor = loss_floor(feed.keys, targets, dataset.vocabulary.size, config.output)
-    data = {
-        "mode": feed.mode,
-        "description": feed.description,
-        "x_shape": feed.x_shape,
-        "y_shape": feed.y_shape,
-        "batch_size": feed.batch_size,
-        "stateful": feed.stateful,
-        "return_sequences": feed.return_sequences,
-        "epochs": len(training.losses),
-        "stopped": training.stopped,
-        "loss": [float(a) for a in training.losses],
-        "final_loss": float(training.losses[-1]),
-        "loss_floor": floor,
-        "ambiguous_positions": ambiguous_positions(feed.keys, targets),
-        "identical_groups": identical_groups(feed.keys),
-        "accuracy": sum(p["correct"] for p in predictions) / len(predictions),
-        "predictions": predictions,
-        "states": states,
-        "snapshots": snapshots,
-        "feed": describe_feed(feed, dataset),
-        "trainer": training.backend,
-        "train_seconds": training.seconds,
-    }
-    return data, training
+    result = ModeResult(
+        mode=feed.mode,
+        description=feed.description,
+        x_shape=feed.x_shape,
+        y_shape=feed.y_shape,
+        batch_size=feed.batch_size,
+        stateful=feed.stateful,
+        return_sequences=feed.return_sequences,
+        epochs=len(training.losses),
+        stopped=training.stopped,
+        loss=[float(a) for a in training.losses],
+        final_loss=float(training.losses[-1]),
+        loss_floor=floor,
+        ambiguous_positions=ambiguous_positions(feed.keys, targets),
+        identical_groups=identical_groups(feed.keys),
+        accuracy=sum(p.correct for p in predictions) / len(predictions),
+        predictions=predictions,
+        states=states,
+        snapshots=snapshots,
+        feed=describe_feed(feed, dataset),
+        trainer=training.backend,
+        train_seconds=training.seconds,
+    )
+    return result, training.weights
+
+
+def _inner_step(
+    r: Replay, names: tuple[str, ...], feed: Feed, x_tokens: list[list[str | None]], s: int, k: int
+) -> InnerStep:
+    values, layers = _step_values(r, names, s, k)
+    return InnerStep(k, x_tokens[s][k], values, _source(feed, s, k), layers)
 
 
 def run(config: RunConfig, progress: RunProgress | None = None, limits: Limits = Limits()) -> RunResult:
@@ -201,29 +218,33 @@ def run(config: RunConfig, progress: RunProgress | None = None, limits: Limits =
     Raises:
         SeqvizError: the configuration is invalid; nothing is trained.
     """
+    from seqviz.explain import attach_facts
+
     dataset = config.validate(limits)
     started = time.perf_counter()
-    weights = initial_weights(dataset.vocabulary.size, config.units, config.seed)
+    weights = initial_weights(
+        dataset.vocabulary.size, config.units, config.seed, cell=config.cell, layers=config.layers
+    )
     result = RunResult(
-        data={
-            "version": __version__,
-            "config": config.as_dict(),
-            "vocabulary": list(dataset.vocabulary.itos),
-            "tokens": list(dataset.tokens),
-            "pairs": [{"input": x, "target": y} for x, y in dataset.pairs],
-            "runs": [],
-        },
+        run=Run(
+            version=__version__,
+            config=config,
+            vocabulary=list(dataset.vocabulary.itos),
+            tokens=list(dataset.tokens),
+            pairs=[(x, y) for x, y in dataset.pairs],
+            runs=[],
+        ),
         dataset=dataset,
     )
     for mode in config.modes:
         feed = MODES[mode](dataset, config)
-        data, training = _mode_run(feed, dataset, config, weights, progress)
-        result.data["runs"].append(data)
+        mode_result, trained = _mode_run(feed, dataset, config, weights, progress)
+        result.run.runs.append(mode_result)
         result.feeds[mode] = feed
-        result.weights[mode] = training.weights
-        if training.stopped:
-            result.stopped = True
+        result.weights[mode] = trained
+        if mode_result.stopped:
+            result.run.stopped = True
             break
-    result.data["stopped"] = result.stopped
-    result.data["total_seconds"] = time.perf_counter() - started
+    result.run.total_seconds = time.perf_counter() - started
+    attach_facts(result.run, dataset)
     return result

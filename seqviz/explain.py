@@ -1,140 +1,209 @@
-"""What happened in a run, in plain sentences written from the run's own numbers.
+"""What happened in a run: facts computed from the run's own numbers (``seqviz.facts``), and
+one plain sentence per fact.
 
 Sentences are plain text (tokens quoted as typed); the CLI prints them and the app shows
-them without interpreting any markup.
+them without interpreting any markup. Callers choose facts by type, never by parsing text.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from seqviz.facts import (
+    Contrast,
+    Fact,
+    Fix,
+    FloorGap,
+    LookAlike,
+    NotConfident,
+    NotYetLearned,
+    Score,
+    Stopped,
+    TellsApart,
+)
 from seqviz.floor import ambiguous_positions
 from seqviz.modes import window_keys
+from seqviz.results import ModeResult, Run
+from seqviz.sequence import Dataset
 
 REACHED = 0.02  # a final loss within this of the floor counts as having reached it
 
-
-def _quote(token: str | None) -> str:
-    return "(padding)" if token is None else f"'{token}'"
-
-
-def _positions(positions: list[int]) -> str:
-    names = [str(p) for p in positions]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+# What positions that look alike share, by mode (the feed's "what the model can see" keys).
+SEEN_BY_MODE = {"stateless": "input", "window": "window", "stateful": "stream", "sequence": "prefix"}
 
 
-def smallest_window(data: dict[str, Any]) -> int | None:
+def smallest_window(inputs: list[int], targets: list[int]) -> int | None:
     """The smallest window w for which no two positions with different targets look alike."""
-    vocab = {t: k for k, t in enumerate(data["vocabulary"])}
-    inputs = [vocab[p["input"]] for p in data["pairs"]]
-    targets = [vocab[p["target"]] for p in data["pairs"]]
     for w in range(1, len(inputs) + 1):
         if not ambiguous_positions(window_keys(inputs, w), targets):
             return w
     return None
 
 
-def _ambiguity(run: dict[str, Any], data: dict[str, Any]) -> list[str]:
-    pairs = data["pairs"]
-    ambiguous = set(run["ambiguous_positions"])
-    out = []
-    for group in run["identical_groups"]:
-        if not ambiguous.intersection(group):
-            continue
-        targets = sorted({pairs[p]["target"] for p in group})
-        what = {
-            "stateless": f"only the input {_quote(pairs[group[0]]['input'])}, starting from zero state",
-            "window": f"the same last {run['x_shape'][1]} inputs, starting from zero state",
-            "stateful": "the same stream of inputs since the last reset",
-            "sequence": "the same inputs so far",
-        }[run["mode"]]
-        both = "both" if len(group) == 2 else "all"
-        out.append(
-            f"Positions {_positions(group)} {both} see {what}, so the LSTM reaches them in the same state "
-            f"and must give them the same output, but their targets differ "
-            f"({', '.join(_quote(t) for t in targets)})."
-        )
-    return out
+def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
+    """Everything the explanation says about one mode, as facts."""
+    name, k = mode.mode, len(run.pairs)
+    floor, final = mode.loss_floor, mode.final_loss
+    facts: list[Fact] = [Score(name, mode.correct, k, final, floor)]
+    seen = SEEN_BY_MODE.get(name, "input")
+    ambiguous = set(mode.ambiguous_positions)
+    for group in mode.identical_groups:
+        if ambiguous.intersection(group):
+            targets = sorted({run.pairs[p][1] for p in group})
+            shared_input = run.pairs[group[0]][0] if seen == "input" else None
+            window = mode.x_shape[1] if seen == "window" else None
+            facts.append(LookAlike(name, list(group), seen, shared_input, window, targets))
+    if floor == 0:
+        inputs = [x for x, _ in run.pairs]
+        repeated = len(set(inputs)) < len(inputs)
+        window = mode.x_shape[1] if seen == "window" else None
+        facts.append(TellsApart(name, seen, window, mode.batch_size, repeated))
+    if mode.stopped:
+        facts.append(Stopped(name, mode.epochs))
+    if floor > 0:
+        facts.append(FloorGap(name, floor, final, final - floor <= REACHED))
+        facts.append(Fix(name, smallest_window(dataset.inputs, dataset.targets), name == "window"))
+    elif mode.correct < k:
+        facts.append(NotYetLearned(name, k - mode.correct))
+    elif final - floor > REACHED:
+        facts.append(NotConfident(name, final - floor))
+    return facts
 
 
-def _how_it_tells_apart(run: dict[str, Any]) -> str:
-    """Why no two positions with different targets look alike to this mode."""
-    if run["mode"] == "sequence":
-        return (
-            "Each step starts from the state the previous step left, so the state carries all the "
-            "inputs before it: the same token arrives in different states, and no two positions look alike."
-        )
-    if run["mode"] == "stateful":
-        return (
-            f"After the first batch, each sample starts from the final state that the same index left "
-            f"in the previous batch (batch size {run['batch_size']}), so the state carries the inputs "
-            "before it: the same token arrives in different states, and no two positions with "
-            "different targets look alike."
-        )
-    if run["mode"] == "window":
-        return (
-            f"Each sample replays its last {run['x_shape'][1]} inputs from zero state, and no two "
-            "positions with different targets share that window."
-        )
+def run_facts(run: Run) -> list[Fact]:
+    """Facts about the modes together."""
+    if len(run.runs) < 2:
+        return []
+    learned = [r.mode for r in run.runs if r.accuracy == 1.0]
+    stuck = [r.mode for r in run.runs if r.loss_floor > 0]
+    return [Contrast(stuck, learned)] if stuck and learned else []
+
+
+def attach_facts(run: Run, dataset: Dataset) -> None:
+    for mode in run.runs:
+        mode.facts = mode_facts(mode, run, dataset)
+    run.facts = run_facts(run)
+
+
+# --- sentences -------------------------------------------------------------------------------
+
+
+def _quote(token: str | None) -> str:
+    return "(padding)" if token is None else f"'{token}'"
+
+
+def _names(items: list[Any]) -> str:
+    names = [str(x) for x in items]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _score(f: Score) -> str:
+    return f"{f.mode}: {f.correct} of {f.total} positions right, final loss {f.final_loss:.4f}, floor {f.floor:.4f}."
+
+
+def _look_alike(f: LookAlike) -> str:
+    what = {
+        "input": f"only the input {_quote(f.input)}, starting from zero state",
+        "window": f"the same last {f.window} inputs, starting from zero state",
+        "stream": "the same stream of inputs since the last reset",
+        "prefix": "the same inputs so far",
+    }[f.seen]
+    both = "both" if len(f.positions) == 2 else "all"
     return (
-        "Every position's input token alone tells it apart, so starting from zero state costs nothing here."
+        f"Positions {_names(f.positions)} {both} see {what}, so the network reaches them in the same state "
+        f"and must give them the same output, but their targets differ "
+        f"({', '.join(_quote(t) for t in f.targets)})."
     )
 
 
-def _names(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def explain_run(run: dict[str, Any], data: dict[str, Any]) -> list[str]:
-    """Sentences about one mode: what it could see, where its loss ended, what to change."""
-    k = len(data["pairs"])
-    floor, final = run["loss_floor"], run["final_loss"]
-    correct = sum(p["correct"] for p in run["predictions"])
-    lines = [f"{run['mode']}: {correct} of {k} positions right, final loss {final:.4f}, floor {floor:.4f}."]
-    lines += _ambiguity(run, data)
-    if floor == 0:
-        lines.append(_how_it_tells_apart(run))
-    if run.get("stopped"):
-        lines.append(f"Training was stopped after {run['epochs']} epochs.")
-    if floor > 0:
-        reached = final - floor <= REACHED
-        lines.append(
-            f"No weights can bring this mode's loss below {floor:.4f}; "
-            + (
-                "it got there: the best it can do is hedge between the targets."
-                if reached
-                else f"it is still {final - floor:.4f} above that."
+def _tells_apart(f: TellsApart) -> str:
+    if f.by == "input":
+        if f.repeated_inputs:
+            return (
+                "Positions that share an input token share its target here, so the input alone decides "
+                "the output and starting from zero state costs nothing."
             )
+        return "Every input token occurs once, so each position's input alone tells it apart."
+    if f.by == "window":
+        return (
+            f"Each sample replays its last {f.window} inputs from zero state, and no two positions "
+            "with different targets share that window."
         )
-        fix = "Feed one sample of many steps ('sequence') or carry state with 'stateful' (batch size 1)"
-        w = smallest_window(data)
-        if w is not None and run["mode"] != "window":
-            fix += f", or give each sample a window of {w} inputs ('window', w = {w})"
-        elif w is not None:
-            fix += f", or widen the window to {w}"
-        lines.append(fix + ".")
-    elif correct < k:
-        lines.append(
-            "Nothing in the data stops this mode from learning every position; it has not yet: "
-            "train for more epochs or raise the learning rate."
+    if f.by == "stream":
+        carried = (
+            "the inputs before it"
+            if f.batch_size == 1
+            else f"every {f.batch_size}th input before it (the earlier samples of the same index)"
         )
-    elif final - floor > REACHED:
-        lines.append("Every position is right; more epochs would make the outputs more confident.")
-    return lines
+        start = (
+            f"After the first batch, each sample starts from the final state that the same index left "
+            f"in the previous batch (batch size {f.batch_size}), so the state carries {carried}"
+        )
+    else:
+        start = "Each step starts from the state the previous step left, so the state carries all the inputs before it"
+    if f.repeated_inputs:
+        return (
+            start
+            + ": the same token arrives in different states, and no two positions with different targets look alike."
+        )
+    return start + "; no input token repeats here, so each position's own input already tells it apart."
 
 
-def explain(data: dict[str, Any]) -> list[str]:
-    """Sentences for every mode in a run, then a comparison when there are several."""
-    lines: list[str] = []
-    for run in data["runs"]:
-        lines += explain_run(run, data)
-    runs = data["runs"]
-    if len(runs) > 1:
-        learned = [r["mode"] for r in runs if r["accuracy"] == 1.0]
-        stuck = [r["mode"] for r in runs if r["loss_floor"] > 0]
-        if stuck and learned:
-            lines.append(
-                f"State flows across the timesteps of one sample, never across the samples of a batch: "
-                f"{_names(stuck)} cannot learn this sequence; {_names(learned)} learned it."
-            )
-    return lines
+def _floor_gap(f: FloorGap) -> str:
+    return f"No weights can bring this mode's loss below {f.floor:.4f}; " + (
+        "it got there: the best it can do is hedge between the targets."
+        if f.reached
+        else f"it is still {f.final_loss - f.floor:.4f} above that."
+    )
+
+
+def _fix(f: Fix) -> str:
+    text = "Feed one sample of many steps ('sequence') or carry state with 'stateful' (batch size 1)"
+    if f.window is not None and not f.widen:
+        text += f", or give each sample a window of {f.window} inputs ('window', w = {f.window})"
+    elif f.window is not None:
+        text += f", or widen the window to {f.window}"
+    return text + "."
+
+
+def _not_yet(f: NotYetLearned) -> str:
+    return (
+        "Nothing in the data stops this mode from learning every position; it has not yet: "
+        "train for more epochs or raise the learning rate."
+    )
+
+
+def _contrast(f: Contrast) -> str:
+    return (
+        "State flows across the timesteps of one sample, never across the samples of a batch: "
+        f"{_names(f.stuck)} cannot learn this sequence; {_names(f.learned)} learned it."
+    )
+
+
+SENTENCES: dict[type[Fact], Callable[[Any], str]] = {
+    Score: _score,
+    LookAlike: _look_alike,
+    TellsApart: _tells_apart,
+    Stopped: lambda f: f"Training was stopped after {f.epochs} epochs.",
+    FloorGap: _floor_gap,
+    Fix: _fix,
+    NotYetLearned: _not_yet,
+    NotConfident: lambda f: "Every position is right; more epochs would make the outputs more confident.",
+    Contrast: _contrast,
+}
+
+
+def sentence(fact: Fact) -> str:
+    return SENTENCES[type(fact)](fact)
+
+
+def explain_run(mode: ModeResult) -> list[str]:
+    """One sentence per fact about one mode, the score first."""
+    return [sentence(f) for f in mode.facts]
+
+
+def explain(run: Run) -> list[str]:
+    """Sentences for every mode in a run, then the comparison when there is one."""
+    lines = [line for mode in run.runs for line in explain_run(mode)]
+    return lines + [sentence(f) for f in run.facts]

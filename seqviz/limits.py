@@ -17,7 +17,8 @@ from dataclasses import dataclass, replace
 class Limits:
     max_tokens: int = 200  # tokens in one typed sequence
     max_distinct: int = 50  # distinct tokens (vocabulary size)
-    max_units: int = 256  # LSTM units
+    max_units: int = 256  # units per recurrent layer
+    max_layers: int = 3  # stacked recurrent layers
     max_epochs: int = 5000  # training epochs
     max_snapshots: int = 200  # weight snapshots kept for the epoch scrubber
     max_chars: int = 4000  # characters of typed text, refused before parsing

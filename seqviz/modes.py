@@ -1,7 +1,8 @@
 """Feeding modes: how the (input → target) pairs become the X, Y and batches Keras sees.
 
-``MODES`` maps each name (the same in the CLI, the URL and the UI) to a function building a
-:class:`Feed`. Position ``p`` always means pair ``p``; a feed says which (sample, timestep)
+``MODES`` maps each name (the same in the CLI, the URL and the UI) to a :class:`ModeSpec`, the
+one record that holds everything about a mode: its feed builder, help, the options it reads
+and the data block of its exported ``train.py``. Position ``p`` always means pair ``p``; a feed says which (sample, timestep)
 predicts each position, where each step's starting state comes from, and which positions
 are indistinguishable to the model (the reason a mode cannot reach zero loss).
 """
@@ -10,11 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from seqviz.config import RunConfig
 from seqviz.sequence import Dataset
+
+if TYPE_CHECKING:
+    from seqviz.config import RunConfig
 
 ZEROS, PREVIOUS_STEP, PREVIOUS_BATCH = "zeros", "previous_step", "previous_batch"
 
@@ -171,16 +175,76 @@ def window_feed(dataset: Dataset, config: RunConfig) -> Feed:
     )
 
 
-MODES: dict[str, Callable[[Dataset, RunConfig], Feed]] = {
-    "stateless": stateless_feed,
-    "stateful": stateful_feed,
-    "sequence": sequence_feed,
-    "window": window_feed,
-}
+@dataclass(frozen=True)
+class ModeSpec:
+    """Everything about one feeding mode."""
 
-MODE_HELP = {
-    "stateless": "K samples of one step; state never crosses samples (the question's Example 1)",
-    "stateful": "stateful=True: sample i of batch k+1 continues sample i of batch k (Example 2)",
-    "sequence": "one sample of K steps, return_sequences=True (the accepted answer)",
-    "window": "each sample holds the last w inputs (the other common fix)",
+    name: str
+    build: Callable[[Dataset, RunConfig], Feed]  # the X, Y, batches and wiring
+    help: str  # one line, for the form, the CLI and the docs
+    options: tuple[str, ...]  # the options it reads beyond the common ones
+    export_data: str  # the data block of train.py ({k} pairs, {v} features, {w} timesteps)
+
+    def __call__(self, dataset: Dataset, config: RunConfig) -> Feed:
+        return self.build(dataset, config)
+
+
+MODES: dict[str, ModeSpec] = {
+    spec.name: spec
+    for spec in (
+        ModeSpec(
+            "stateless",
+            stateless_feed,
+            "K samples of one step; state never crosses samples (the question's Example 1)",
+            ("batch_size",),
+            """\
+# {k} samples of 1 step each: X (samples, timesteps, features) = ({k}, 1, {v}), Y ({k}, {v}).
+X = one_hot(inputs)[:, None, :]
+Y = one_hot(targets)
+""",
+        ),
+        ModeSpec(
+            "stateful",
+            stateful_feed,
+            "stateful=True: sample i of batch k+1 continues sample i of batch k (Example 2)",
+            ("batch_size",),
+            """\
+# {k} samples of 1 step each: X ({k}, 1, {v}), Y ({k}, {v}). With stateful=True, sample i of
+# batch b+1 starts from the final state of sample i of batch b.
+X = one_hot(inputs)[:, None, :]
+Y = one_hot(targets)
+""",
+        ),
+        ModeSpec(
+            "sequence",
+            sequence_feed,
+            "one sample of K steps, return_sequences=True (the accepted answer)",
+            (),
+            """\
+# One sample of {k} steps: X (1, {k}, {v}), Y (1, {k}, {v}); return_sequences=True trains
+# the output of every step, and each step starts from the state the previous one left.
+X = one_hot(inputs)[None, :, :]
+Y = one_hot(targets)[None, :, :]
+""",
+        ),
+        ModeSpec(
+            "window",
+            window_feed,
+            "each sample holds the last w inputs (the other common fix)",
+            ("window", "batch_size"),
+            """\
+# {k} samples, each the last W inputs up to its position (zero-padded at the start):
+# X ({k}, W, {v}), Y ({k}, {v}).
+W = {w}
+X = np.zeros((len(inputs), W, len(vocabulary)), dtype="float32")
+for k in range(len(inputs)):
+    for t in range(W):
+        j = k - (W - 1) + t
+        if j >= 0:
+            X[k, t, stoi[inputs[j]]] = 1.0
+Y = one_hot(targets)
+""",
+        ),
+    )
 }
+MODE_HELP = {name: spec.help for name, spec in MODES.items()}

@@ -1,16 +1,17 @@
-"""Fast training: the math of ``model.fit`` for LSTM → Dense, without ``fit``'s overhead.
+"""Fast training: the math of ``model.fit`` for a recurrent stack → Dense, without ``fit``'s
+overhead.
 
-``model.fit`` spends ~50 ms per epoch on bookkeeping, far more than a tiny LSTM's arithmetic.
+``model.fit`` spends ~50 ms per epoch on bookkeeping, far more than a tiny network's arithmetic.
 Two backends compute the same thing: per batch the forward pass, the loss from logits (as
-Keras computes it for sigmoid and softmax outputs), the gradient and Keras's Adam update;
-stateful feeds carry each sample's final state into the same index of the next batch, and
+Keras computes it, ``seqviz.losses``), the gradient and Keras's Adam update; stateful feeds
+carry each sample's final states (every layer's) into the same index of the next batch, and
 every epoch starts from zero state.
 
-- ``numpy`` (``seqviz.backprop``): hand-written backpropagation; nothing to trace, so it
-  wins for small models, the ones seqviz is about.
-- ``tensorflow``: one ``tf.function`` with ``GradientTape`` (traced once per process: every
-  shape is dynamic) that runs many epochs per call in a ``tf.while_loop``; it wins once
-  the matrices are big enough for TensorFlow's kernels to pay for the graph.
+- ``numpy`` (``seqviz.network``): hand-written backpropagation through any cell's backward
+  step; nothing to trace, so it wins for small models, the ones seqviz is about.
+- ``tensorflow``: one ``tf.function`` per cell and depth, with ``GradientTape`` (traced once
+  per process: every shape is dynamic), that runs many epochs per call in a
+  ``tf.while_loop``; it wins once the matrices are big enough for TensorFlow's kernels.
 
 The driver regains control between chunks of epochs to report progress, take weight
 snapshots and honour a stop request. TensorFlow is imported only by its backend.
@@ -22,10 +23,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from seqviz.backprop import ADAM_BETA_1, ADAM_BETA_2, ADAM_EPSILON, adam_update, batch_gradients
+from seqviz import network
+from seqviz.adam import BETA_1, BETA_2, EPSILON, adam_update
+from seqviz.cells import CELLS, Cell
+from seqviz.losses import OUTPUTS
 from seqviz.modes import Feed
 from seqviz.weights import Weights
 
@@ -37,7 +42,7 @@ NUMPY_MAX_UNITS = 64  # the "auto" backend's switch from NumPy to TensorFlow (be
 BACKENDS = ("auto", "numpy", "tensorflow")
 
 _graph_lock = threading.Lock()
-_train_epochs = None
+_graphs: dict[tuple[str, int, tuple[int, ...]], Any] = {}  # by cell, layers and weight ranks
 
 
 @dataclass
@@ -64,38 +69,33 @@ def _chunk_ends(epochs: int, snapshots: list[int]) -> list[int]:
     return sorted(ends)
 
 
-def _build_graph():
+def _build_graph(cell: type[Cell], layers: int, ranks: tuple[int, ...]) -> Any:
+    """One ``tf.function`` that trains ``epochs`` epochs of a ``cell`` stack → Dense."""
     import tensorflow as tf
 
     mat = tf.TensorSpec([None, None], tf.float32)
-    vec = tf.TensorSpec([None], tf.float32)
-    params_spec = (mat, mat, vec, mat, vec)
+    params_spec = tuple(tf.TensorSpec([None] * rank, tf.float32) for rank in ranks)
     cube = tf.TensorSpec([None, None, None], tf.float32)
 
-    def lstm(params, x, h0, c0):
-        """x (B, T, V) → logits (B, T, V), final h and c (B, u)."""
-        kernel, recurrent_kernel, bias, dense_kernel, dense_bias = params
-        projected = tf.einsum("btv,vg->tbg", x, kernel) + bias
+    def network(params, x, states):
+        """x (B, T, D) → logits (B, T, V) and each layer's final states."""
+        inputs, finals = x, []
+        for layer in range(layers):
+            kernel, recurrent_kernel, bias = params[3 * layer : 3 * layer + 3]
+            input_bias, recurrent_bias = cell.split_bias(bias)
+            projected = tf.einsum("btd,dg->tbg", inputs, kernel) + input_bias
 
-        def step(carry, z_x):
-            h_tm1, c_tm1 = carry
-            z = z_x + tf.matmul(h_tm1, recurrent_kernel)
-            i, f, g, o = tf.split(z, 4, axis=-1)
-            c = tf.sigmoid(f) * c_tm1 + tf.sigmoid(i) * tf.tanh(g)
-            h = tf.sigmoid(o) * tf.tanh(c)
-            return h, c
+            def step(carry, z_x, recurrent_kernel=recurrent_kernel, recurrent_bias=recurrent_bias):
+                inner = tf.matmul(carry[0], recurrent_kernel)
+                if recurrent_bias is not None:
+                    inner = inner + recurrent_bias
+                return tuple(cell.tf_step(z_x, inner, carry))
 
-        hs, cs = tf.scan(step, projected, initializer=(h0, c0))
-        logits = tf.einsum("tbu,uv->btv", hs, dense_kernel) + dense_bias
-        return logits, hs[-1], cs[-1]
-
-    def batch_loss(logits, y, mask, softmax):
-        per_step = tf.cond(
-            softmax,
-            lambda: tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=logits),
-            lambda: tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=logits), -1),
-        )
-        return tf.reduce_sum(per_step * mask) / tf.reduce_sum(mask)
+            sequences = tf.scan(step, projected, initializer=states[layer])
+            finals.append(tuple(tf.stop_gradient(s[-1]) for s in sequences))
+            inputs = tf.transpose(sequences[0], [1, 0, 2])
+        logits = tf.einsum("btu,uv->btv", inputs, params[-2]) + params[-1]
+        return logits, tuple(finals)
 
     @tf.function(
         autograph=False,  # the loops are explicit tf.while_loops; skipping autograph halves tracing
@@ -109,41 +109,48 @@ def _build_graph():
             mat,
             tf.TensorSpec([], tf.int32),
             tf.TensorSpec([], tf.bool),
-            tf.TensorSpec([], tf.bool),
+            tf.TensorSpec([], tf.string),
             tf.TensorSpec([], tf.float32),
             tf.TensorSpec([], tf.int32),
         ],
     )
-    def train_epochs(params, m, v, iterations, x, y, mask, batch_size, stateful, softmax, lr, n_epochs):
+    def train_epochs(params, m, v, iterations, x, y, mask, batch_size, stateful, output, lr, n_epochs):
         units = tf.shape(params[1])[0]
         n_batches = tf.shape(x)[0] // batch_size
-        zeros = tf.zeros(tf.stack([batch_size, units]))
+        zero = tf.zeros(tf.stack([batch_size, units]))
+        zeros = tuple(tuple(zero for _ in cell.state_names) for _ in range(layers))
+        losses_by_output = {name: o.tf_per_step for name, o in OUTPUTS.items()}
 
-        def train_batch(b, params, m, v, iterations, h, c, loss_sum):
+        def batch_loss(logits, yb, mb):
+            branches = [
+                (tf.equal(output, name), (lambda f=f: f(logits, yb))) for name, f in losses_by_output.items()
+            ]
+            per_step = tf.case(branches, exclusive=True)
+            return tf.reduce_sum(per_step * mb) / tf.reduce_sum(mb)
+
+        def train_batch(b, params, m, v, iterations, states, loss_sum):
             rows = tf.range(b * batch_size, (b + 1) * batch_size)
             xb, yb, mb = tf.gather(x, rows), tf.gather(y, rows), tf.gather(mask, rows)
-            h0 = tf.where(stateful, h, zeros)
-            c0 = tf.where(stateful, c, zeros)
+            start = tf.nest.map_structure(lambda s, z: tf.where(stateful, s, z), states, zeros)
             with tf.GradientTape() as tape:
                 tape.watch(params)
-                logits, h_last, c_last = lstm(params, xb, h0, c0)
-                loss = batch_loss(logits, yb, mb, softmax)
+                logits, finals = network(params, xb, start)
+                loss = batch_loss(logits, yb, mb)
             grads = tape.gradient(loss, params)
             # Keras 3's Adam, step for step.
             step = iterations + 1.0
-            alpha = lr * tf.sqrt(1.0 - ADAM_BETA_2**step) / (1.0 - ADAM_BETA_1**step)
-            m = tuple(mi + (gi - mi) * (1.0 - ADAM_BETA_1) for mi, gi in zip(m, grads))
-            v = tuple(vi + (gi * gi - vi) * (1.0 - ADAM_BETA_2) for vi, gi in zip(v, grads))
-            params = tuple(p - alpha * mi / (tf.sqrt(vi) + ADAM_EPSILON) for p, mi, vi in zip(params, m, v))
-            h_last, c_last = tf.stop_gradient(h_last), tf.stop_gradient(c_last)
-            return b + 1, params, m, v, step, h_last, c_last, loss_sum + loss
+            alpha = lr * tf.sqrt(1.0 - BETA_2**step) / (1.0 - BETA_1**step)
+            m = tuple(mi + (gi - mi) * (1.0 - BETA_1) for mi, gi in zip(m, grads))
+            v = tuple(vi + (gi * gi - vi) * (1.0 - BETA_2) for vi, gi in zip(v, grads))
+            params = tuple(p - alpha * mi / (tf.sqrt(vi) + EPSILON) for p, mi, vi in zip(params, m, v))
+            return b + 1, params, m, v, step, finals, loss_sum + loss
 
         def train_epoch(e, params, m, v, iterations, losses):
             # Every epoch starts from zero state: the reset after each epoch in the question.
-            _, params, m, v, iterations, _, _, loss_sum = tf.while_loop(
+            _, params, m, v, iterations, _, loss_sum = tf.while_loop(
                 lambda b, *_: b < n_batches,
                 train_batch,
-                (0, params, m, v, iterations, zeros, zeros, 0.0),
+                (0, params, m, v, iterations, zeros, 0.0),
             )
             losses = losses.write(e, loss_sum / tf.cast(n_batches, tf.float32))
             return e + 1, params, m, v, iterations, losses
@@ -157,24 +164,27 @@ def _build_graph():
     return train_epochs
 
 
-def prepare(units: int, backend: str = "auto") -> None:
+def prepare(units: int, cell: str = "lstm", layers: int = 1, backend: str = "auto") -> None:
     """Import TensorFlow and build its training function now if ``units`` will need them, so a
     run's own time is spent training (the app starts its time budget after this)."""
     if choose_backend_for_units(units, backend) == "tensorflow":
-        _graph()
+        kind = CELLS[cell]
+        ranks = (2, 2, kind.bias(1).ndim) * layers + (2, 1)
+        _graph(kind, layers, ranks)
 
 
-def _graph():
-    global _train_epochs
+def _graph(cell: type[Cell], layers: int, ranks: tuple[int, ...]) -> Any:
+    key = (cell.name, layers, ranks)
     with _graph_lock:
-        if _train_epochs is None:
-            _train_epochs = _build_graph()
-    return _train_epochs
+        if key not in _graphs:
+            _graphs[key] = _build_graph(cell, layers, ranks)
+        return _graphs[key]
 
 
 class _NumpyBackend:
     def __init__(self, feed: Feed, weights: Weights, learning_rate: float, output: str):
-        self.feed, self.learning_rate, self.softmax = feed, learning_rate, output == "softmax"
+        self.feed, self.learning_rate, self.output = feed, learning_rate, OUTPUTS[output]
+        self.cell, self.layers = weights.cell, len(weights.layers)
         self.params = [np.array(a, np.float32) for a in weights.as_list()]
         self.m = [np.zeros_like(p) for p in self.params]
         self.v = [np.zeros_like(p) for p in self.params]
@@ -185,33 +195,37 @@ class _NumpyBackend:
     def run(self, epochs: int) -> list[float]:
         b, units = self.feed.batch_size, self.params[1].shape[0]
         n_batches = self.x.shape[0] // b
-        zeros = np.zeros((b, units), np.float32)
+        cell = CELLS[self.cell]
+        zeros = [network.zero_states(cell, b, units) for _ in range(self.layers)]
         losses = []
         for _ in range(epochs):
-            h, c, total = zeros, zeros, 0.0
+            states, total = zeros, 0.0
             for k in range(n_batches):
                 rows = slice(k * b, (k + 1) * b)
-                if not self.feed.stateful:
-                    h, c = zeros, zeros
-                loss, grads, h, c = batch_gradients(
-                    self.params, self.x[rows], self.y[rows], self.mask[rows], h, c, self.softmax
-                )
+                weights = self.weights(copy=False)
+                x = self.x[rows]
+                traces, logits = network.forward(weights, x, states if self.feed.stateful else zeros)
+                loss, d_logits = self.output.loss_and_gradient(logits, self.y[rows], self.mask[rows])
+                grads = network.backward(weights, x, traces, d_logits)
+                states = [trace.final for trace in traces]
                 self.step += 1
                 adam_update(self.params, grads, self.m, self.v, self.step, self.learning_rate)
                 total += loss
             losses.append(total / n_batches)
         return losses
 
-    def weights(self) -> Weights:
-        return Weights.from_list([p.copy() for p in self.params])
+    def weights(self, copy: bool = True) -> Weights:
+        return Weights.from_list([p.copy() if copy else p for p in self.params], self.cell)
 
 
 class _TensorFlowBackend:
     def __init__(self, feed: Feed, weights: Weights, learning_rate: float, output: str):
         import tensorflow as tf
 
-        self.tf, self.graph = tf, _graph()
-        self.params = tuple(tf.constant(a, tf.float32) for a in weights.as_list())
+        arrays = weights.as_list()
+        self.tf, self.cell = tf, weights.cell
+        self.graph = _graph(weights.cell_type, len(weights.layers), tuple(a.ndim for a in arrays))
+        self.params = tuple(tf.constant(a, tf.float32) for a in arrays)
         self.m = tuple(tf.zeros_like(p) for p in self.params)
         self.v = tuple(tf.zeros_like(p) for p in self.params)
         self.iterations = tf.constant(0.0)
@@ -221,7 +235,7 @@ class _TensorFlowBackend:
             tf.constant(feed.loss_mask, tf.float32),
             tf.constant(feed.batch_size, tf.int32),
             tf.constant(feed.stateful),
-            tf.constant(output == "softmax"),
+            tf.constant(output),
             tf.constant(learning_rate, tf.float32),
         )
 
@@ -232,7 +246,7 @@ class _TensorFlowBackend:
         return [float(a) for a in losses.numpy()]
 
     def weights(self) -> Weights:
-        return Weights.from_list([p.numpy() for p in self.params])
+        return Weights.from_list([p.numpy() for p in self.params], self.cell)
 
 
 def choose_backend(weights: Weights, backend: str = "auto") -> str:

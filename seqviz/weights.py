@@ -1,6 +1,7 @@
-"""Initial weights from a seed, with Keras's default initializers, identical for every mode.
+"""A model's weights (recurrent layers, then Dense) and their initial values from a seed,
+with Keras's default initialisers, identical for every feeding mode.
 
-The LSTM's and the Dense layer's shapes depend only on the vocabulary size and the units,
+The shapes depend only on the cell, the units, the layers and the input and output sizes,
 never on the feeding mode, so one seed gives every mode the same starting point.
 """
 
@@ -10,29 +11,55 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from seqviz.cells import CELLS, Cell
+
 
 @dataclass(frozen=True)
-class Weights:
-    """Keras's layout: LSTM ``kernel`` (V, 4u), ``recurrent_kernel`` (u, 4u), ``bias`` (4u),
-    slices in gate order i, f, c, o; Dense ``dense_kernel`` (u, V) and ``dense_bias`` (V)."""
+class LayerWeights:
+    """One recurrent layer in Keras's layout: ``kernel`` (input_dim, G*u), ``recurrent_kernel``
+    (u, G*u) and ``bias`` (G*u,), or (2, G*u) for a GRU with ``reset_after=True``."""
 
     kernel: np.ndarray
     recurrent_kernel: np.ndarray
     bias: np.ndarray
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Every weight of a stack of recurrent layers followed by Dense ``dense_kernel``
+    (u, V) and ``dense_bias`` (V,)."""
+
+    cell: str  # a key of seqviz.cells.CELLS
+    layers: tuple[LayerWeights, ...]
     dense_kernel: np.ndarray
     dense_bias: np.ndarray
 
     def as_list(self) -> list[np.ndarray]:
-        """In the order ``keras.Model.get_weights()`` returns for LSTM → Dense."""
-        return [self.kernel, self.recurrent_kernel, self.bias, self.dense_kernel, self.dense_bias]
+        """In the order ``keras.Model.get_weights()`` returns for the stack → Dense."""
+        out: list[np.ndarray] = []
+        for layer in self.layers:
+            out += [layer.kernel, layer.recurrent_kernel, layer.bias]
+        return out + [self.dense_kernel, self.dense_bias]
 
     @classmethod
-    def from_list(cls, arrays: list[np.ndarray]) -> Weights:
-        return cls(*(np.asarray(a, dtype=np.float32) for a in arrays))
+    def from_list(cls, arrays: list[np.ndarray], cell: str = "lstm") -> Weights:
+        """The inverse of :meth:`as_list`; the number of layers follows from the length."""
+        a = [np.asarray(x, dtype=np.float32) for x in arrays]
+        layers = tuple(LayerWeights(*a[k : k + 3]) for k in range(0, len(a) - 2, 3))
+        return cls(cell, layers, a[-2], a[-1])
+
+    @property
+    def cell_type(self) -> type[Cell]:
+        return CELLS[self.cell]
 
     @property
     def units(self) -> int:
-        return self.recurrent_kernel.shape[0]
+        return int(self.layers[0].recurrent_kernel.shape[0])
+
+    def astype(self, dtype: type) -> Weights:
+        cast = [np.asarray(x, dtype=dtype) for x in self.as_list()]
+        layers = tuple(LayerWeights(*cast[k : k + 3]) for k in range(0, len(cast) - 2, 3))
+        return Weights(self.cell, layers, cast[-2], cast[-1])
 
 
 def _glorot_uniform(rng: np.random.Generator, fan_in: int, fan_out: int) -> np.ndarray:
@@ -50,16 +77,32 @@ def _orthogonal(rng: np.random.Generator, rows: int, cols: int) -> np.ndarray:
     return q.astype(np.float32)
 
 
-def initial_weights(vocab_size: int, units: int, seed: int) -> Weights:
-    """Glorot-uniform kernels, an orthogonal recurrent kernel, zero biases but the forget
-    gate's, which starts at 1 (Keras's ``unit_forget_bias``)."""
+def initial_weights(
+    input_dim: int, units: int, seed: int, cell: str = "lstm", layers: int = 1, output_dim: int | None = None
+) -> Weights:
+    """Glorot-uniform kernels, orthogonal recurrent kernels and the cell's default bias
+    (an LSTM's forget gate starts at 1), layer by layer, then the Dense layer.
+
+    Args:
+        input_dim: features per timestep (the vocabulary size for one-hot tokens).
+        output_dim: the Dense layer's outputs; ``input_dim`` when None.
+    """
+    kind = CELLS[cell]
     rng = np.random.default_rng(seed)
-    bias = np.zeros(4 * units, dtype=np.float32)
-    bias[units : 2 * units] = 1.0
+    stack = []
+    for layer in range(layers):
+        fan_in = input_dim if layer == 0 else units
+        stack.append(
+            LayerWeights(
+                kernel=_glorot_uniform(rng, fan_in, kind.slices * units),
+                recurrent_kernel=_orthogonal(rng, units, kind.slices * units),
+                bias=kind.bias(units),
+            )
+        )
+    out = input_dim if output_dim is None else output_dim
     return Weights(
-        kernel=_glorot_uniform(rng, vocab_size, 4 * units),
-        recurrent_kernel=_orthogonal(rng, units, 4 * units),
-        bias=bias,
-        dense_kernel=_glorot_uniform(rng, units, vocab_size),
-        dense_bias=np.zeros(vocab_size, dtype=np.float32),
+        cell=cell,
+        layers=tuple(stack),
+        dense_kernel=_glorot_uniform(rng, units, out),
+        dense_bias=np.zeros(out, dtype=np.float32),
     )

@@ -1,0 +1,122 @@
+"""Facts a run establishes, as data: what the explanation says before it is put in words.
+
+``seqviz.explain`` computes them from a run's own numbers and renders each one to a
+sentence; the CLI and the page pick facts by type, never by parsing a sentence. Each fact
+is a frozen dataclass; its JSON is its fields plus ``"kind"``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class Fact:
+    kind: ClassVar[str] = "fact"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, **{f.name: getattr(self, f.name) for f in fields(self)}}
+
+
+@dataclass(frozen=True)
+class Score(Fact):
+    """How many positions the trained model gets right, and its loss beside the floor."""
+
+    kind: ClassVar[str] = "score"
+    mode: str
+    correct: int
+    total: int
+    final_loss: float
+    floor: float
+
+
+@dataclass(frozen=True)
+class LookAlike(Fact):
+    """Positions the model cannot tell apart, yet whose targets differ."""
+
+    kind: ClassVar[str] = "look_alike"
+    mode: str
+    positions: list[int]
+    seen: str  # what they share: "input" | "window" | "stream" | "prefix"
+    input: str | None  # the shared input token, when ``seen`` is "input"
+    window: int | None  # the window length, when ``seen`` is "window"
+    targets: list[str]  # their distinct targets
+
+
+@dataclass(frozen=True)
+class TellsApart(Fact):
+    """How a mode with a zero floor tells every pair of differently-targeted positions apart."""
+
+    kind: ClassVar[str] = "tells_apart"
+    mode: str
+    by: str  # "input" | "window" | "stream" | "prefix"
+    window: int | None
+    batch_size: int
+    repeated_inputs: bool  # whether any input token occurs at more than one position
+
+
+@dataclass(frozen=True)
+class Stopped(Fact):
+    kind: ClassVar[str] = "stopped"
+    mode: str
+    epochs: int
+
+
+@dataclass(frozen=True)
+class FloorGap(Fact):
+    """Where the loss ended relative to a floor above zero."""
+
+    kind: ClassVar[str] = "floor_gap"
+    mode: str
+    floor: float
+    final_loss: float
+    reached: bool  # within ``explain.REACHED`` of the floor
+
+
+@dataclass(frozen=True)
+class Fix(Fact):
+    """The feeds that would let the model tell the look-alike positions apart."""
+
+    kind: ClassVar[str] = "fix"
+    mode: str
+    window: int | None  # the smallest sufficient window, if any
+    widen: bool  # the mode is already 'window': widen it
+
+
+@dataclass(frozen=True)
+class NotYetLearned(Fact):
+    """The floor is zero but some positions are still wrong."""
+
+    kind: ClassVar[str] = "not_yet_learned"
+    mode: str
+    wrong: int
+
+
+@dataclass(frozen=True)
+class NotConfident(Fact):
+    """Every position is right but the loss is still well above the floor."""
+
+    kind: ClassVar[str] = "not_confident"
+    mode: str
+    gap: float
+
+
+@dataclass(frozen=True)
+class Contrast(Fact):
+    """Across the modes of one run: which cannot learn the data and which did."""
+
+    kind: ClassVar[str] = "contrast"
+    stuck: list[str]
+    learned: list[str]
+
+
+FACTS: dict[str, type[Fact]] = {
+    cls.kind: cls
+    for cls in (Score, LookAlike, TellsApart, Stopped, FloorGap, Fix, NotYetLearned, NotConfident, Contrast)
+}
+
+
+def fact_from_json(d: dict[str, Any]) -> Fact:
+    cls = FACTS[d["kind"]]
+    return cls(**{f.name: d[f.name] for f in fields(cls)})

@@ -1,0 +1,308 @@
+"""The typed result of a run: dataclasses from the whole run down to one step's state.
+
+Code reads attributes; JSON exists only at the edges (``to_json``/``from_json``, the CLI's
+``--json``, the downloads). The JSON contract is documented in ``docs/run-json.md`` and
+checked against real output by ``docs/run.schema.json``.
+
+Per-step values are keyed by the cell's own names (``seqviz.cells``): an LSTM step holds
+``h0 c0 i f g o c h``, a GRU step ``h0 z r hh h``, a SimpleRNN step ``h0 h``, where ``h0``
+(``c0``) is the state entering the step and ``h`` (``c``) the state it leaves. Top-level
+values are the last recurrent layer's; a stacked run also lists every layer's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from seqviz.config import RunConfig
+from seqviz.facts import Fact, fact_from_json
+
+Vector = list[float]
+Values = dict[str, Vector]  # a cell's names (h0, c0, i, …, h) → one value per unit
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the state entering a (sample, step) comes from."""
+
+    kind: str  # "zeros" | "previous_step" | "previous_batch"
+    sample: int | None = None
+    step: int | None = None
+    position: int | None = None  # the position predicted at the source, if any
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "sample": self.sample, "step": self.step, "position": self.position}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Source:
+        return cls(d["kind"], d.get("sample"), d.get("step"), d.get("position"))
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The trained model's output at one position."""
+
+    position: int
+    input: str
+    target: str
+    predicted: str
+    probability: float  # of the predicted token
+    correct: bool
+    probabilities: Vector  # one per vocabulary entry
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Prediction:
+        return cls(**{k: d[k] for k in _fields(cls)})
+
+
+@dataclass(frozen=True)
+class InnerStep:
+    """One timestep inside a multi-step sample whose output only the last step gives."""
+
+    step: int
+    input: str | None  # None: zero padding
+    values: Values
+    source: Source
+    layers: list[Values] | None = None  # every layer's values, first to last, when stacked
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"step": self.step, "input": self.input, **self.values}
+        out["source"] = self.source.to_json()
+        if self.layers is not None:
+            out["layers"] = self.layers
+        return out
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> InnerStep:
+        return cls(
+            d["step"],
+            d["input"],
+            _values(d, {"step", "input"}),
+            Source.from_json(d["source"]),
+            d.get("layers"),
+        )
+
+
+@dataclass(frozen=True)
+class StepState:
+    """The state at the step that predicts one position."""
+
+    position: int
+    sample: int
+    step: int
+    batch: int
+    values: Values  # the last layer's h0 (entering), internals, h (leaving), …
+    source: Source
+    layers: list[Values] | None = None  # every layer's values, first to last, when stacked
+    steps: list[InnerStep] | None = None  # every step of the sample (window-like feeds)
+
+    def value(self, name: str, layer: int | None = None) -> Vector:
+        """``name`` at layer ``layer`` (0-based; None: the last layer)."""
+        if layer is None or self.layers is None:
+            return self.values[name]
+        return self.layers[layer][name]
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"position": self.position, "sample": self.sample, "step": self.step}
+        out["batch"] = self.batch
+        out.update(self.values)
+        out["source"] = self.source.to_json()
+        if self.layers is not None:
+            out["layers"] = self.layers
+        if self.steps is not None:
+            out["steps"] = [s.to_json() for s in self.steps]
+        return out
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> StepState:
+        steps = d.get("steps")
+        return cls(
+            d["position"],
+            d["sample"],
+            d["step"],
+            d["batch"],
+            _values(d, {"position", "sample", "step", "batch"}),
+            Source.from_json(d["source"]),
+            d.get("layers"),
+            None if steps is None else [InnerStep.from_json(s) for s in steps],
+        )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The model at one epoch of training: its outputs and the states it leaves."""
+
+    epoch: int  # 1-based: the weights after this many epochs
+    loss: float
+    probabilities: list[Vector]  # per position
+    states: dict[str, list[Vector]]  # the cell's state names (h, and c for an LSTM) → per position
+
+    def to_json(self) -> dict[str, Any]:
+        return {"epoch": self.epoch, "loss": self.loss, "probabilities": self.probabilities, **self.states}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Snapshot:
+        states = {k: v for k, v in d.items() if k not in {"epoch", "loss", "probabilities"}}
+        return cls(d["epoch"], d["loss"], d["probabilities"], states)
+
+
+@dataclass(frozen=True)
+class FeedCell:
+    """One (sample, timestep) of the training array X, for the state-flow diagram."""
+
+    sample: int
+    step: int
+    batch: int
+    index_in_batch: int
+    position: int | None  # the position predicted here, or None
+    source: Source
+    reset: bool  # zeros enter here where state could otherwise flow in
+
+    def to_json(self) -> dict[str, Any]:
+        out = dict(vars(self))
+        out["source"] = self.source.to_json()
+        return out
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> FeedCell:
+        values = {k: d[k] for k in _fields(cls)}
+        values["source"] = Source.from_json(d["source"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class FeedView:
+    """X and Y as the model sees them, as tokens and as numbers, and every cell's wiring."""
+
+    description: str
+    x_tokens: list[list[str | None]]  # (samples, timesteps); None is zero padding
+    y_tokens: list[Any]  # (samples, timesteps) with return_sequences, else (samples,)
+    x: list[Any]  # the one-hot array X
+    y: list[Any]  # the array Y as Keras takes it
+    batches: list[list[int]]  # the samples of each batch
+    cells: list[FeedCell]
+
+    def to_json(self) -> dict[str, Any]:
+        out = dict(vars(self))
+        out["cells"] = [c.to_json() for c in self.cells]
+        return out
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> FeedView:
+        values = {k: d[k] for k in _fields(cls)}
+        values["cells"] = [FeedCell.from_json(c) for c in d["cells"]]
+        return cls(**values)
+
+
+@dataclass
+class ModeResult:
+    """One feeding mode, trained and replayed."""
+
+    mode: str
+    description: str
+    x_shape: list[int]
+    y_shape: list[int]
+    batch_size: int
+    stateful: bool
+    return_sequences: bool
+    epochs: int  # epochs actually trained
+    stopped: bool
+    loss: list[float]  # per epoch
+    final_loss: float
+    loss_floor: float  # the lowest loss this mode can reach on this data
+    ambiguous_positions: list[int]
+    identical_groups: list[list[int]]
+    accuracy: float
+    predictions: list[Prediction]
+    states: list[StepState]  # per position
+    snapshots: list[Snapshot]
+    feed: FeedView
+    trainer: str  # "numpy" | "tensorflow"
+    train_seconds: float
+    facts: list[Fact] = field(default_factory=list)  # what the explanation says, as data
+
+    @property
+    def correct(self) -> int:
+        return sum(p.correct for p in self.predictions)
+
+    def to_json(self) -> dict[str, Any]:
+        out = {k: v for k, v in vars(self).items() if k not in _NESTED_MODE}
+        out["predictions"] = [p.to_json() for p in self.predictions]
+        out["states"] = [s.to_json() for s in self.states]
+        out["snapshots"] = [s.to_json() for s in self.snapshots]
+        out["feed"] = self.feed.to_json()
+        out["facts"] = [f.to_json() for f in self.facts]
+        return out
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ModeResult:
+        values = {k: d[k] for k in _fields(cls) if k not in _NESTED_MODE}
+        return cls(
+            **values,
+            predictions=[Prediction.from_json(p) for p in d["predictions"]],
+            states=[StepState.from_json(s) for s in d["states"]],
+            snapshots=[Snapshot.from_json(s) for s in d["snapshots"]],
+            feed=FeedView.from_json(d["feed"]),
+            facts=[fact_from_json(f) for f in d.get("facts", [])],
+        )
+
+
+@dataclass
+class Run:
+    """A whole run: its configuration, its data, and every mode's result."""
+
+    version: str
+    config: RunConfig
+    vocabulary: list[str]
+    tokens: list[str]
+    pairs: list[tuple[str, str]]  # (input, target) per position
+    runs: list[ModeResult]
+    stopped: bool = False
+    total_seconds: float = 0.0
+    facts: list[Fact] = field(default_factory=list)  # about the modes together
+
+    def mode(self, name: str) -> ModeResult:
+        return next(r for r in self.runs if r.mode == name)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "config": self.config.as_dict(),
+            "vocabulary": self.vocabulary,
+            "tokens": self.tokens,
+            "pairs": [{"input": x, "target": y} for x, y in self.pairs],
+            "runs": [r.to_json() for r in self.runs],
+            "stopped": self.stopped,
+            "total_seconds": self.total_seconds,
+            "facts": [f.to_json() for f in self.facts],
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Run:
+        return cls(
+            version=d["version"],
+            config=RunConfig(**d["config"]),
+            vocabulary=list(d["vocabulary"]),
+            tokens=list(d["tokens"]),
+            pairs=[(p["input"], p["target"]) for p in d["pairs"]],
+            runs=[ModeResult.from_json(r) for r in d["runs"]],
+            stopped=d["stopped"],
+            total_seconds=d["total_seconds"],
+            facts=[fact_from_json(f) for f in d.get("facts", [])],
+        )
+
+
+_NESTED_MODE = {"predictions", "states", "snapshots", "feed", "facts"}
+
+
+def _fields(cls: type) -> list[str]:
+    return list(cls.__dataclass_fields__)
+
+
+def _values(d: dict[str, Any], skip: set[str]) -> Values:
+    """The per-unit vectors of a step's JSON: every key but the bookkeeping ones."""
+    return {k: v for k, v in d.items() if k not in skip and k not in {"source", "layers", "steps"}}
