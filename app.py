@@ -1,5 +1,5 @@
-"""seqviz's web page: type a sequence, pick how it is fed to a Keras LSTM, and see where every
-step's state comes from.
+"""seqviz's web page: type a sequence, pick how it is fed to a Keras recurrent network (LSTM,
+GRU or SimpleRNN, stacked or not), and see where every step's state comes from.
 
 This file is only the controller: it reads the form and the URL, asks the engine for a run
 (through a server-wide cache and a limit on concurrent trainings), and lays out what
@@ -18,20 +18,14 @@ from typing import Any
 
 import streamlit as st
 
-from seqviz.config import ALL, MODE_NAMES, OUTPUTS, RunConfig
+from seqviz.cells import CELLS
+from seqviz.config import ALL, OPTION_BY_NAME, Option, RunConfig
 from seqviz.errors import SeqvizError
 from seqviz.limits import Limits, limits_from_env
-from seqviz.modes import MODE_HELP
-from seqviz.sequence import FRAMING_HELP, FRAMINGS
+from seqviz.replay import entering_name, step_names
+from seqviz.results import ModeResult, Run
 from seqviz.serving import Deadline, ResultCache, TrainingGate
 
-MODE_LABELS = {
-    ALL: "Compare all modes",
-    "stateless": "stateless",
-    "stateful": "stateful",
-    "sequence": "sequence",
-    "window": "window",
-}
 PRESETS: dict[str, dict[str, Any]] = {
     "The reference question: 0 1 0 2": {"sequence": "0 1 0 2", "framing": "pairs"},
     "Words: a b a c": {"sequence": "a b a c", "framing": "pairs"},
@@ -44,16 +38,6 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 CHART_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
-STATE_NAMES = {
-    "h": "h: hidden state (the LSTM's output)",
-    "c": "c: cell state (its memory)",
-    "h0": "h0: hidden state entering the step",
-    "c0": "c0: cell state entering the step",
-    "i": "i: input gate",
-    "f": "f: forget gate",
-    "g": "g: candidate values",
-    "o": "o: output gate",
-}
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|$<>~])")
 
 
@@ -113,7 +97,8 @@ def obtain_result(config: RunConfig, limits: Limits):
             from seqviz.trainer import prepare
 
             status.caption("Training…")
-            prepare(config.units)  # a big model's first run imports TensorFlow: not part of the budget
+            # A big model's first run imports TensorFlow and traces its graph: not part of the budget.
+            prepare(config.units, config.cell, config.layers)
             deadline, shown = Deadline(limits.time_budget), [0.0]
             log.info("training started running=%d waiting=%d peak=%d", gate.running, gate.waiting, gate.peak)
 
@@ -142,9 +127,10 @@ def obtain_result(config: RunConfig, limits: Limits):
                 f"Training stopped after {limits.time_budget:.0f} s, this server's time budget for one run. "
                 "Try fewer epochs, fewer units or a shorter sequence."
             )
-        # Weighed by its float count: 8 state vectors per position, h and c per snapshot.
-        k, units = len(result.data["pairs"]), config.units
-        return result, k * units * len(modes) * (2 * config.snapshots + 8)
+        # Weighed by its float count: the step values per layer and position, states per snapshot.
+        k, cell = len(result.run.pairs), CELLS[config.cell]
+        per_position = config.layers * len(step_names(cell)) + len(cell.state_names) * config.snapshots
+        return result, k * config.units * len(modes) * per_position
 
     def waiting() -> None:
         status.info("Another visitor is training this exact configuration; its result will be shared.")
@@ -182,78 +168,65 @@ def render_presets() -> None:
         column.button(name, on_click=_apply_preset, args=(name,), width="stretch")
 
 
+FORM_MAIN = ("sequence", "framing")  # left column; "mode" on the right; the rest under Advanced
+FORM_ADVANCED = (
+    ("cell", "layers", "units"),
+    ("epochs", "output", "learning_rate"),
+    ("window", "batch_size"),
+    ("seed", "snapshots"),
+)
+
+
+def _widget(container: Any, option: Option, limits: Limits) -> None:
+    """The form widget of one option, from its row in the option table."""
+    key, label, text = f"w_{option.name}", option.label, option.help
+    high = option.upper(limits)
+    if option.kind == "text":
+        container.text_input(label, key=key, max_chars=limits.max_chars, help=text)
+    elif option.kind == "choice":
+        choices = dict(option.choices or {})
+        horizontal = option.name == "framing"
+        if option.name in ("framing", "mode"):
+            fmt = lambda c: "Compare all modes" if c == ALL else f"{c}: {choices[c]}"
+            container.radio(label, list(choices), key=key, format_func=fmt, horizontal=horizontal, help=text)
+        else:
+            container.selectbox(label, list(choices), key=key, format_func=lambda c: choices[c], help=text)
+    elif option.kind == "float":
+        container.number_input(label, option.low, high, key=key, format="%g", step=0.001, help=text)
+    else:
+        low = 0 if option.kind == "optional_int" else int(option.low or 0)
+        container.number_input(label, low, int(high or 0), key=key, step=1, help=text)
+
+
 def render_form(limits: Limits) -> RunConfig | None:
-    """The input form; returns the typed configuration when Train is pressed."""
+    """The input form, every widget from the option table; returns the configuration on Train."""
     with st.form("input"):
         left, right = st.columns([3, 2])
-        left.text_input(
-            "Sequence",
-            key="w_sequence",
-            max_chars=limits.max_chars,
-            help="Tokens separated by spaces or commas: numbers, words, anything.",
-        )
-        left.radio(
-            "Framing",
-            list(FRAMINGS),
-            key="w_framing",
-            horizontal=True,
-            format_func=lambda f: f"{f}: {FRAMING_HELP[f]}",
-        )
-        right.radio(
-            "How the sequence is fed to the LSTM",
-            [ALL, *MODE_NAMES],
-            key="w_mode",
-            format_func=lambda m: MODE_LABELS[m] if m == ALL else f"{m}: {MODE_HELP[m]}",
-        )
+        for name in FORM_MAIN:
+            _widget(left, OPTION_BY_NAME[name], limits)
+        _widget(right, OPTION_BY_NAME["mode"], limits)
         with st.expander("Advanced"):
-            a, b, c, d = st.columns(4)
-            a.number_input("LSTM units", 1, limits.max_units, key="w_units")
-            a.number_input("Epochs", 1, limits.max_epochs, key="w_epochs")
-            b.selectbox(
-                "Output / loss",
-                list(OUTPUTS),
-                key="w_output",
-                format_func=lambda o: {
-                    "sigmoid": "sigmoid + binary cross-entropy",
-                    "softmax": "softmax + categorical cross-entropy",
-                }[o],
-            )
-            b.number_input(
-                "Learning rate (Adam)", 1e-5, 10.0, key="w_learning_rate", format="%.4f", step=0.001
-            )
-            c.number_input("Window (window mode)", 1, limits.max_tokens, key="w_window")
-            c.number_input(
-                "Batch size",
-                0,
-                limits.max_tokens,
-                key="w_batch_size",
-                help="0: each mode's default (K, 1, 1, K)",
-            )
-            d.number_input("Seed", 0, 2**31 - 1, key="w_seed")
-            d.number_input("Snapshots (epoch scrubber)", 1, limits.max_snapshots, key="w_snapshots")
+            for column, names in zip(st.columns(len(FORM_ADVANCED)), FORM_ADVANCED):
+                for name in names:
+                    _widget(column, OPTION_BY_NAME[name], limits)
         submitted = st.form_submit_button("Train", type="primary")
     if not submitted:
         return None
     s = st.session_state
-    return RunConfig(
-        sequence=s.w_sequence,
-        framing=s.w_framing,
-        mode=s.w_mode,
-        window=int(s.w_window),
-        units=int(s.w_units),
-        epochs=int(s.w_epochs),
-        batch_size=int(s.w_batch_size) or None,
-        output=s.w_output,
-        learning_rate=float(s.w_learning_rate),
-        seed=int(s.w_seed),
-        snapshots=int(s.w_snapshots),
-    )
+    values = {name: s[f"w_{name}"] for name in OPTION_BY_NAME}
+    values["batch_size"] = int(values["batch_size"]) or None
+    for name, option in OPTION_BY_NAME.items():
+        if option.kind == "int":
+            values[name] = int(values[name])
+        elif option.kind == "float":
+            values[name] = float(values[name])
+    return RunConfig(**values)
 
 
 # --- output sections -------------------------------------------------------------------------
 
 
-def chart(fig, key: str) -> None:
+def chart(fig: Any, key: str) -> None:
     st.plotly_chart(fig, width="stretch", config=CHART_CONFIG, key=key)
 
 
@@ -262,7 +235,7 @@ def _shape_text(shape: list[int]) -> str:
     return " × ".join(f"{n} {name}" for n, name in zip(shape, names))
 
 
-def render_feed(data: dict) -> None:
+def render_feed(run: Run) -> None:
     from seqviz import figures
 
     st.header("How the data is fed")
@@ -271,81 +244,86 @@ def render_feed(data: dict) -> None:
         "State flows along the timesteps of one sample; it never crosses from one sample to the next "
         "inside a batch. Only `stateful=True` carries sample *i* of one batch into sample *i* of the next."
     )
-    runs = data["runs"]
-    per_row = 2 if len(runs) > 1 else 1
-    for first in range(0, len(runs), per_row):
-        for column, r in zip(st.columns(per_row, border=len(runs) > 1), runs[first : first + per_row]):
+    modes = run.runs
+    per_row = 2 if len(modes) > 1 else 1
+    for first in range(0, len(modes), per_row):
+        for column, mode in zip(st.columns(per_row, border=len(modes) > 1), modes[first : first + per_row]):
             with column:
-                render_feed_of_mode(r, figures)
+                render_feed_of_mode(mode, figures)
 
 
-def render_feed_of_mode(r: dict, figures) -> None:
-    st.subheader(r["mode"])
-    st.markdown(md(r["description"]))
+def render_feed_of_mode(mode: ModeResult, figures: Any) -> None:
+    st.subheader(mode.mode)
+    st.markdown(md(mode.description))
     st.markdown(
-        f"X `{tuple(r['x_shape'])}` · Y `{tuple(r['y_shape'])}` · batch size `{r['batch_size']}` · "
-        f"`stateful={r['stateful']}` · `return_sequences={r['return_sequences']}`"
+        f"X `{tuple(mode.x_shape)}` · Y `{tuple(mode.y_shape)}` · batch size `{mode.batch_size}` · "
+        f"`stateful={mode.stateful}` · `return_sequences={mode.return_sequences}`"
     )
-    st.caption(f"X: {_shape_text(r['x_shape'])} (one-hot). Y: {_shape_text(r['y_shape'])}.")
-    chart(figures.state_flow_figure(r), key=f"flow_{r['mode']}")
-    feed = r["feed"]
+    st.caption(f"X: {_shape_text(mode.x_shape)} (one-hot). Y: {_shape_text(mode.y_shape)}.")
+    chart(figures.state_flow_figure(mode), key=f"flow_{mode.mode}")
+    feed = mode.feed
     with st.expander("X and Y as tokens"):
         x_rows = [
             {
                 "sample": s,
-                "batch": s // r["batch_size"],
+                "batch": s // mode.batch_size,
                 **{f"step {t}": tok or "·" for t, tok in enumerate(row)},
             }
-            for s, row in enumerate(feed["x_tokens"])
+            for s, row in enumerate(feed.x_tokens)
         ]
         st.caption("X (· is zero padding)")
-        st.dataframe(x_rows, hide_index=True, key=f"x_{r['mode']}")
+        st.dataframe(x_rows, hide_index=True, key=f"x_{mode.mode}")
         st.caption("Y")
-        if r["return_sequences"]:
-            y_rows = [{f"step {t}": tok or "·" for t, tok in enumerate(row)} for row in feed["y_tokens"]]
+        if mode.return_sequences:
+            y_rows = [{f"step {t}": tok or "·" for t, tok in enumerate(row)} for row in feed.y_tokens]
         else:
-            y_rows = [{"sample": s, "target": tok} for s, tok in enumerate(feed["y_tokens"])]
-        st.dataframe(y_rows, hide_index=True, key=f"y_{r['mode']}")
+            y_rows = [{"sample": s, "target": tok} for s, tok in enumerate(feed.y_tokens)]
+        st.dataframe(y_rows, hide_index=True, key=f"y_{mode.mode}")
 
 
-def render_loss(data: dict) -> None:
+def render_loss(run: Run) -> None:
     from seqviz import figures
 
     st.header("Loss")
     log_scale = st.toggle("Log scale", key="log_scale")
-    chart(figures.loss_figure(data["runs"], log_scale=log_scale), key="loss")
+    chart(figures.loss_figure(run.runs, log_scale=log_scale), key="loss")
     st.caption("Dashed lines: each mode's floor, the lowest loss it can reach at all on this data.")
 
 
-def _prediction_rows(r: dict, snapshot: int | None, vocabulary: list[str]) -> list[dict]:
+def _prediction_rows(mode: ModeResult, snapshot: int | None, vocabulary: list[str]) -> list[dict[str, Any]]:
     rows = []
-    for p in r["predictions"]:
-        probs = (
-            p["probabilities"]
-            if snapshot is None
-            else r["snapshots"][snapshot]["probabilities"][p["position"]]
-        )
+    for p in mode.predictions:
+        probs = p.probabilities if snapshot is None else mode.snapshots[snapshot].probabilities[p.position]
         best = max(range(len(probs)), key=probs.__getitem__)
         rows.append(
             {
-                "position": p["position"],
-                "input": p["input"],
-                "target": p["target"],
+                "position": p.position,
+                "input": p.input,
+                "target": p.target,
                 "predicted": vocabulary[best],
                 "probability": round(probs[best], 3),
-                "": "✓" if vocabulary[best] == p["target"] else "✗",
+                "": "✓" if vocabulary[best] == p.target else "✗",
             }
         )
     return rows
 
 
+def state_label(cell: str, name: str) -> str:
+    """The state selector's words for one of the cell's per-step values."""
+    kind = CELLS[cell]
+    entering = {entering_name(s): s for s in kind.state_names}
+    if name in entering:
+        return f"{name}: {entering[name]} entering the step"
+    return next(i.label for i in kind.internals if i.name == name)
+
+
 @st.fragment
-def render_epoch_views(data: dict) -> None:
+def render_epoch_views(run: Run) -> None:
     """Predictions and states, redrawn at any snapshot epoch without retraining."""
     from seqviz import figures
 
-    runs, vocabulary = data["runs"], data["vocabulary"]
-    epochs = [s["epoch"] for s in runs[0]["snapshots"]]
+    modes, vocabulary = run.runs, run.vocabulary
+    epochs = [s.epoch for s in modes[0].snapshots]
     st.header("Predictions")
     snapshot = None
     if len(epochs) > 1:
@@ -357,50 +335,68 @@ def render_epoch_views(data: dict) -> None:
             help="Drag to replay training",
         )
         snapshot = epochs.index(epoch)
-    columns = st.columns(len(runs))
-    for column, r in zip(columns, runs):
+    for column, mode in zip(st.columns(len(modes)), modes):
         with column:
-            rows = _prediction_rows(r, snapshot, vocabulary)
+            rows = _prediction_rows(mode, snapshot, vocabulary)
             right = sum(row[""] == "✓" for row in rows)
             st.metric(
-                f"{r['mode']} accuracy", f"{right / len(rows):.0%}", help=f"{right} of {len(rows)} right"
+                f"{mode.mode} accuracy", f"{right / len(rows):.0%}", help=f"{right} of {len(rows)} right"
             )
-            with st.container(key=f"predicted_{r['mode']}"):
+            with st.container(key=f"predicted_{mode.mode}"):
                 st.text("predicted: " + " ".join(row["predicted"] for row in rows))
-            chart(figures.predictions_figure(r, vocabulary, snapshot), key=f"pred_{r['mode']}")
-            st.dataframe(rows, hide_index=True, key=f"pred_table_{r['mode']}")
+            chart(figures.predictions_figure(mode, vocabulary, snapshot), key=f"pred_{mode.mode}")
+            st.dataframe(rows, hide_index=True, key=f"pred_table_{mode.mode}")
+    render_states(run, snapshot, figures)
 
+
+def render_states(run: Run, snapshot: int | None, figures: Any) -> None:
+    """The state section: which value, which layer, which mode."""
+    cell, modes = run.config.cell, run.runs
     st.header("State at every step")
-    name = st.selectbox("Show", list(STATE_NAMES), format_func=STATE_NAMES.get, key="state_name")
-    if snapshot is not None and name not in ("h", "c"):
-        st.caption(
-            "The epoch slider redraws h and c; the gates and entering states are shown after training."
+    kind = CELLS[cell]
+    names = [s for s in kind.state_names] + [n for n in step_names(kind) if n not in kind.state_names]
+    left, right = st.columns(2)
+    name = left.selectbox("Show", names, format_func=lambda n: state_label(cell, n), key="state_name")
+    layer = None
+    if run.config.layers > 1:
+        layers = list(range(run.config.layers))
+        chosen_layer = right.segmented_control(
+            "Layer", layers, default=layers[-1], format_func=lambda k: f"layer {k + 1}", key="state_layer"
         )
-    modes = [r["mode"] for r in runs]
-    chosen = modes[0]
-    if len(runs) > 1:
-        chosen = st.segmented_control("Mode", modes, default=modes[0], key="state_mode") or modes[0]
-    render_state_of_mode(next(r for r in runs if r["mode"] == chosen), name, snapshot, figures)
+        layer = layers[-1] if chosen_layer is None else chosen_layer
+    if snapshot is not None and name not in kind.state_names:
+        st.caption(
+            "The epoch slider redraws the states a step leaves; the other values are shown after training."
+        )
+    if snapshot is not None and layer is not None and layer != run.config.layers - 1:
+        st.caption("Snapshots keep the last layer's states; earlier layers are shown after training.")
+    chosen = modes[0].mode
+    if len(modes) > 1:
+        labels = [m.mode for m in modes]
+        chosen = st.segmented_control("Mode", labels, default=labels[0], key="state_mode") or labels[0]
+    render_state_of_mode(run.mode(chosen), cell, name, snapshot, layer, figures)
 
 
-def render_state_of_mode(r: dict, name: str, snapshot: int | None, figures) -> None:
-    """One mode's state heatmap, its gates on demand, and the difference of two positions."""
-    groups = r["identical_groups"]
+def render_state_of_mode(
+    mode: ModeResult, cell: str, name: str, snapshot: int | None, layer: int | None, figures: Any
+) -> None:
+    """One mode's state heatmap, the cell's internals on demand, and the difference of two positions."""
+    groups = mode.identical_groups
     if groups:
         listed = "; ".join(", ".join(map(str, g)) for g in groups)
         st.info(
             f"Positions {listed} start from the same state with the same visible input, "
             "so their states are identical (marked ≡ on the axis)."
         )
-    chart(figures.state_figure(r, name, snapshot), key=f"state_{r['mode']}_{name}")
-    if st.toggle("Show all four gates", key=f"gates_on_{r['mode']}"):
-        chart(figures.gates_figure(r), key=f"gates_{r['mode']}")
-    positions = [p["position"] for p in r["predictions"]]
+    chart(figures.state_figure(mode, name, snapshot, layer), key=f"state_{mode.mode}_{name}")
+    if len(CELLS[cell].internals) > 1 and st.toggle(
+        f"Show all of the {CELLS[cell].label}'s internals", key=f"gates_on_{mode.mode}"
+    ):
+        chart(figures.internals_figure(mode, cell, layer), key=f"gates_{mode.mode}")
+    positions = [p.position for p in mode.predictions]
     if len(positions) < 2:
         return
-    labels = {
-        p["position"]: f"position {p['position']}: {p['input']} → {p['target']}" for p in r["predictions"]
-    }
+    labels = {p.position: f"position {p.position}: {p.input} → {p.target}" for p in mode.predictions}
     first = groups[0] if groups else positions[:2]
     pair = []
     for column, label, default in zip(st.columns(2), ("Compare position", "with position"), first[:2]):
@@ -410,52 +406,47 @@ def render_state_of_mode(r: dict, name: str, snapshot: int | None, figures) -> N
                 positions,
                 index=positions.index(default),
                 format_func=labels.get,
-                key=f"diff_{label.split()[0].lower()}_{r['mode']}",
+                key=f"diff_{label.split()[0].lower()}_{mode.mode}",
             )
         )
-    chart(figures.difference_figure(r, pair[0], pair[1], snapshot), key=f"diff_{r['mode']}")
+    chart(figures.difference_figure(mode, pair[0], pair[1], snapshot, layer), key=f"diff_{mode.mode}")
 
 
-def render_explanation(data: dict) -> None:
-    from seqviz.explain import explain_run
+def render_explanation(run: Run) -> None:
+    from seqviz.explain import sentence
 
     st.header("What happened")
-    for r in data["runs"]:
-        lines = explain_run(r, data)
-        st.markdown(f"**{md(lines[0])}**")
-        for line in lines[1:]:
-            st.markdown("- " + md(line))
-    if len(data["runs"]) > 1:
-        from seqviz.explain import explain
-
-        closing = explain(data)[-1]
-        if closing.startswith("State flows"):
-            st.success(closing)
+    for mode in run.runs:
+        score, *rest = mode.facts
+        st.markdown(f"**{md(sentence(score))}**")
+        for fact in rest:
+            st.markdown("- " + md(sentence(fact)))
+    for fact in run.facts:
+        st.success(sentence(fact))
 
 
-def render_downloads(result) -> None:
+def render_downloads(result: Any) -> None:
     from seqviz.export import states_csv, training_script
 
     st.header("Code and data")
-    config = RunConfig(**result.data["config"])
-    data = result.data
+    run: Run = result.run
     tabs = st.tabs([f"{mode}: train.py" for mode in result.feeds])
     for tab, (mode, feed) in zip(tabs, result.feeds.items()):
         with tab:
-            script = training_script(feed, result.dataset, config)
+            script = training_script(feed, result.dataset, run.config)
             st.download_button("Download train.py", script, file_name=f"train_{mode}.py", key=f"dl_{mode}")
             st.code(script, language="python")
     a, b = st.columns(2)
     a.download_button(
         "Download the run (JSON)",
-        json.dumps(data, ensure_ascii=False),
+        json.dumps(run.to_json(), ensure_ascii=False),
         file_name="seqviz_run.json",
         mime="application/json",
         key="dl_json",
     )
     b.download_button(
         "Download the states (CSV)",
-        states_csv(data),
+        states_csv(run),
         file_name="seqviz_states.csv",
         mime="text/csv",
         key="dl_csv",
@@ -484,7 +475,8 @@ def main() -> None:
     limits = limits_from_env()
     st.title("seqviz: what does your LSTM remember?")
     st.markdown(
-        "Type a sequence, pick how it is fed to a Keras LSTM, press **Train**, and see, step by step, "
+        "Type a sequence, pick how it is fed to a Keras LSTM (or a GRU or SimpleRNN, stacked or not), "
+        "press **Train**, and see, step by step, "
         "where the LSTM's state comes from, and why *stateless* training cannot learn `0 1 0 2`."
     )
     pending = choose_config(limits)
@@ -515,11 +507,11 @@ def main() -> None:
     st.session_state["shown"] = config
     st.session_state.pop("pending", None)
     st.query_params.from_dict(config.to_query())
-    data = result.data
-    render_feed(data)
-    render_loss(data)
-    render_epoch_views(data)
-    render_explanation(data)
+    run = result.run
+    render_feed(run)
+    render_loss(run)
+    render_epoch_views(run)
+    render_explanation(run)
     render_downloads(result)
 
 

@@ -9,14 +9,19 @@ import argparse
 import json
 import os
 import sys
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from seqviz.config import ALL, MODE_NAMES, OUTPUTS, RunConfig
+from seqviz.cells import CELLS
+from seqviz.config import OPTIONS, RunConfig
 from seqviz.errors import SeqvizError
+from seqviz.facts import Contrast, Fix, LookAlike, Score
 from seqviz.limits import limits_from_env
-from seqviz.sequence import FRAMINGS
+
+if TYPE_CHECKING:
+    from seqviz.results import ModeResult, Run
 
 EXIT_BAD_INPUT = 2
+_TYPES = {"text": str, "choice": str, "int": int, "optional_int": int, "float": float}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -26,40 +31,31 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
+    """The ``run`` command's flags, one per option of ``seqviz.config.OPTIONS``."""
     defaults = RunConfig()
-    parser = _Parser(prog="python -m seqviz", description="See what a Keras LSTM remembers, step by step.")
+    parser = _Parser(
+        prog="python -m seqviz", description="See what a recurrent network remembers, step by step."
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = commands.add_parser("run", help="train every requested feeding mode and report")
-    run.add_argument("--sequence", required=True, help='tokens separated by spaces or commas, e.g. "0 1 0 2"')
-    run.add_argument("--framing", choices=list(FRAMINGS), default=defaults.framing)
-    run.add_argument("--mode", choices=[*MODE_NAMES, ALL], default=defaults.mode)
-    run.add_argument("--window", type=int, default=defaults.window, help="inputs per sample in window mode")
-    run.add_argument("--units", type=int, default=defaults.units)
-    run.add_argument("--epochs", type=int, default=defaults.epochs)
-    run.add_argument("--batch-size", type=int, default=None, help="default: the mode's own")
-    run.add_argument("--output", choices=list(OUTPUTS), default=defaults.output)
-    run.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
-    run.add_argument("--seed", type=int, default=defaults.seed)
-    run.add_argument("--snapshots", type=int, default=defaults.snapshots)
+    for option in OPTIONS:
+        extra: dict[str, Any] = {}
+        if option.choices is not None:
+            extra["choices"] = list(option.choices)
+            listed = "; ".join(f"{k}: {v}" for k, v in option.choices.items())
+            extra["help"] = f"{option.help} {listed}"
+        if option.name == "sequence":
+            extra["required"] = True
+        else:
+            extra["default"] = getattr(defaults, option.name)
+        run.add_argument(option.flag, type=_TYPES[option.kind], **{"help": option.help, **extra})
     run.add_argument("--json", metavar="PATH", help="write the run as JSON to PATH, or - for stdout")
     run.add_argument("--export", metavar="DIR", help="write run.json, <mode>/train.py, <mode>/model.keras")
     return parser
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
-    return RunConfig(
-        sequence=args.sequence,
-        framing=args.framing,
-        mode=args.mode,
-        window=args.window,
-        units=args.units,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        output=args.output,
-        learning_rate=args.learning_rate,
-        seed=args.seed,
-        snapshots=args.snapshots,
-    )
+    return RunConfig(**{option.name: getattr(args, option.name) for option in OPTIONS})
 
 
 class _ProgressBar:
@@ -80,50 +76,80 @@ class _ProgressBar:
         self.stream.flush()
 
 
-def _table(run: dict[str, Any]) -> list[str]:
+def _table(mode: ModeResult) -> list[str]:
     rows = [("pos", "input", "target", "predicted", "prob", "")]
-    for p in run["predictions"]:
-        mark = "✓" if p["correct"] else "✗"
-        rows.append(
-            (str(p["position"]), p["input"], p["target"], p["predicted"], f"{p['probability']:.2f}", mark)
-        )
+    for p in mode.predictions:
+        mark = "✓" if p.correct else "✗"
+        rows.append((str(p.position), p.input, p.target, p.predicted, f"{p.probability:.2f}", mark))
+    return _columns(rows)
+
+
+def _columns(rows: list[tuple[str, ...]]) -> list[str]:
     widths = [max(len(r[k]) for r in rows) for k in range(len(rows[0]))]
     return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
 
 
-def report(data: dict[str, Any]) -> str:
-    """The human-readable report: per mode a table, the loss beside the floor, then why."""
-    from seqviz.explain import explain, explain_run
+SOURCE_WORDS = {"zeros": "zeros", "previous_step": "previous step", "previous_batch": "previous batch"}
+
+
+def _feed_rows(mode: ModeResult) -> list[str]:
+    """X and Y as tokens, one row per sample, with where each step's state comes from."""
+    feed = mode.feed
+    sources: dict[tuple[int, int], str] = {}
+    for cell in feed.cells:
+        origin = cell.source
+        where = SOURCE_WORDS[origin.kind]
+        if origin.sample is not None and origin.kind == "previous_batch":
+            where += f" (sample {origin.sample})"
+        sources[(cell.sample, cell.step)] = where
+    rows: list[tuple[str, ...]] = [("sample", "batch", "X (one token per step)", "Y", "state enters from")]
+    for s, x_row in enumerate(feed.x_tokens):
+        y = feed.y_tokens[s]
+        y_text = " ".join(t or "·" for t in y) if isinstance(y, list) else str(y)
+        x_text = " ".join(t or "·" for t in x_row)
+        entering = ", ".join(dict.fromkeys(sources[(s, t)] for t in range(len(x_row))))
+        rows.append((str(s), str(s // mode.batch_size), x_text, y_text, entering))
+    return _columns(rows)
+
+
+def report(run: Run) -> str:
+    """The human-readable report: per mode X and Y, a table, the loss beside the floor, then why."""
+    from seqviz.explain import sentence
 
     lines = []
-    for run in data["runs"]:
-        lines.append(f"== {run['mode']} ==")
-        lines.append(run["description"])
+    if run.config.cell != "lstm" or run.config.layers > 1:
+        layer = CELLS[run.config.cell].label
+        lines += [f"{run.config.layers} × {layer} ({run.config.units} units each) → Dense", ""]
+    for mode in run.runs:
+        lines.append(f"== {mode.mode} ==")
+        lines.append(mode.description)
         lines.append(
-            f"X {tuple(run['x_shape'])}  Y {tuple(run['y_shape'])}  batch_size={run['batch_size']}  "
-            f"stateful={run['stateful']}  return_sequences={run['return_sequences']}"
+            f"X {tuple(mode.x_shape)}  Y {tuple(mode.y_shape)}  batch_size={mode.batch_size}  "
+            f"stateful={mode.stateful}  return_sequences={mode.return_sequences}"
         )
-        lines += ["  " + row for row in _table(run)]
+        lines += ["  " + row for row in _feed_rows(mode)]
+        lines += ["  " + row for row in _table(mode)]
         lines.append(
-            f"accuracy {run['accuracy']:.0%}  final loss {run['final_loss']:.4f}  "
-            f"floor {run['loss_floor']:.4f}  ({run['epochs']} epochs, {run['train_seconds']:.2f} s)"
+            f"accuracy {mode.accuracy:.0%}  final loss {mode.final_loss:.4f}  "
+            f"floor {mode.loss_floor:.4f}  ({mode.epochs} epochs, {mode.train_seconds:.2f} s)"
         )
-        lines += ["  " + s for s in explain_run(run, data)[1:]]
+        lines += ["  " + sentence(f) for f in mode.facts if not isinstance(f, Score)]
         lines.append("")
-    if len(data["runs"]) > 1:
+    if len(run.runs) > 1:
         lines.append("mode       accuracy  final loss  floor")
-        for run in data["runs"]:
-            accuracy, final, floor = run["accuracy"], run["final_loss"], run["loss_floor"]
-            lines.append(f"{run['mode']:<10} {accuracy:>8.0%}  {final:>10.4f}  {floor:.4f}")
-        closing = explain(data)
+        for mode in run.runs:
+            lines.append(
+                f"{mode.mode:<10} {mode.accuracy:>8.0%}  {mode.final_loss:>10.4f}  {mode.loss_floor:.4f}"
+            )
         lines.append("")
-        for run in data["runs"]:
-            if run["loss_floor"] > 0:
-                sentences = explain_run(run, data)
-                lines.append(f"Why {run['mode']} cannot learn it: {sentences[1]}")
-                lines.append(f"Fix: {sentences[-1]}")
-        if closing and closing[-1].startswith("State flows"):
-            lines.append(closing[-1])
+        for mode in run.runs:
+            look_alike = next((f for f in mode.facts if isinstance(f, LookAlike)), None)
+            fix = next((f for f in mode.facts if isinstance(f, Fix)), None)
+            if look_alike is not None:
+                lines.append(f"Why {mode.mode} cannot learn it: {sentence(look_alike)}")
+            if fix is not None:
+                lines.append(f"Fix: {sentence(fix)}")
+        lines += [sentence(f) for f in run.facts if isinstance(f, Contrast)]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -142,13 +168,13 @@ def main(argv: list[str] | None = None) -> int:
     result = run(config, progress=_ProgressBar(sys.stderr, config.epochs), limits=limits)
     try:
         if args.json == "-":
-            json.dump(result.data, sys.stdout, ensure_ascii=False)
+            json.dump(result.run.to_json(), sys.stdout, ensure_ascii=False)
             sys.stdout.write("\n")
         else:
             if args.json:
                 with open(args.json, "w", encoding="utf-8") as fh:
-                    json.dump(result.data, fh, ensure_ascii=False)
-            sys.stdout.write(report(result.data))
+                    json.dump(result.run.to_json(), fh, ensure_ascii=False)
+            sys.stdout.write(report(result.run))
         if args.export:
             from seqviz.export import export
 

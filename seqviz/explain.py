@@ -99,7 +99,10 @@ def _names(items: list[Any]) -> str:
 
 
 def _score(f: Score) -> str:
-    return f"{f.mode}: {f.correct} of {f.total} positions right, final loss {f.final_loss:.4f}, floor {f.floor:.4f}."
+    return (
+        f"{f.mode}: {f.correct} of {f.total} positions right, "
+        f"final loss {f.final_loss:.4f}, floor {f.floor:.4f}."
+    )
 
 
 def _look_alike(f: LookAlike) -> str:
@@ -141,11 +144,14 @@ def _tells_apart(f: TellsApart) -> str:
             f"in the previous batch (batch size {f.batch_size}), so the state carries {carried}"
         )
     else:
-        start = "Each step starts from the state the previous step left, so the state carries all the inputs before it"
+        start = (
+            "Each step starts from the state the previous step left, "
+            "so the state carries all the inputs before it"
+        )
     if f.repeated_inputs:
         return (
-            start
-            + ": the same token arrives in different states, and no two positions with different targets look alike."
+            start + ": the same token arrives in different states, "
+            "and no two positions with different targets look alike."
         )
     return start + "; no input token repeats here, so each position's own input already tells it apart."
 

@@ -7,43 +7,14 @@ import json
 from pathlib import Path
 
 from seqviz import __version__
+from seqviz.cells import CELLS
 from seqviz.config import RunConfig
 from seqviz.engine import RunResult
-from seqviz.keras_model import LOSSES, build_keras_model
-from seqviz.modes import Feed
+from seqviz.keras_model import LOSSES, build_keras_model, layer_names
+from seqviz.modes import MODES, Feed
+from seqviz.replay import step_names
+from seqviz.results import Run
 from seqviz.sequence import Dataset
-
-_DATA = {
-    "stateless": """\
-# {k} samples of 1 step each: X (samples, timesteps, features) = ({k}, 1, {v}), Y ({k}, {v}).
-X = one_hot(inputs)[:, None, :]
-Y = one_hot(targets)
-""",
-    "stateful": """\
-# {k} samples of 1 step each: X ({k}, 1, {v}), Y ({k}, {v}). With stateful=True, sample i of
-# batch b+1 starts from the final state of sample i of batch b.
-X = one_hot(inputs)[:, None, :]
-Y = one_hot(targets)
-""",
-    "sequence": """\
-# One sample of {k} steps: X (1, {k}, {v}), Y (1, {k}, {v}); return_sequences=True trains
-# the output of every step, and each step starts from the state the previous one left.
-X = one_hot(inputs)[None, :, :]
-Y = one_hot(targets)[None, :, :]
-""",
-    "window": """\
-# {k} samples, each the last W inputs up to its position (zero-padded at the start):
-# X ({k}, W, {v}), Y ({k}, {v}).
-W = {w}
-X = np.zeros((len(inputs), W, len(vocabulary)), dtype="float32")
-for k in range(len(inputs)):
-    for t in range(W):
-        j = k - (W - 1) + t
-        if j >= 0:
-            X[k, t, stoi[inputs[j]]] = 1.0
-Y = one_hot(targets)
-""",
-}
 
 
 def _model_code(feed: Feed, config: RunConfig, vocab: int) -> str:
@@ -52,17 +23,20 @@ def _model_code(feed: Feed, config: RunConfig, vocab: int) -> str:
         if feed.stateful
         else (f"shape=({feed.timesteps}, {vocab})")
     )
-    options = ""
-    if feed.stateful:
-        options += ", stateful=True"
-    if feed.return_sequences:
-        options += ", return_sequences=True"
+    names = layer_names(config.cell, config.layers)
+    lines = []
+    for k, name in enumerate(names):
+        options = ", stateful=True" if feed.stateful else ""
+        if feed.return_sequences or k < len(names) - 1:
+            options += ", return_sequences=True"
+        layer = CELLS[config.cell].keras_layer
+        lines.append(f'        keras.layers.{layer}({config.units}{options}, name="{name}"),\n')
+    stack = "".join(lines)
     return f"""\
 model = keras.Sequential(
     [
         keras.Input({shape}),
-        keras.layers.LSTM({config.units}{options}, name="lstm"),
-        keras.layers.Dense({vocab}, activation="{config.output}"),
+{stack}        keras.layers.Dense({vocab}, activation="{config.output}"),
     ]
 )
 model.compile(
@@ -75,12 +49,20 @@ model.compile(
 def _train_code(feed: Feed, config: RunConfig) -> str:
     if feed.stateful:
         return f"""\
-# Keras keeps state across the batches of one fit call; reset it after every epoch.
+
+
+def reset_states(model):
+    for layer in model.layers:
+        if getattr(layer, "stateful", False):
+            layer.reset_state()
+
+
+# Keras keeps state across the batches of one fit call (and across calls): reset it after
+# every epoch, as seqviz does.
 for epoch in range({config.epochs}):
     model.fit(X, Y, epochs=1, batch_size={feed.batch_size}, shuffle=False, verbose=0)
-    model.get_layer("lstm").reset_state()
+    reset_states(model)
 
-model.get_layer("lstm").reset_state()
 probabilities = model.predict(X, batch_size={feed.batch_size}, verbose=0)
 """
     fit = f"model.fit(X, Y, epochs={config.epochs}, batch_size={feed.batch_size}, shuffle=False, verbose=0)"
@@ -93,8 +75,12 @@ def training_script(feed: Feed, dataset: Dataset, config: RunConfig) -> str:
     """A standalone plain-Keras 3 script that trains ``feed``'s model with ``model.fit`` and
     prints ``input=… target=… predicted=…`` per position."""
     k, v = len(dataset.pairs), dataset.vocabulary.size
+    layer = CELLS[config.cell].keras_layer
+    what = f"an {layer}" if layer[0] in "AEIOUL" else f"a {layer}"
+    if config.layers > 1:
+        what = f"{config.layers} stacked {layer} layers"
     header = f'''\
-"""Train an LSTM on {" ".join(dataset.tokens)!r} in seqviz's '{feed.mode}' mode, in plain Keras 3.
+"""Train {what} on {" ".join(dataset.tokens)!r} in seqviz's '{feed.mode}' mode, in plain Keras 3.
 
 {feed.description}
 
@@ -122,7 +108,7 @@ def one_hot(tokens):
 for (x, y), p in zip(pairs, probabilities):
     print(f"input={x} target={y} predicted={vocabulary[int(np.argmax(p))]}")
 """
-    data = _DATA[feed.mode].format(k=k, v=v, w=feed.timesteps)
+    data = MODES[feed.mode].export_data.format(k=k, v=v, w=feed.timesteps)
     return header + data + "\n" + _model_code(feed, config, v) + "\n" + _train_code(feed, config) + footer
 
 
@@ -136,9 +122,9 @@ def export(result: RunResult, directory: str | Path) -> list[Path]:
 
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
-    config = RunConfig(**result.data["config"])
+    config = result.run.config
     written = [root / "run.json"]
-    written[0].write_text(json.dumps(result.data, indent=1, ensure_ascii=False), encoding="utf-8")
+    written[0].write_text(json.dumps(result.run.to_json(), indent=1, ensure_ascii=False), encoding="utf-8")
     for mode, feed in result.feeds.items():
         folder = root / mode
         folder.mkdir(exist_ok=True)
@@ -154,31 +140,23 @@ def export(result: RunResult, directory: str | Path) -> list[Path]:
     return written
 
 
-def states_csv(data: dict) -> str:
-    """Every replayed state as CSV: one row per (mode, position, unit), with the gates."""
+def states_csv(run: Run) -> str:
+    """Every replayed state as CSV: one row per (mode, position, layer, unit), with the cell's
+    entering states and internals as columns (an LSTM's h0 c0 i f g o c h)."""
     import csv
     import io
 
-    columns = ("h0", "c0", "i", "f", "g", "o", "c", "h")
+    columns = step_names(CELLS[run.config.cell])
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(("mode", "position", "input", "target", "sample", "step", "source", "unit", *columns))
-    pairs = data["pairs"]
-    for run in data["runs"]:
-        for state in run["states"]:
-            p = state["position"]
-            for unit in range(len(state["h"])):
-                writer.writerow(
-                    (
-                        run["mode"],
-                        p,
-                        pairs[p]["input"],
-                        pairs[p]["target"],
-                        state["sample"],
-                        state["step"],
-                        state["source"]["kind"],
-                        unit,
-                        *(state[name][unit] for name in columns),
-                    )
-                )
+    header = ("mode", "position", "input", "target", "sample", "step", "source", "layer", "unit", *columns)
+    writer.writerow(header)
+    for mode in run.runs:
+        for state in mode.states:
+            x, y = run.pairs[state.position]
+            layers = state.layers if state.layers is not None else [state.values]
+            for layer, values in enumerate(layers):
+                for unit in range(len(values["h"])):
+                    row = (mode.mode, state.position, x, y, state.sample, state.step, state.source.kind)
+                    writer.writerow((*row, layer, unit, *(values[name][unit] for name in columns)))
     return out.getvalue()

@@ -2,9 +2,9 @@
 
 ``MODES`` maps each name (the same in the CLI, the URL and the UI) to a :class:`ModeSpec`, the
 one record that holds everything about a mode: its feed builder, help, the options it reads
-and the data block of its exported ``train.py``. Position ``p`` always means pair ``p``; a feed says which (sample, timestep)
-predicts each position, where each step's starting state comes from, and which positions
-are indistinguishable to the model (the reason a mode cannot reach zero loss).
+and the data block of its exported ``train.py``. Position ``p`` always means pair ``p``; a
+feed says which (sample, timestep) predicts each position, where each step's starting state
+comes from, and which positions are indistinguishable to the model (the reason a mode cannot reach zero loss).
 """
 
 from __future__ import annotations
