@@ -296,7 +296,7 @@ def test_collect_state_final_snapshot_and_fallback():
     assert gate.when == "final, epoch 2; snapshots keep only h and c, so snapshot 0 is not shown"
     assert (
         states._collect_state(m, "z", None, None).missing
-        == "A LSTM step has no z; it holds h0, c0, i, f, g, o, c, h."
+        == "The LSTM cell has no z; its steps hold h0, c0, i, f, g, o, c, h."
     )
     assert states._collect_state(EMPTY, "h", None, None).missing == "No states to show."
 
@@ -320,7 +320,7 @@ def test_collect_state_and_internals_pick_the_layer():
     assert [p.values for p in info.panels] == [((0.01,), (0.11,)), ((0.02,), (0.12,)), ((0.03,), (0.13,))]
     assert [p.label for p in info.panels] == [i.label for i in CELLS["gru"].internals[:3]]
     assert info.missing is None and info.when == "layer 1 of 2, final, epoch 1"
-    assert "ran a GRU, not a LSTM" in states._collect_internals(m, "lstm", None).missing
+    assert "ran the GRU cell, not the LSTM" in states._collect_internals(m, "lstm", None).missing
 
 
 def test_collect_difference():
@@ -536,7 +536,7 @@ def test_unknown_state_name_is_refused(data):
 def test_a_name_the_cell_does_not_hold_says_so(by_cell):
     fig = figures.state_figure(by_cell["gru"].runs[0], "c")
     assert fig.layout.title.text and not fig.data
-    assert "A GRU step has no c" in fig.layout.annotations[0].text
+    assert "The GRU cell has no c" in fig.layout.annotations[0].text
 
 
 def test_gates_figure_has_the_four_gates(data):
@@ -580,7 +580,7 @@ def test_simple_rnn_internals_figure_is_h_alone(by_cell):
 
 def test_internals_of_another_cell_say_which_cell_ran(by_cell):
     fig = figures.internals_figure(by_cell["simple_rnn"].runs[0], "lstm")
-    assert not fig.data and "ran a SimpleRNN, not a LSTM" in fig.layout.annotations[0].text
+    assert not fig.data and "ran the SimpleRNN cell, not the LSTM" in fig.layout.annotations[0].text
 
 
 def test_a_stacked_run_shows_the_chosen_layer(by_cell):

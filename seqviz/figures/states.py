@@ -84,7 +84,7 @@ def state_label(cell: str, name: str) -> str:
         return f"{name} ({state}_tm1), the {state} entering the step"
     internal = _internal(c, name)
     if internal is None:
-        raise ValueError(f"A {c.label} step has no {name!r}; it holds {', '.join(step_names(c))}.")
+        raise ValueError(f"The {c.label} cell has no {name!r}; its steps hold {', '.join(step_names(c))}.")
     return internal.label
 
 
@@ -168,7 +168,7 @@ def _collect_state(mode: ModeResult, name: str, snapshot: int | None, layer: int
     label = _label_anywhere(cell, name)
     missing = None if cell is not None else "No states to show."
     if cell is not None and name not in step_names(cell):
-        missing = f"A {cell.label} step has no {name}; it holds {', '.join(step_names(cell))}."
+        missing = f"The {cell.label} cell has no {name}; its steps hold {', '.join(step_names(cell))}."
     missing = missing or layer_problem(layer, layers)
     if missing is not None or cell is None:
         when = pick_snapshot(mode, None)[1]
@@ -273,13 +273,14 @@ def _collect_internals(mode: ModeResult, cell: str, layer: int | None) -> Intern
     wanted = _cell(cell)
     held = cell_of(mode)
     when = layer_phrase(layer, layer_count(mode)) + pick_snapshot(mode, None)[1]
+    missing: str | None = None
     if held is None:
-        return InternalsGrid(cell, (), when, "No states to show.")
-    if held is not wanted:
+        missing = "No states to show."
+    elif held is not wanted:
         names = ", ".join(step_names(held))
-        missing = f"This mode ran a {held.label}, not a {wanted.label}: its steps hold {names}."
-        return InternalsGrid(cell, (), when, missing)
-    missing = layer_problem(layer, layer_count(mode))
+        missing = f"This mode ran the {held.label} cell, not the {wanted.label}: its steps hold {names}."
+    else:
+        missing = layer_problem(layer, layer_count(mode))
     if missing is not None:
         return InternalsGrid(cell, (), when, missing)
     panels = tuple(_collect_state(mode, i.name, None, layer) for i in shown_internals(cell))
