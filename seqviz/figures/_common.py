@@ -1,0 +1,277 @@
+"""What every figure shares: colours with one meaning each, escaping of the user's tokens,
+position labels, snapshot and layer choice, and the layout every figure ends with.
+
+Nothing here knows a particular figure; the figure modules (``loss``, ``predictions``,
+``states``, ``flow``) import from here and never from each other.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import plotly.graph_objects as go
+
+from seqviz.cells import CELLS, Cell
+from seqviz.modes import PREVIOUS_BATCH, PREVIOUS_STEP, ZEROS
+from seqviz.replay import step_names
+from seqviz.results import ModeResult, Snapshot
+
+# --- colours -------------------------------------------------------------------------
+# Each colour means one thing across every figure, so a reader never has to ask whether
+# green means "the sequence mode" or "right". The four modes take four Okabe–Ito colours
+# (safe for colour-blindness); nothing else may use them.
+
+MODE_COLORS: dict[str, str] = {
+    "stateless": "#0072B2",
+    "stateful": "#D55E00",
+    "sequence": "#009E73",
+    "window": "#CC79A7",
+}
+OTHER_MODE_COLOR = "#8C510A"  # a mode this package does not know yet
+
+# Where the state entering a step comes from, in the state-flow diagram. Zeros are near-black:
+# a hollow circle, and the "reset" label, which marks the same boxes (zeros enter there).
+SOURCE_COLORS: dict[str, str] = {
+    ZEROS: "#333333",
+    PREVIOUS_STEP: "#56B4E9",
+    PREVIOUS_BATCH: "#E69F00",
+}
+OTHER_SOURCE_COLOR = "#BBBBBB"  # a source kind this package does not know yet
+SOURCE_LABELS: dict[str, str] = {
+    ZEROS: "starts from zeros (the entering states are 0)",
+    PREVIOUS_STEP: "state from the previous step",
+    PREVIOUS_BATCH: "state from the previous batch (stateful)",
+}
+
+# The prediction heatmap's marks. The target outline must show on white and on the dark end
+# of "Blues", so it is black. ✓ and ✗ already differ in shape, so "right" stays a quiet grey
+# and only "wrong" stands out, in a crimson darker than the stateful mode's vermillion.
+TARGET_COLOR = "#000000"
+VERDICT_COLORS: dict[bool, str] = {True: "#7F7F7F", False: "#A50026"}
+
+# The state-flow boxes: a step that predicts a position, and one whose output is not trained.
+BOX_FILLS: dict[bool, str] = {True: "#EAF2FB", False: "#F4F4F4"}
+
+# Every colour that carries a meaning, by meaning; a test checks the groups are disjoint.
+COLOR_MEANINGS: dict[str, tuple[str, ...]] = {
+    "mode": (*MODE_COLORS.values(), OTHER_MODE_COLOR),
+    "source": (*SOURCE_COLORS.values(), OTHER_SOURCE_COLOR),
+    "target": (TARGET_COLOR,),
+    "verdict": tuple(VERDICT_COLORS.values()),
+    "box": tuple(BOX_FILLS.values()),
+}
+
+# --- sizes ---------------------------------------------------------------------------
+
+TEMPLATE = "plotly_white"
+TOKEN_CHARS = 14  # longest token in a tick label or box; hover boxes allow HOVER_CHARS
+HOVER_CHARS = 60
+IDENTICAL = 1e-6  # the result keeps 6 decimals, so smaller differences cannot be told apart
+SUBTITLE_CHARS = 100  # subtitle line length for a full-width figure
+PANEL_CHARS = 52  # and for one that shares the width with the other modes
+
+Grid = tuple[tuple[float, ...], ...]  # (positions, units) or (positions, tokens)
+
+# --- text ----------------------------------------------------------------------------
+
+
+def plain(text: str) -> str:
+    """``text`` as Plotly should show it: literally, never as markup.
+
+    Plotly reads a small HTML subset (``<b>``, ``<br>``, ``<a href>``...) and entities in every
+    label, and typesets anything between two ``$`` as LaTeX when MathJax is on the page, even in
+    the middle of a label. So ``&``, ``<`` and ``>`` become entities, and so does every ``$``
+    (``&#36;``: Plotly looks for LaTeX before it decodes entities, and shows a ``$``).
+    """
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("$", "&#36;")
+
+
+def token(text: str | None, limit: int = TOKEN_CHARS) -> str:
+    """A token for display: shortened (before escaping, so no entity is cut) and made plain."""
+    if text is None:
+        return "(pad)"  # a zero-padded step: no input at all
+    text = str(text)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return plain(text)
+
+
+def mode_color(mode: str) -> str:
+    return MODE_COLORS.get(mode, OTHER_MODE_COLOR)
+
+
+def mode_name(mode: ModeResult) -> str:
+    """The mode's name in its own colour, for titles."""
+    return f"<span style='color:{mode_color(mode.mode)}'>{plain(mode.mode)}</span>"
+
+
+def group_letter(k: int) -> str:
+    """A, B, … Z, AA, AB, …: spreadsheet-style, so there is a letter for every group."""
+    letters = ""
+    k += 1
+    while k:
+        k, rest = divmod(k - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def group_marks(mode: ModeResult) -> dict[int, str]:
+    """Position → "≡A" for each position in an identical group."""
+    return {int(p): f"≡{group_letter(k)}" for k, members in enumerate(mode.identical_groups) for p in members}
+
+
+def position_labels(mode: ModeResult, limit: int = TOKEN_CHARS) -> tuple[str, ...]:
+    """Per position "p: input→target", with "≡A" where the position is in identical group A."""
+    marks = group_marks(mode)
+    labels = []
+    for p, prediction in enumerate(mode.predictions):
+        label = f"{p}: {token(prediction.input, limit)}→{token(prediction.target, limit)}"
+        labels.append(f"{label} {marks[p]}" if p in marks else label)
+    return tuple(labels)
+
+
+def label_of(labels: tuple[str, ...], p: int) -> str:
+    """Position ``p``'s label, or its bare number when the run has no label for it."""
+    return labels[p] if 0 <= p < len(labels) else str(p)
+
+
+def groups_note(mode: ModeResult) -> str:
+    if not mode.identical_groups:
+        return ""
+    named = ", ".join(
+        # No-break spaces keep "≡A = positions" on one line when the subtitle wraps.
+        f"≡{group_letter(k)}\u00a0=\u00a0positions {', '.join(map(str, members))}"
+        for k, members in enumerate(mode.identical_groups)
+    )
+    return f"{named}: identical visible input, so identical state."
+
+
+# --- which epoch, which cell, which layer ---------------------------------------------
+
+
+def final_epoch(mode: ModeResult) -> int:
+    return int(mode.epochs or len(mode.loss))
+
+
+def pick_snapshot(mode: ModeResult, snapshot: int | None) -> tuple[Snapshot | None, str]:
+    """The snapshot asked for (None: the final weights) and a phrase saying which epoch it is."""
+    final = f"final, epoch {final_epoch(mode)}"
+    if snapshot is None:
+        return None, final
+    snapshots = mode.snapshots
+    if not -len(snapshots) <= snapshot < len(snapshots):
+        return None, f"{final}; there is no snapshot {snapshot}, the run kept {len(snapshots)}"
+    chosen = snapshots[snapshot]
+    k = snapshot % len(snapshots)
+    return chosen, f"epoch {chosen.epoch}, snapshot {k + 1} of {len(snapshots)}"
+
+
+def cell_of(mode: ModeResult) -> type[Cell] | None:
+    """The cell a mode ran, told by the names its steps hold (a ModeResult does not name it).
+
+    Every registered cell holds a different set of names (``seqviz.replay.step_names``), so
+    the set identifies the cell; None when there are no states to tell by.
+    """
+    if not mode.states:
+        return None
+    held = set(mode.states[0].values)
+    return next((cell for cell in CELLS.values() if set(step_names(cell)) == held), None)
+
+
+def layer_count(mode: ModeResult) -> int:
+    """Recurrent layers in the mode's model: ``StepState.layers`` is None for a single one."""
+    if not mode.states:
+        return 0
+    layers = mode.states[0].layers
+    return 1 if layers is None else len(layers)
+
+
+def layer_phrase(layer: int | None, layers: int) -> str:
+    """The words that open a stacked model's "when" phrase, "layer 1 of 2, " (counted from 1,
+    as a reader counts); nothing for a single layer."""
+    if layers <= 1:
+        return ""
+    k = layers - 1 if layer is None else layer
+    return f"layer {k + 1} of {layers}, "
+
+
+def layer_problem(layer: int | None, layers: int) -> str | None:
+    """Why ``layer`` (0-based, None: the last) cannot be shown, or None when it can."""
+    if layer is None or 0 <= layer < layers:
+        return None
+    return f"There is no layer {layer}: the model has {layers} (0 to {layers - 1})."
+
+
+# --- layout --------------------------------------------------------------------------
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
+
+
+def layout(fig: Any, title: str, subtitle: str = "", height: int = 420, width: int = SUBTITLE_CHARS) -> Any:
+    """Title (and a subtitle wrapped at ``width`` characters), template, tight margins, a fixed height."""
+    lines = _wrap(subtitle, width) if subtitle else []
+    fig.update_layout(
+        template=TEMPLATE,
+        # Anchored to the top of the whole figure, so a long title never runs into the plot.
+        title={
+            "text": title,
+            "subtitle": {"text": "<br>".join(lines), "font": {"size": 12, "color": "#555"}},
+            "x": 0.01,
+            "xanchor": "left",
+            "yref": "container",
+            "y": 1.0,
+            "yanchor": "top",
+            "pad": {"t": 10},
+        },
+        height=height,
+        margin={"l": 60, "r": 20, "t": 54 + 16 * len(lines), "b": 40},
+    )
+    return fig
+
+
+def empty(title: str, message: str, height: int = 300) -> Any:
+    """A laid-out figure that says why there is nothing to draw."""
+    fig = go.Figure()
+    fig.add_annotation(
+        text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font={"size": 14}
+    )
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return layout(fig, title, height=height)
+
+
+def label_room(labels: tuple[str, ...]) -> int:
+    """Pixels the position tick labels need below a plot: Plotly tilts them when there are many."""
+    if len(labels) <= 8:
+        return 20
+    longest = max(len(label) for label in labels)
+    return 5 * min(longest, 40)
+
+
+def clamp(value: float, low: int, high: int) -> int:
+    return int(max(low, min(high, value)))
+
+
+def transpose(rows: Grid) -> list[list[float]]:
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+def position_axis(labels: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        "title": {"text": "position: input→target"},
+        "tickmode": "array",
+        "tickvals": list(range(len(labels))),
+        "ticktext": list(labels),
+        "showgrid": False,
+    }
+
+
+def unit_axis(units: int) -> dict[str, Any]:
+    return {"title": {"text": "unit"}, "autorange": "reversed", "showgrid": False, "dtick": unit_dtick(units)}
+
+
+def unit_dtick(units: int) -> int:
+    return 1 if units <= 24 else 5 if units <= 120 else 10

@@ -1,0 +1,161 @@
+"""The prediction heatmap: each token's predicted probability at each position, the target
+outlined and a ✓ or ✗ above each column."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import plotly.graph_objects as go
+
+from seqviz.figures._common import (
+    HOVER_CHARS,
+    PANEL_CHARS,
+    TARGET_COLOR,
+    VERDICT_COLORS,
+    Grid,
+    clamp,
+    empty,
+    groups_note,
+    label_of,
+    label_room,
+    layout,
+    mode_name,
+    pick_snapshot,
+    position_axis,
+    position_labels,
+    token,
+    transpose,
+)
+from seqviz.results import ModeResult
+
+
+@dataclass(frozen=True)
+class PredictionGrid:
+    """What the heatmap draws; ``missing`` says why there is nothing to draw (None: there is)."""
+
+    probabilities: Grid  # (positions, V)
+    targets: tuple[int | None, ...]  # per position, the target's row (None: not in the vocabulary)
+    correct: tuple[bool, ...]
+    tokens: tuple[str, ...]  # the vocabulary, escaped, as row labels
+    labels: tuple[str, ...]  # tick labels "p: input→target", one per column
+    hover_labels: tuple[str, ...]  # the same, with longer tokens
+    when: str
+    missing: str | None
+
+
+def _argmax(row: tuple[float, ...]) -> int:
+    return max(range(len(row)), key=row.__getitem__) if row else -1
+
+
+def _collect_predictions(mode: ModeResult, vocabulary: list[str], snapshot: int | None) -> PredictionGrid:
+    chosen, when = pick_snapshot(mode, snapshot)
+    rows = chosen.probabilities if chosen is not None else [p.probabilities for p in mode.predictions]
+    probabilities = tuple(tuple(float(v) for v in row) for row in rows)
+    index = {t: k for k, t in enumerate(vocabulary)}
+    # Padded to one entry per drawn column, should a snapshot hold more positions than predictions.
+    targets = tuple(index.get(p.target) for p in mode.predictions)
+    targets += (None,) * (len(probabilities) - len(targets))
+    if chosen is None:
+        correct = tuple(p.correct for p in mode.predictions)
+    else:
+        correct = tuple(_argmax(row) == t for row, t in zip(probabilities, targets, strict=False))
+    short, long = position_labels(mode), position_labels(mode, HOVER_CHARS)
+    columns = range(len(probabilities))
+    return PredictionGrid(
+        probabilities=probabilities,
+        targets=targets,
+        correct=correct,
+        tokens=tuple(token(t) for t in vocabulary),
+        labels=tuple(label_of(short, p) for p in columns),
+        hover_labels=tuple(label_of(long, p) for p in columns),
+        when=when,
+        missing=None if probabilities and vocabulary else "No predictions to show.",
+    )
+
+
+def _heatmap(info: PredictionGrid, vocabulary: list[str]) -> Any:
+    positions = range(len(info.probabilities))
+    customdata = [
+        [
+            [info.hover_labels[p], token(t, HOVER_CHARS), " (the target)" if info.targets[p] == v else ""]
+            for p in positions
+        ]
+        for v, t in enumerate(vocabulary)
+    ]
+    return go.Heatmap(
+        z=transpose(info.probabilities),
+        x=list(positions),
+        y=list(range(len(vocabulary))),
+        zmin=0,
+        zmax=1,
+        colorscale="Blues",
+        colorbar={"title": {"text": "p"}, "thickness": 12},
+        customdata=customdata,
+        hovertemplate=(
+            "position %{customdata[0]}<br>token %{customdata[1]}%{customdata[2]}"
+            "<br>probability %{z:.6f}<extra></extra>"
+        ),
+    )
+
+
+def _marks(fig: Any, info: PredictionGrid) -> None:
+    """The target's outline in each column, and ✓/✗ above it."""
+    for p, t in enumerate(info.targets):
+        if t is not None:
+            fig.add_shape(
+                type="rect",
+                x0=p - 0.5,
+                x1=p + 0.5,
+                y0=t - 0.5,
+                y1=t + 0.5,
+                line={"color": TARGET_COLOR, "width": 2.5},
+            )
+    for p, ok in enumerate(info.correct):
+        fig.add_annotation(
+            x=p,
+            y=1.0,
+            xref="x",
+            yref="paper",
+            yanchor="bottom",
+            text="✓" if ok else "✗",
+            showarrow=False,
+            font={"size": 14, "color": VERDICT_COLORS[ok]},
+        )
+
+
+def predictions_figure(mode: ModeResult, vocabulary: list[str], snapshot: int | None = None) -> Any:
+    """Heatmap of each token's predicted probability (rows) at each position (columns).
+
+    Each position's target cell is outlined and a ✓/✗ above the column says whether the most
+    probable token is the target.
+
+    Args:
+        mode: one mode's result.
+        vocabulary: ``Run.vocabulary``, the row order.
+        snapshot: an index into ``mode.snapshots``: that epoch's probabilities, not the final ones.
+    """
+    info = _collect_predictions(mode, vocabulary, snapshot)
+    # Short: the app shows one of these per mode side by side.
+    epoch = info.when.split(", snapshot")[0].removeprefix("final, ")
+    title = f"{mode_name(mode)}: predicted probability, {epoch}"
+    if info.missing is not None:
+        return empty(title, info.missing)
+    fig = go.Figure(_heatmap(info, vocabulary))
+    _marks(fig, info)
+    fig.update_xaxes(**position_axis(info.labels))
+    fig.update_yaxes(
+        title_text="token",
+        tickmode="array",
+        tickvals=list(range(len(info.tokens))),
+        ticktext=list(info.tokens),
+        autorange="reversed",
+    )
+    subtitle = (
+        f"{sum(info.correct)} of {len(info.probabilities)} right "
+        f"(✓: the most probable token is the target, outlined). {groups_note(mode)}"
+    )
+    height = clamp(170 + 30 * len(vocabulary), 260, 760) + label_room(info.labels)
+    fig = layout(fig, title, subtitle, height=height, width=PANEL_CHARS)
+    fig.update_layout(margin={"t": fig.layout.margin.t + 22}, title_font_size=14)
+    return fig
