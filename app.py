@@ -22,7 +22,7 @@ from seqviz.cells import CELLS
 from seqviz.config import ALL, OPTION_BY_NAME, Option, RunConfig
 from seqviz.errors import SeqvizError
 from seqviz.limits import Limits, limits_from_env
-from seqviz.replay import entering_name, step_names
+from seqviz.replay import step_names
 from seqviz.results import ModeResult, Run
 from seqviz.serving import Deadline, ResultCache, TrainingGate
 
@@ -152,7 +152,7 @@ def _set_widgets(config: RunConfig) -> None:
 
 
 def _apply_preset(name: str) -> None:
-    config = replace(RunConfig(), **PRESETS[name])
+    config = replace(RunConfig.default(limits_from_env()), **PRESETS[name])
     _set_widgets(config)
     st.session_state["pending"] = config
 
@@ -308,15 +308,6 @@ def _prediction_rows(mode: ModeResult, snapshot: int | None, vocabulary: list[st
     return rows
 
 
-def state_label(cell: str, name: str) -> str:
-    """The state selector's words for one of the cell's per-step values."""
-    kind = CELLS[cell]
-    entering = {entering_name(s): s for s in kind.state_names}
-    if name in entering:
-        return f"{name}: {entering[name]} entering the step"
-    return next(i.label for i in kind.internals if i.name == name)
-
-
 @st.fragment
 def render_epoch_views(run: Run) -> None:
     """Predictions and states, redrawn at any snapshot epoch without retraining."""
@@ -354,9 +345,9 @@ def render_states(run: Run, snapshot: int | None, figures: Any) -> None:
     cell, modes = run.config.cell, run.runs
     st.header("State at every step")
     kind = CELLS[cell]
-    names = [s for s in kind.state_names] + [n for n in step_names(kind) if n not in kind.state_names]
+    names = [*kind.state_names, *(n for n in step_names(kind) if n not in kind.state_names)]
     left, right = st.columns(2)
-    name = left.selectbox("Show", names, format_func=lambda n: state_label(cell, n), key="state_name")
+    name = left.selectbox("Show", names, format_func=lambda n: figures.state_label(cell, n), key="state_name")
     layer = None
     if run.config.layers > 1:
         layers = list(range(run.config.layers))

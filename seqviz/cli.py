@@ -32,7 +32,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     """The ``run`` command's flags, one per option of ``seqviz.config.OPTIONS``."""
-    defaults = RunConfig()
+    defaults = RunConfig.default(limits_from_env())
     parser = _Parser(
         prog="python -m seqviz", description="See what a recurrent network remembers, step by step."
     )

@@ -65,6 +65,18 @@ class RunConfig:
                 )
         return dataset
 
+    @classmethod
+    def default(cls, limits: Limits = Limits()) -> RunConfig:
+        """The defaults, each whole-number option lowered to the server's limit where it is lower
+        (a server with ``SEQVIZ_MAX_EPOCHS=100`` opens on 100 epochs, not on an error)."""
+        values = {}
+        for option in OPTIONS:
+            high = option.upper(limits)
+            value = getattr(cls, option.name)
+            if option.kind == "int" and high is not None and value > high:
+                values[option.name] = int(high)
+        return cls(**values)
+
     # --- the URL ---------------------------------------------------------------------
 
     def to_query(self) -> dict[str, str]:
@@ -108,7 +120,7 @@ class RunConfig:
                 notices.append(
                     f"Parameter {key}={_short(raw)} is not valid and was ignored; using the default."
                 )
-        config = cls(**values)
+        config = replace(cls.default(limits), **values)
         try:
             config.validate(limits)
             return config, notices
@@ -117,7 +129,8 @@ class RunConfig:
         # Values that parse but break a rule (a batch size that does not divide K, say) fall
         # back one by one, each checked beside the options already accepted, so a link always
         # opens on something that can run and each notice names the option it is about.
-        numeric = {name: getattr(cls, name) for name in _NUMERIC_ORDER}
+        base = cls.default(limits)
+        numeric = {name: getattr(base, name) for name in _NUMERIC_ORDER}
         accepted = replace(config, **numeric)
         try:
             accepted.validate(limits)

@@ -57,8 +57,8 @@ def reset_states(model):
             layer.reset_state()
 
 
-# Keras keeps state across the batches of one fit call (and across calls): reset it after
-# every epoch, as seqviz does.
+# Keras keeps state across the batches of one fit call, and across calls: this loop resets
+# it after every epoch.
 for epoch in range({config.epochs}):
     model.fit(X, Y, epochs=1, batch_size={feed.batch_size}, shuffle=False, verbose=0)
     reset_states(model)

@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 
+from seqviz.cells import CELLS
 from seqviz.config import RunConfig
 from seqviz.engine import run
 from seqviz.errors import SeqvizError
@@ -15,7 +16,8 @@ from seqviz.trainer import snapshot_epochs
 
 
 def _by_mode(result):
-    return {r["mode"]: r for r in result.data["runs"]}
+    """The run's JSON, as the CLI writes it, by mode."""
+    return {r["mode"]: r for r in result.run.to_json()["runs"]}
 
 
 def test_reference_question_end_to_end(reference_result):
@@ -33,7 +35,7 @@ def test_reference_question_end_to_end(reference_result):
 
 
 def test_result_shape_follows_the_documented_json(reference_result):
-    data = json.loads(json.dumps(reference_result.data))
+    data = json.loads(json.dumps(reference_result.run.to_json()))
     assert data["vocabulary"] == ["0", "1", "2"]
     assert data["pairs"] == [{"input": "0", "target": "1"}, {"input": "0", "target": "2"}]
     assert data["config"] == RunConfig().as_dict()
@@ -71,10 +73,10 @@ def test_result_shape_follows_the_documented_json(reference_result):
 
 def test_same_seed_same_numbers_and_other_seed_differs():
     config = RunConfig(sequence="a b a c", epochs=30, mode="stateful")
-    first, second = run(config).data, run(config).data
-    assert first["runs"][0]["loss"] == second["runs"][0]["loss"]
-    third = run(RunConfig(sequence="a b a c", epochs=30, mode="stateful", seed=1)).data
-    assert third["runs"][0]["loss"] != first["runs"][0]["loss"]
+    first, second = run(config).run, run(config).run
+    assert first.runs[0].loss == second.runs[0].loss
+    third = run(RunConfig(sequence="a b a c", epochs=30, mode="stateful", seed=1)).run
+    assert third.runs[0].loss != first.runs[0].loss
 
 
 def test_same_seed_reproduces_in_a_new_process(tmp_path):
@@ -112,11 +114,11 @@ def test_progress_reports_and_can_stop():
         return epoch >= 50
 
     result = run(RunConfig(mode="sequence", epochs=300), progress=progress)
-    assert result.stopped and result.data["stopped"]
-    r = result.data["runs"][0]
-    assert r["stopped"] and r["epochs"] == len(r["loss"]) == seen[-1][1] < 300
+    assert result.stopped and result.run.to_json()["stopped"]
+    r = result.run.runs[0]
+    assert r.stopped and r.epochs == len(r.loss) == seen[-1][1] < 300
     assert [e for _, e, _ in seen] == sorted(e for _, e, _ in seen)
-    assert seen[-1][2] == pytest.approx(r["loss"][-1])
+    assert seen[-1][2] == pytest.approx(r.loss[-1])
 
 
 def test_snapshot_epochs_are_evenly_spaced():
@@ -152,15 +154,46 @@ def test_run_refuses_bad_configurations_before_training():
 
 def test_explanations_say_why_each_mode_succeeds_or_fails(reference_result):
     from seqviz.explain import explain, explain_run
+    from seqviz.facts import Contrast, Fix, LookAlike
 
-    data = reference_result.data
-    runs = _by_mode(reference_result)
-    stateless = explain_run(runs["stateless"], data)
-    assert "Positions 0 and 1 both see only the input '0'" in stateless[1]
-    assert "window of 2 inputs" in stateless[-1]
-    assert "arrives in different states" in " ".join(explain_run(runs["sequence"], data))
-    assert "previous batch (batch size 1)" in " ".join(explain_run(runs["stateful"], data))
-    assert "last 2 inputs" in " ".join(explain_run(runs["window"], data))
-    assert explain(data)[-1].endswith(
+    run_ = reference_result.run
+    stateless = run_.mode("stateless")
+    look_alike = next(f for f in stateless.facts if isinstance(f, LookAlike))
+    assert (look_alike.positions, look_alike.seen, look_alike.input) == ([0, 1], "input", "0")
+    assert next(f for f in stateless.facts if isinstance(f, Fix)).window == 2
+    sentences = explain_run(stateless)
+    assert "Positions 0 and 1 both see only the input '0'" in sentences[1]
+    assert "window of 2 inputs" in sentences[-1]
+    assert "arrives in different states" in " ".join(explain_run(run_.mode("sequence")))
+    assert "previous batch (batch size 1)" in " ".join(explain_run(run_.mode("stateful")))
+    assert "last 2 inputs" in " ".join(explain_run(run_.mode("window")))
+    assert run_.facts == [Contrast(["stateless"], ["stateful", "sequence", "window"])]
+    assert explain(run_)[-1].endswith(
         "stateless cannot learn this sequence; stateful, sequence and window learned it."
     )
+
+
+def test_the_typed_run_round_trips_through_json():
+    from seqviz.results import Run
+
+    for config in (RunConfig(epochs=5), RunConfig(epochs=5, cell="gru", layers=2, mode="window")):
+        data = json.loads(json.dumps(run(config).run.to_json()))
+        typed = Run.from_json(data)
+        assert typed.config == config and typed.to_json() == data
+
+
+@pytest.mark.parametrize(
+    "cell, names", [("lstm", "h0 c0 i f g o c h"), ("gru", "h0 z r hh h"), ("simple_rnn", "h0 h")]
+)
+def test_every_cell_keeps_its_own_names_and_stacked_runs_keep_every_layer(cell, names):
+    result = run(RunConfig(epochs=5, cell=cell, layers=2, mode="window", units=4))
+    state = result.run.to_json()["runs"][0]["states"][1]
+    keys = names.split()
+    assert [
+        k for k in state if k not in ("position", "sample", "step", "batch", "source", "layers", "steps")
+    ] == keys
+    assert len(state["layers"]) == 2 and all(list(layer) == keys for layer in state["layers"])
+    assert state["layers"][1] == {k: state[k] for k in keys}  # top-level values: the last layer's
+    assert state["steps"][-1]["h"] == state["h"]
+    snapshot = result.run.runs[0].snapshots[-1]
+    assert set(snapshot.states) == set(CELLS[cell].state_names)

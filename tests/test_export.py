@@ -26,7 +26,7 @@ def exported(tmp_path_factory):
 
 def test_export_writes_json_scripts_and_models(exported):
     result, directory = exported
-    assert json.loads((directory / "run.json").read_text()) == json.loads(json.dumps(result.data))
+    assert json.loads((directory / "run.json").read_text()) == json.loads(json.dumps(result.run.to_json()))
     for mode in ("stateless", "stateful", "sequence", "window"):
         assert (directory / mode / "train.py").is_file() and (directory / mode / "model.keras").is_file()
 
@@ -37,13 +37,11 @@ def test_saved_models_load_in_plain_keras_and_predict_what_seqviz_shows(exported
     model = keras.saving.load_model(directory / mode / "model.keras")
     feed = result.feeds[mode]
     if feed.stateful:
-        model.get_layer("lstm").reset_state()
+        model.get_layer("lstm").reset_state()  # what a user would type for one LSTM layer
     predicted = model.predict(feed.x, batch_size=feed.batch_size, verbose=0)
     if feed.return_sequences:
         predicted = predicted[0]
-    shown = [
-        p["probabilities"] for p in next(r for r in result.data["runs"] if r["mode"] == mode)["predictions"]
-    ]
+    shown = [p.probabilities for p in result.run.mode(mode).predictions]
     np.testing.assert_allclose(predicted, shown, atol=1e-5)
 
 
@@ -87,3 +85,34 @@ def test_scripts_quote_any_token_safely():
         namespace,
     )
     assert namespace["vocabulary"] == ["it's", '"q"', "\\", "ok"]
+
+
+@pytest.mark.parametrize("cell", ["gru", "simple_rnn", "lstm"])
+def test_every_cell_stacked_exports_a_script_and_a_model_keras_runs(cell, tmp_path):
+    config = RunConfig(
+        sequence="0 1 0 2", mode="stateful", cell=cell, layers=2, epochs=150, learning_rate=0.02
+    )
+    result = run(config)
+    export(result, tmp_path)
+    source = (tmp_path / "stateful" / "train.py").read_text()
+    layer = {"lstm": "LSTM", "gru": "GRU", "simple_rnn": "SimpleRNN"}[cell]
+    assert source.count(f"keras.layers.{layer}(") == 2 and "reset_states(model)" in source
+    model = keras.saving.load_model(tmp_path / "stateful" / "model.keras")
+    assert [type(k).__name__ for k in model.layers] == [layer, layer, "Dense"]
+    for k in model.layers[:2]:
+        k.reset_state()
+    feed = result.feeds["stateful"]
+    predicted = model.predict(feed.x, batch_size=feed.batch_size, verbose=0)
+    np.testing.assert_allclose(
+        predicted, [p.probabilities for p in result.run.runs[0].predictions], atol=1e-5
+    )
+    done = subprocess.run(
+        [sys.executable, str(tmp_path / "stateful" / "train.py")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = re.findall(r"^input=(\S+) target=(\S+) predicted=(\S+)$", done.stdout, re.M)
+    assert [(x, y) for x, y, _ in lines] == [("0", "1"), ("0", "2")]

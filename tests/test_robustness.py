@@ -157,7 +157,7 @@ def url_for(config: RunConfig) -> str:
 def expected_predictions(config: RunConfig) -> dict[str, list[str]]:
     from seqviz.engine import run
 
-    return {r["mode"]: [p["predicted"] for p in r["predictions"]] for r in run(config).data["runs"]}
+    return {r.mode: [p.predicted for p in r.predictions] for r in run(config).run.runs}
 
 
 def start_long_run(server: Server, browser, config: RunConfig = LONG):
