@@ -1,6 +1,6 @@
 # Two entry points for a fresh machine with Python 3.11+:
 #   make run    create .venv with the app's dependencies and open the app
-#   make test   create .venv with the test tools too, lint, and run every test
+#   make test   create .venv with the test tools too, lint, type-check, and run every test
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -27,6 +27,7 @@ cli: $(VENV)/.runtime
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 test: lint
 	$(PY) -m pytest

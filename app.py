@@ -76,7 +76,7 @@ class StoppedRun(Exception):
     """A run that hit the time budget: shown as a message, never cached."""
 
 
-def obtain_result(config: RunConfig, limits: Limits):
+def obtain_result(config: RunConfig, limits: Limits) -> Any:
     """The run for ``config``: from the server's cache, or trained now with a progress bar.
 
     Pressing Train again or leaving the page makes Streamlit raise inside the progress
@@ -85,7 +85,7 @@ def obtain_result(config: RunConfig, limits: Limits):
     status, bar = st.empty(), st.empty()
     modes = config.modes
 
-    def compute():
+    def compute() -> tuple[Any, float]:
         def queued(position: int) -> None:
             status.info(
                 f"Queued: position {position}. The server trains {limits.max_concurrent} run(s) at once."
@@ -389,17 +389,16 @@ def render_state_of_mode(
         return
     labels = {p.position: f"position {p.position}: {p.input} → {p.target}" for p in mode.predictions}
     first = groups[0] if groups else positions[:2]
-    pair = []
+    pair: list[int] = []
     for column, label, default in zip(st.columns(2), ("Compare position", "with position"), first[:2]):
-        pair.append(
-            column.selectbox(
-                label,
-                positions,
-                index=positions.index(default),
-                format_func=labels.get,
-                key=f"diff_{label.split()[0].lower()}_{mode.mode}",
-            )
+        chosen: int | None = column.selectbox(
+            label,
+            positions,
+            index=positions.index(default),
+            format_func=lambda p: labels[p],
+            key=f"diff_{label.split()[0].lower()}_{mode.mode}",
         )
+        pair.append(default if chosen is None else chosen)
     chart(figures.difference_figure(mode, pair[0], pair[1], snapshot, layer), key=f"diff_{mode.mode}")
 
 

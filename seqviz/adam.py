@@ -9,7 +9,7 @@ BETA_1, BETA_2, EPSILON = 0.9, 0.999, 1e-7  # Keras's defaults
 
 def step_size(learning_rate: float, step: int) -> float:
     """Adam's bias-corrected step size at ``step`` (from 1)."""
-    return learning_rate * np.sqrt(1 - BETA_2**step) / (1 - BETA_1**step)
+    return float(learning_rate * np.sqrt(1 - BETA_2**step) / (1 - BETA_1**step))
 
 
 def adam_update(

@@ -69,7 +69,7 @@ class RunConfig:
     def default(cls, limits: Limits = Limits()) -> RunConfig:
         """The defaults, each whole-number option lowered to the server's limit where it is lower
         (a server with ``SEQVIZ_MAX_EPOCHS=100`` opens on 100 epochs, not on an error)."""
-        values = {}
+        values: dict[str, Any] = {}
         for option in OPTIONS:
             high = option.upper(limits)
             value = getattr(cls, option.name)
@@ -217,9 +217,13 @@ class Option:
         """A URL or CLI string as this option's value; ValueError when it is not one."""
         if self.kind == "choice":
             return _parse_choice(tuple(self.choices or ()))(raw)
-        return {"text": str, "int": _parse_int, "optional_int": _parse_optional_int, "float": _parse_float}[
-            self.kind
-        ](raw)
+        parsers: dict[str, Callable[[str], Any]] = {
+            "text": str,
+            "int": _parse_int,
+            "optional_int": _parse_optional_int,
+            "float": _parse_float,
+        }
+        return parsers[self.kind](raw)
 
     def check(self, value: Any, limits: Limits) -> None:
         """Raise SeqvizError naming this option and what it accepts, if ``value`` is not accepted."""

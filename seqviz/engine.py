@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -52,8 +53,9 @@ class RunResult:
         return self.run.stopped
 
 
-def _rounded(a: np.ndarray) -> list:
-    return np.round(np.asarray(a, dtype=np.float64), DECIMALS).tolist()
+def _rounded(a: np.ndarray) -> list[Any]:
+    rounded: list[Any] = np.round(np.asarray(a, dtype=np.float64), DECIMALS).tolist()
+    return rounded
 
 
 def _position_cells(feed: Feed) -> dict[int, tuple[int, int]]:
@@ -81,7 +83,9 @@ def _source(feed: Feed, s: int, t: int) -> Source:
     return Source(kind, origin[0], origin[1], position if position >= 0 else None)
 
 
-def _token_grid(feed: Feed, dataset: Dataset, array: np.ndarray, mask: np.ndarray | None = None) -> list:
+def _token_grid(
+    feed: Feed, dataset: Dataset, array: np.ndarray, mask: np.ndarray | None = None
+) -> list[list[str | None]]:
     """A (samples, timesteps) grid of the one-hot tokens in ``array``; null where all-zero/masked."""
     itos = dataset.vocabulary.itos
     grid = []

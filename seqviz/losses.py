@@ -53,15 +53,15 @@ class SigmoidOutput(Output):
 
     @classmethod
     def probabilities(cls, logits: Array) -> Array:
-        return sigmoid(logits)
+        return np.asarray(sigmoid(logits))
 
     @classmethod
     def per_step(cls, logits: Array, y: Array) -> Array:
-        return (np.maximum(logits, 0) - logits * y + np.log1p(np.exp(-np.abs(logits)))).mean(-1)
+        return np.asarray((np.maximum(logits, 0) - logits * y + np.log1p(np.exp(-np.abs(logits)))).mean(-1))
 
     @classmethod
     def d_per_step(cls, logits: Array, y: Array) -> Array:
-        return (sigmoid(logits) - y) / logits.shape[-1]
+        return np.asarray((sigmoid(logits) - y) / logits.shape[-1])
 
     @classmethod
     def tf_per_step(cls, logits: Any, y: Any) -> Any:
@@ -78,19 +78,19 @@ class SoftmaxOutput(Output):
     @classmethod
     def _log_sum(cls, logits: Array) -> Array:
         top = logits.max(-1, keepdims=True)
-        return top + np.log(np.exp(logits - top).sum(-1, keepdims=True))
+        return np.asarray(top + np.log(np.exp(logits - top).sum(-1, keepdims=True)))
 
     @classmethod
     def probabilities(cls, logits: Array) -> Array:
-        return np.exp(logits - cls._log_sum(logits))
+        return np.asarray(np.exp(logits - cls._log_sum(logits)))
 
     @classmethod
     def per_step(cls, logits: Array, y: Array) -> Array:
-        return (y * (cls._log_sum(logits) - logits)).sum(-1)
+        return np.asarray((y * (cls._log_sum(logits) - logits)).sum(-1))
 
     @classmethod
     def d_per_step(cls, logits: Array, y: Array) -> Array:
-        return cls.probabilities(logits) * y.sum(-1, keepdims=True) - y
+        return np.asarray(cls.probabilities(logits) * y.sum(-1, keepdims=True) - y)
 
     @classmethod
     def tf_per_step(cls, logits: Any, y: Any) -> Any:

@@ -45,11 +45,11 @@ class Feed:
 
     @property
     def samples(self) -> int:
-        return self.x.shape[0]
+        return int(self.x.shape[0])
 
     @property
     def timesteps(self) -> int:
-        return self.x.shape[1]
+        return int(self.x.shape[1])
 
     @property
     def x_shape(self) -> list[int]:
@@ -138,7 +138,8 @@ def sequence_feed(dataset: Dataset, config: RunConfig) -> Feed:
 def window_keys(inputs: list[int], w: int) -> tuple[tuple[int | None, ...], ...]:
     """Per position, the last ``w`` inputs up to it; None pads the start."""
     return tuple(
-        tuple([None] * max(0, w - 1 - p) + inputs[max(0, p - w + 1) : p + 1]) for p in range(len(inputs))
+        tuple([None] * max(0, w - 1 - p) + list[int | None](inputs[max(0, p - w + 1) : p + 1]))
+        for p in range(len(inputs))
     )
 
 

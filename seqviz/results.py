@@ -12,6 +12,7 @@ values are the last recurrent layer's; a stacked run also lists every layer's.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -300,7 +301,7 @@ _NESTED_MODE = {"predictions", "states", "snapshots", "feed", "facts"}
 
 
 def _fields(cls: type) -> list[str]:
-    return list(cls.__dataclass_fields__)
+    return [f.name for f in dataclasses.fields(cls)]
 
 
 def _values(d: dict[str, Any], skip: set[str]) -> Values:

@@ -77,7 +77,7 @@ def _build_graph(cell: type[Cell], layers: int, ranks: tuple[int, ...]) -> Any:
     params_spec = tuple(tf.TensorSpec([None] * rank, tf.float32) for rank in ranks)
     cube = tf.TensorSpec([None, None, None], tf.float32)
 
-    def network(params, x, states):
+    def network(params: Any, x: Any, states: Any) -> Any:
         """x (B, T, D) → logits (B, T, V) and each layer's final states."""
         inputs, finals = x, []
         for layer in range(layers):
@@ -85,7 +85,12 @@ def _build_graph(cell: type[Cell], layers: int, ranks: tuple[int, ...]) -> Any:
             input_bias, recurrent_bias = cell.split_bias(bias)
             projected = tf.einsum("btd,dg->tbg", inputs, kernel) + input_bias
 
-            def step(carry, z_x, recurrent_kernel=recurrent_kernel, recurrent_bias=recurrent_bias):
+            def step(
+                carry: Any,
+                z_x: Any,
+                recurrent_kernel: Any = recurrent_kernel,
+                recurrent_bias: Any = recurrent_bias,
+            ) -> Any:
                 inner = tf.matmul(carry[0], recurrent_kernel)
                 if recurrent_bias is not None:
                     inner = inner + recurrent_bias
@@ -97,7 +102,7 @@ def _build_graph(cell: type[Cell], layers: int, ranks: tuple[int, ...]) -> Any:
         logits = tf.einsum("btu,uv->btv", inputs, params[-2]) + params[-1]
         return logits, tuple(finals)
 
-    @tf.function(
+    @tf.function(  # type: ignore[untyped-decorator]  # TensorFlow publishes no types
         autograph=False,  # the loops are explicit tf.while_loops; skipping autograph halves tracing
         input_signature=[
             params_spec,
@@ -114,21 +119,36 @@ def _build_graph(cell: type[Cell], layers: int, ranks: tuple[int, ...]) -> Any:
             tf.TensorSpec([], tf.int32),
         ],
     )
-    def train_epochs(params, m, v, iterations, x, y, mask, batch_size, stateful, output, lr, n_epochs):
+    def train_epochs(
+        params: Any,
+        m: Any,
+        v: Any,
+        iterations: Any,
+        x: Any,
+        y: Any,
+        mask: Any,
+        batch_size: Any,
+        stateful: Any,
+        output: Any,
+        lr: Any,
+        n_epochs: Any,
+    ) -> Any:
         units = tf.shape(params[1])[0]
         n_batches = tf.shape(x)[0] // batch_size
         zero = tf.zeros(tf.stack([batch_size, units]))
         zeros = tuple(tuple(zero for _ in cell.state_names) for _ in range(layers))
         losses_by_output = {name: o.tf_per_step for name, o in OUTPUTS.items()}
 
-        def batch_loss(logits, yb, mb):
+        def batch_loss(logits: Any, yb: Any, mb: Any) -> Any:
             branches = [
                 (tf.equal(output, name), (lambda f=f: f(logits, yb))) for name, f in losses_by_output.items()
             ]
             per_step = tf.case(branches, exclusive=True)
             return tf.reduce_sum(per_step * mb) / tf.reduce_sum(mb)
 
-        def train_batch(b, params, m, v, iterations, states, loss_sum):
+        def train_batch(
+            b: Any, params: Any, m: Any, v: Any, iterations: Any, states: Any, loss_sum: Any
+        ) -> Any:
             rows = tf.range(b * batch_size, (b + 1) * batch_size)
             xb, yb, mb = tf.gather(x, rows), tf.gather(y, rows), tf.gather(mask, rows)
             start = tf.nest.map_structure(lambda s, z: tf.where(stateful, s, z), states, zeros)
@@ -145,7 +165,7 @@ def _build_graph(cell: type[Cell], layers: int, ranks: tuple[int, ...]) -> Any:
             params = tuple(p - alpha * mi / (tf.sqrt(vi) + EPSILON) for p, mi, vi in zip(params, m, v))
             return b + 1, params, m, v, step, finals, loss_sum + loss
 
-        def train_epoch(e, params, m, v, iterations, losses):
+        def train_epoch(e: Any, params: Any, m: Any, v: Any, iterations: Any, losses: Any) -> Any:
             # Every epoch starts from zero state: the reset after each epoch in the question.
             _, params, m, v, iterations, _, loss_sum = tf.while_loop(
                 lambda b, *_: b < n_batches,

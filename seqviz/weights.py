@@ -57,7 +57,7 @@ class Weights:
         return int(self.layers[0].recurrent_kernel.shape[0])
 
     def astype(self, dtype: type) -> Weights:
-        cast = [np.asarray(x, dtype=dtype) for x in self.as_list()]
+        cast: list[np.ndarray] = [np.asarray(x, dtype=dtype) for x in self.as_list()]
         layers = tuple(LayerWeights(*cast[k : k + 3]) for k in range(0, len(cast) - 2, 3))
         return Weights(self.cell, layers, cast[-2], cast[-1])
 

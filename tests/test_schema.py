@@ -1,0 +1,48 @@
+"""The run JSON against its documented contract, docs/run.schema.json, for every cell."""
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from seqviz.cells import CELLS
+from seqviz.config import RunConfig
+from seqviz.engine import run
+
+SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "docs" / "run.schema.json").read_text())
+
+
+def _validate(data: dict) -> None:
+    jsonschema.Draft202012Validator(SCHEMA).validate(json.loads(json.dumps(data)))
+
+
+def test_the_schema_is_itself_valid():
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_real_runs_follow_the_schema(cell, layers):
+    _validate(run(RunConfig(epochs=3, snapshots=2, cell=cell, layers=layers, units=3)).run.to_json())
+
+
+def test_the_reference_run_follows_the_schema(reference_result):
+    _validate(reference_result.run.to_json())
+
+
+@pytest.mark.parametrize(
+    "break_it",
+    [
+        lambda d: d["runs"][0]["states"][0].pop("h0"),
+        lambda d: d["runs"][0]["states"][0].update(q=[1.0]),
+        lambda d: d["runs"][0].update(verdict="learned!"),
+        lambda d: d["config"].update(cell="transformer"),
+        lambda d: d["runs"][0]["feed"]["cells"][0]["source"].update(kind="elsewhere"),
+    ],
+)
+def test_the_schema_refuses_what_the_contract_forbids(reference_result, break_it):
+    data = json.loads(json.dumps(reference_result.run.to_json()))
+    break_it(data)
+    with pytest.raises(jsonschema.ValidationError):
+        _validate(data)
