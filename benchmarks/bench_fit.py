@@ -31,7 +31,12 @@ TensorFlow and Keras are imported before any timing, so neither side pays the im
 By default the Keras models start from seqviz's initial weights (same seed), so both sides
 train the same model from the same point and their final losses can be compared directly.
 
-Run from the repository root: ``.venv/bin/python benchmarks/bench_fit.py [--json PATH]``.
+``--cell lstm|gru|simple_rnn|all`` and ``--layers 1 2`` run the same comparison for other
+cells and stacked layers (``return_sequences=True`` between layers), one table each and a
+summary, in one process.
+
+Run from the repository root: ``.venv/bin/python benchmarks/bench_fit.py [--cell all --layers 1 2]
+[--json PATH]``.
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ import tensorflow as tf  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from seqviz.cells import CELLS  # noqa: E402
 from seqviz.config import RunConfig  # noqa: E402
 from seqviz.modes import MODES  # noqa: E402
 from seqviz.trainer import train  # noqa: E402
@@ -75,32 +81,44 @@ Y_SEQUENCE = Y_PAIRS.reshape(1, 2, 3)
 # --- model.fit ------------------------------------------------------------------------
 
 
+CELL, LAYERS = "lstm", 1  # the model compared, set by --cell and --layers
+
+
 def _model(mode: str) -> keras.Model:
+    layer = getattr(keras.layers, CELLS[CELL].keras_layer)
+    stateful = mode == "stateful"
     if mode == "stateless":
         inputs = keras.Input(shape=(1, VOCAB))
-        lstm = keras.layers.LSTM(UNITS, name="lstm")
-    elif mode == "stateful":
+    elif stateful:
         inputs = keras.Input(batch_shape=(1, 1, VOCAB))
-        lstm = keras.layers.LSTM(UNITS, stateful=True, name="lstm")
     else:
         inputs = keras.Input(shape=(2, VOCAB))
-        lstm = keras.layers.LSTM(UNITS, return_sequences=True, name="lstm")
-    outputs = keras.layers.Dense(VOCAB, activation="sigmoid")(lstm(inputs))
+    x = inputs
+    for k in range(LAYERS):
+        last = k == LAYERS - 1
+        x = layer(UNITS, stateful=stateful, return_sequences=mode == "sequence" or not last)(x)
+    outputs = keras.layers.Dense(VOCAB, activation="sigmoid")(x)
     return keras.Model(inputs, outputs)
+
+
+def _reset(model: keras.Model) -> None:
+    for layer in model.layers:
+        if getattr(layer, "stateful", False):
+            layer.reset_state()
 
 
 def run_fit(mode: str, epochs: int, shared_init: bool) -> float:
     """Build, compile and train a fresh model; returns the loss of the last epoch."""
     model = _model(mode)
     if shared_init:
-        model.set_weights(initial_weights(VOCAB, UNITS, SEED).as_list())
+        model.set_weights(initial_weights(VOCAB, UNITS, SEED, CELL, LAYERS).as_list())
     model.compile(loss="binary_crossentropy", optimizer=keras.optimizers.Adam(learning_rate=LEARNING_RATE))
     if mode == "stateless":
         history = model.fit(X_PAIRS, Y_PAIRS, epochs=epochs, batch_size=2, verbose=0, shuffle=False)
     elif mode == "stateful":
         for _ in range(epochs):
             history = model.fit(X_PAIRS, Y_PAIRS, epochs=1, batch_size=1, verbose=0, shuffle=False)
-            model.get_layer("lstm").reset_state()
+            _reset(model)
     else:
         history = model.fit(X_SEQUENCE, Y_SEQUENCE, epochs=epochs, verbose=0)
     return float(history.history["loss"][-1])
@@ -121,10 +139,10 @@ BACKEND = "auto"  # seqviz's trainer backend, set by --backend
 
 def run_seqviz(mode: str, epochs: int) -> float:
     """Validate, build the feed and the initial weights, train; returns the loss of the last epoch."""
-    cfg = RunConfig(sequence=SEQUENCE, mode=mode, epochs=epochs)
+    cfg = RunConfig(sequence=SEQUENCE, mode=mode, epochs=epochs, cell=CELL, layers=LAYERS)
     dataset = cfg.validate()
     feed = MODES[mode](dataset, cfg)
-    w = initial_weights(dataset.vocabulary.size, cfg.units, cfg.seed)
+    w = initial_weights(dataset.vocabulary.size, cfg.units, cfg.seed, CELL, LAYERS)
     t = train(
         feed,
         w,
@@ -222,6 +240,8 @@ def benchmark(epochs: int, repeat: int, shared_init: bool, keras_warm_up: bool) 
         }
     return {
         "sequence": SEQUENCE,
+        "cell": CELL,
+        "layers": LAYERS,
         "epochs": epochs,
         "repeat": repeat,
         "units": UNITS,
@@ -267,7 +287,8 @@ def table(result: dict) -> str:
     )
     lines = [
         f"seqviz vs model.fit: sequence '{result['sequence']}', "
-        f"LSTM({result['units']}) -> Dense(3, sigmoid), Adam lr {result['learning_rate']}, "
+        f"{result['layers']} x {CELLS[result['cell']].keras_layer}({result['units']}) -> Dense(3, sigmoid), "
+        f"Adam lr {result['learning_rate']}, "
         f"{result['epochs']} epochs, best of {result['repeat']}, seqviz backend {result['seqviz_backend']}",
         f"TensorFlow {result['environment']['tensorflow']}, Keras {result['environment']['keras']}, "
         f"Python {result['environment']['python']}, {result['environment']['cpus']} CPUs",
@@ -346,19 +367,46 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--check", action="store_true", help="exit with status 1 if any mode misses the target with tracing"
     )
+    parser.add_argument(
+        "--cell", choices=[*CELLS, "all"], default="lstm", help="the recurrent cell (default lstm)"
+    )
+    parser.add_argument(
+        "--layers", type=int, nargs="+", default=[1], help="stacked layers, one or more (default 1)"
+    )
     args = parser.parse_args(argv)
-    global BACKEND
+    global BACKEND, CELL, LAYERS
     BACKEND = args.backend
-    if args.epochs < 1 or args.repeat < 1:
-        parser.error("--epochs and --repeat must be at least 1")
+    if args.epochs < 1 or args.repeat < 1 or min(args.layers) < 1:
+        parser.error("--epochs, --repeat and --layers must be at least 1")
 
-    result = benchmark(args.epochs, args.repeat, not args.keras_init, not args.no_keras_warm_up)
-    print(table(result))
+    results = []
+    for cell in list(CELLS) if args.cell == "all" else [args.cell]:
+        for layers in args.layers:
+            CELL, LAYERS = cell, layers
+            result = benchmark(args.epochs, args.repeat, not args.keras_init, not args.no_keras_warm_up)
+            print(table(result) + "\n")
+            results.append(result)
+    if len(results) > 1:
+        print(summary(results))
     if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+        Path(args.json).write_text(json.dumps(results if len(results) > 1 else results[0], indent=2) + "\n")
         print(f"\nwrote {args.json}")
-    missed = not all(m["target_met_cold"] for m in result["modes"].values())
+    missed = not all(m["target_met_cold"] for r in results for m in r["modes"].values())
     return 1 if args.check and missed else 0
+
+
+def summary(results: list[dict]) -> str:
+    """One line per cell and depth: fit / seqviz (cold, tracing included) for every mode."""
+    header = f"{'cell':<11} {'layers':>6} " + " ".join(f"{m + ' fit/cold':>20}" for m in MODE_ORDER)
+    lines = [
+        "Summary: how many times faster than model.fit, one-time costs included",
+        header,
+        "-" * len(header),
+    ]
+    for r in results:
+        ratios = " ".join(f"{r['modes'][m]['ratio_cold']:>19.0f}x" for m in MODE_ORDER)
+        lines.append(f"{r['cell']:<11} {r['layers']:>6} {ratios}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

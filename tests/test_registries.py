@@ -1,0 +1,132 @@
+"""Every option, mode and cell is complete and appears everywhere it must: the option table
+drives validation, the URL, the CLI and the form; the registries hold whole records."""
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from seqviz import figures
+from seqviz.cells import CELLS
+from seqviz.cli import _parser
+from seqviz.config import ALL, MODE_NAMES, OPTION_BY_NAME, OPTIONS, RunConfig
+from seqviz.errors import SeqvizError
+from seqviz.explain import SEEN_BY_MODE
+from seqviz.limits import Limits
+from seqviz.modes import MODES
+from seqviz.network import layer_forward, zero_states
+from seqviz.weights import initial_weights
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def test_the_option_table_is_the_run_configuration():
+    assert {o.name for o in OPTIONS} == {f.name for f in dataclasses.fields(RunConfig)}
+    for option in OPTIONS:
+        assert option.label and option.help, option.name
+        assert option.kind in ("text", "choice", "int", "optional_int", "float"), option.name
+        if option.kind == "choice":
+            assert option.choices and getattr(RunConfig(), option.name) in option.choices
+            assert all(option.choices.values()), option.name  # every choice has its help
+        if option.kind in ("int", "optional_int", "float"):
+            assert option.low is not None and option.upper(Limits()) is not None, option.name
+
+
+def test_every_option_is_a_cli_flag_with_the_table_s_choices():
+    run = next(a for a in _parser()._actions if a.dest == "command").choices["run"]
+    actions = {a.dest: a for a in run._actions}
+    for option in OPTIONS:
+        assert option.flag in actions[option.name].option_strings
+        if option.choices is not None:
+            assert list(actions[option.name].choices) == list(option.choices)
+
+
+def test_every_option_round_trips_through_the_url_with_its_own_key():
+    changed = RunConfig(
+        sequence="a b a c",
+        framing="next",
+        mode="window",
+        cell="gru",
+        layers=2,
+        units=7,
+        epochs=9,
+        window=3,
+        batch_size=3,
+        output="softmax",
+        learning_rate=0.0123,
+        seed=5,
+        snapshots=4,
+    )
+    query = changed.to_query()
+    assert set(query) == {o.name for o in OPTIONS}
+    for option in OPTIONS:
+        assert getattr(changed, option.name) != getattr(RunConfig(), option.name), option.name
+        assert option.flag == "--" + option.name.replace("_", "-")  # URL keys match the CLI flags
+    assert RunConfig.from_query(query) == changed
+
+
+def test_every_option_has_a_form_widget_with_the_table_s_range():
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.query_params["epochs"] = "5"
+    at.run()
+    widgets = {w.key: w for w in [*at.text_input, *at.radio, *at.selectbox, *at.number_input]}
+    for option in OPTIONS:
+        widget = widgets[f"w_{option.name}"]
+        if option.kind == "choice":
+            assert len(widget.options) == len(option.choices), option.name
+        if option.kind in ("int", "float"):
+            assert widget.min == option.low and widget.max == option.upper(Limits()), option.name
+
+
+@pytest.mark.parametrize(
+    "name, bad, message",
+    [
+        ("cell", "transformer", "Unknown cell 'transformer'; choose one of: lstm, gru, simple_rnn"),
+        ("layers", 4, "layers must be between 1 and 3"),
+        ("layers", 0, "layers must be between 1 and 3"),
+        ("learning_rate", 1e-7, "learning rate must be between 1e-06 and 10"),
+        ("mode", "bogus", "Unknown mode 'bogus'; choose one of: all, stateless"),
+    ],
+)
+def test_bad_values_name_the_option_and_what_is_accepted(name, bad, message):
+    with pytest.raises(SeqvizError, match=message):
+        dataclasses.replace(RunConfig(), **{name: bad}).validate()
+
+
+def test_every_mode_record_is_complete_and_used_everywhere():
+    assert tuple(MODES) == MODE_NAMES
+    assert list(OPTION_BY_NAME["mode"].choices) == [ALL, *MODE_NAMES]
+    for name, spec in MODES.items():
+        assert spec.name == name and spec.help and spec.export_data.strip()
+        assert set(spec.options) <= set(OPTION_BY_NAME)
+        assert name in figures.MODE_COLORS and name in SEEN_BY_MODE
+        dataset = RunConfig().validate()
+        feed = spec(dataset, RunConfig())
+        assert feed.mode == name and feed.x.shape[0] == feed.positions.shape[0]
+
+
+@pytest.mark.parametrize("name", list(CELLS))
+def test_every_cell_record_is_complete(name):
+    import keras
+
+    cell = CELLS[name]
+    assert cell.name == name and cell.label and cell.summary
+    assert hasattr(keras.layers, cell.keras_layer)
+    assert cell.state_names[0] == "h"
+    internal_names = [i.name for i in cell.internals]
+    assert set(internal_names) <= set(cell.trace_names) and set(cell.state_names) <= set(internal_names)
+    for internal in cell.internals:
+        assert internal.label and internal.meaning and internal.equation
+    # One step of the cell, run by the generic driver, keeps every internal in its range.
+    weights = initial_weights(3, 4, seed=1, cell=name)
+    x = np.random.default_rng(0).normal(size=(2, 5, 3)).astype(np.float32)
+    trace = layer_forward(cell, weights.layers[0], x, zero_states(cell, 2, 4))
+    for t in trace.traces:
+        for internal in cell.internals:
+            value = t[cell.trace_names.index(internal.name)]
+            assert value.shape == (2, 4)
+            if internal.low is not None:
+                assert internal.low <= value.min() and value.max() <= internal.high
+    assert name in OPTION_BY_NAME["cell"].choices
