@@ -10,12 +10,13 @@ from typing import Any
 
 from seqviz.cells import CELLS
 from seqviz.errors import SeqvizError
+from seqviz.layout import ALL_STEPS, ARRANGEMENTS, RESETS
 from seqviz.limits import Limits
 from seqviz.losses import OUTPUTS as OUTPUT_TYPES
-from seqviz.modes import MODES
+from seqviz.modes import COMPARED, MODES
 from seqviz.sequence import FRAMING_HELP, Dataset, make_dataset
 
-MODE_NAMES = tuple(MODES)
+MODE_NAMES = COMPARED  # the modes "all" trains side by side; MODES has the other presets too
 ALL = "all"
 OUTPUTS = tuple(OUTPUT_TYPES)
 CELL_NAMES = tuple(CELLS)
@@ -36,10 +37,18 @@ class RunConfig:
     snapshots: int = 30  # weight snapshots over training, first and last included
     cell: str = "lstm"  # the recurrent cell: lstm | gru | simple_rnn (seqviz.cells)
     layers: int = 1  # stacked recurrent layers, return_sequences=True between them
+    # The layout, read by mode "custom" only (the presets fix their own; seqviz.layout):
+    timesteps: str = "1"  # steps per sample: a number, or "all" (each sample a whole sequence)
+    stride: int | None = None  # 1: sliding windows; = timesteps (None): consecutive chunks
+    stateful: bool = False  # carry each sample's final state into the same index of the next batch
+    arrange: str = "lanes"  # stateful batches of several samples: lanes (streams) | rows (the mistake)
+    shuffle: bool = False  # a new sample order every epoch, as fit(shuffle=True)
+    reset: str = "epoch"  # stateful: reset after every epoch | never | between sequences
+    return_sequences: bool = False  # train the output of every step, not only the last
 
     @property
     def modes(self) -> tuple[str, ...]:
-        return MODE_NAMES if self.mode == ALL else (self.mode,)
+        return COMPARED if self.mode == ALL else (self.mode,)
 
     def validate(self, limits: Limits = Limits()) -> Dataset:
         """Check every option against the option table, the data and the limits.
@@ -57,12 +66,19 @@ class RunConfig:
             _check_range("window", self.window, 1, k, why=f" (the number of pairs, K = {k})")
         if self.batch_size is not None:
             _check_range("batch size", self.batch_size, 1, k, why=f" (the number of pairs, K = {k})")
-            if k % self.batch_size:
-                divisors = [d for d in range(1, k + 1) if k % d == 0]
-                raise SeqvizError(
-                    f"The batch size {self.batch_size} does not divide the {k} samples; "
-                    f"choose one of {', '.join(map(str, divisors))}."
-                )
+        if self.mode != ALL:
+            spec = MODES[self.mode]
+            for option in LAYOUT_OPTIONS:
+                if option not in spec.options and getattr(self, option) != getattr(RunConfig, option):
+                    raise SeqvizError(
+                        f"The {OPTION_BY_NAME[option].label.lower()} option does not apply to mode "
+                        f"{self.mode!r} ({spec.help}); it applies to: "
+                        f"{', '.join(m for m, s in MODES.items() if option in s.options)}."
+                    )
+        if self.timesteps != ALL_STEPS:
+            _check_range("timesteps", int(self.timesteps), 1, k, why=f" (the number of pairs, K = {k})")
+        for mode in self.modes:
+            MODES[mode](dataset, self)  # each layout's own rules (seqviz.layout.check)
         return dataset
 
     @classmethod
@@ -184,6 +200,24 @@ def _parse_float(raw: str) -> float:
     return value
 
 
+def _parse_bool(raw: str) -> bool:
+    text = raw.strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(raw)
+
+
+def _parse_steps(raw: str) -> str:
+    text = raw.strip().lower()
+    if text == ALL_STEPS:
+        return ALL_STEPS
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(raw)
+    return str(int(text))
+
+
 def _parse_choice(choices: tuple[str, ...]) -> Callable[[str], str]:
     def parse(raw: str) -> str:
         if raw not in choices:
@@ -199,7 +233,7 @@ class Option:
     page's form all read, so they cannot disagree (the Playground's ``PROPS``)."""
 
     name: str  # the RunConfig field and the URL key; the CLI flag is --name-with-dashes
-    kind: str  # "text" | "choice" | "int" | "optional_int" | "float"
+    kind: str  # "text" | "choice" | "int" | "optional_int" | "float" | "bool" | "steps" (N or "all")
     label: str  # the form's label
     help: str  # the form's help and the CLI's --help
     choices: Mapping[str, str] | None = None  # value → one-line help, for "choice"
@@ -219,6 +253,8 @@ class Option:
             return _parse_choice(tuple(self.choices or ()))(raw)
         parsers: dict[str, Callable[[str], Any]] = {
             "text": str,
+            "bool": _parse_bool,
+            "steps": _parse_steps,
             "int": _parse_int,
             "optional_int": _parse_optional_int,
             "float": _parse_float,
@@ -246,6 +282,15 @@ class Option:
                 )
         elif self.kind == "text" and not isinstance(value, str):
             raise SeqvizError(f"The {self.label.lower()} must be text.")
+        elif self.kind == "bool" and not isinstance(value, bool):
+            raise SeqvizError(f"The {self.label.lower()} option is on or off (true or false); got {value!r}.")
+        elif self.kind == "steps":
+            try:
+                _parse_steps(str(value))
+            except ValueError:
+                raise SeqvizError(
+                    f"The timesteps must be a whole number of at least 1, or 'all'; got {value!r}."
+                ) from None
 
 
 MODE_CHOICES = {ALL: "every mode side by side", **{name: spec.help for name, spec in MODES.items()}}
@@ -301,6 +346,57 @@ OPTIONS: tuple[Option, ...] = (
         high="max_snapshots",
     ),
 )
+OPTIONS += (
+    Option(
+        "timesteps",
+        "steps",
+        "Timesteps",
+        "Steps per sample: a number, or 'all' (each sample a whole sequence).",
+    ),
+    Option(
+        "stride",
+        "optional_int",
+        "Stride",
+        "1: sliding windows, one per position; empty or equal to the timesteps: consecutive chunks.",
+        low=1,
+        high="max_tokens",
+    ),
+    Option(
+        "stateful",
+        "bool",
+        "Stateful",
+        "stateful=True: sample i of each batch continues sample i of the last.",
+    ),
+    Option(
+        "arrange", "choice", "Arrangement", "How a stateful batch of several samples is filled.", ARRANGEMENTS
+    ),
+    Option("shuffle", "bool", "Shuffle", "fit(shuffle=True): a new order of the samples every epoch."),
+    Option("reset", "choice", "Reset", "When a stateful layer's state goes back to zeros.", RESETS),
+    Option(
+        "return_sequences",
+        "bool",
+        "Return sequences",
+        "Train the output of every step, not only the last one.",
+    ),
+)
 OPTION_BY_NAME = {o.name: o for o in OPTIONS}
+LAYOUT_OPTIONS = ("timesteps", "stride", "stateful", "arrange", "shuffle", "reset", "return_sequences")
 
-_NUMERIC_ORDER = ("batch_size", "window", "layers", "units", "epochs", "snapshots", "seed", "learning_rate")
+# The options that fall back to their defaults one by one when a URL's values break a rule.
+_NUMERIC_ORDER = (
+    "batch_size",
+    "window",
+    "timesteps",
+    "stride",
+    "stateful",
+    "arrange",
+    "shuffle",
+    "reset",
+    "return_sequences",
+    "layers",
+    "units",
+    "epochs",
+    "snapshots",
+    "seed",
+    "learning_rate",
+)

@@ -89,6 +89,11 @@ def attach_facts(run: Run, dataset: Dataset) -> None:
 # --- sentences -------------------------------------------------------------------------------
 
 
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def _quote(token: str | None) -> str:
     return "(padding)" if token is None else f"'{token}'"
 
@@ -137,7 +142,7 @@ def _tells_apart(f: TellsApart) -> str:
         carried = (
             "the inputs before it"
             if f.batch_size == 1
-            else f"every {f.batch_size}th input before it (the earlier samples of the same index)"
+            else f"every {_ordinal(f.batch_size)} input before it (the earlier samples of the same index)"
         )
         start = (
             f"After the first batch, each sample starts from the final state that the same index left "

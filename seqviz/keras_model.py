@@ -51,9 +51,10 @@ def build_keras_model(
         for k, name in enumerate(layer_names(cell, layers))
     ]
     out_size = feed.y.shape[-1]
-    model = keras.Sequential(
-        [model_input, *stack, keras.layers.Dense(out_size, activation=output, name="dense")]
-    )
+    # Padding (all-zero steps) is masked: the layers carry their states through it, the loss skips it.
+    masking = [keras.layers.Masking(mask_value=0.0, name="masking")] if feed.masked else []
+    dense = keras.layers.Dense(out_size, activation=output, name="dense")
+    model = keras.Sequential([model_input, *masking, *stack, dense])
     if weights is not None:
         model.set_weights(weights.as_list())
     return model

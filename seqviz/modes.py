@@ -15,6 +15,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from seqviz.layout import (
+    ALL_STEPS,
+    KERAS_DEFAULT_BATCH,
+    Layout,
+    arrange_samples,
+    check,
+    keys,
+    reset_rows,
+)
 from seqviz.sequence import Dataset
 
 if TYPE_CHECKING:
@@ -42,6 +51,14 @@ class Feed:
     return_sequences: bool
     keys: tuple[Hashable, ...]  # per position: everything the model can see when predicting it
     description: str
+    step_mask: np.ndarray | None = None  # (samples, timesteps): 0 for masked padding; None: no mask
+    reset_rows: frozenset[int] = frozenset()  # rows whose state is reset before them (new sequence)
+    shuffle: bool = False  # a new sample order every epoch (fit's shuffle=True)
+    shuffle_seed: int = 0
+    reset: str = "epoch"  # stateful only: "epoch" | "never" | "sequence"
+    reach_keys: tuple[Hashable, ...] = ()  # per position: the inputs the loss's gradient reaches
+    layout: Layout | None = None
+    sample_sequence: tuple[int, ...] = ()  # per row of X: its sequence (-1: a lane's padding)
 
     @property
     def samples(self) -> int:
@@ -62,77 +79,151 @@ class Feed:
             return list(self.y.shape)
         return [self.y.shape[0], self.y.shape[2]]
 
+    @property
+    def masked(self) -> bool:
+        return self.step_mask is not None
+
+    def epoch_order(self, epoch: int) -> np.ndarray:
+        """The order of X's rows in ``epoch`` (from 0): as is, or a fixed permutation with shuffle."""
+        if not self.shuffle:
+            return np.arange(self.samples)
+        return np.random.default_rng([self.shuffle_seed, epoch]).permutation(self.samples)
+
     def source(self, sample: int, step: int) -> tuple[str, tuple[int, int] | None]:
-        """Where the state entering (sample, step) comes from, as (kind, (sample, step))."""
+        """Where the state entering (sample, step) comes from, as (kind, (sample, step)), when
+        the rows run in order (prediction, and training without shuffle)."""
         if step > 0:
             return PREVIOUS_STEP, (sample, step - 1)
-        if self.stateful and sample >= self.batch_size:
+        if self.stateful and sample >= self.batch_size and sample not in self.reset_rows:
             return PREVIOUS_BATCH, (sample - self.batch_size, self.timesteps - 1)
         return ZEROS, None
 
 
-def _targets(dataset: Dataset) -> np.ndarray:
-    return dataset.vocabulary.one_hot(dataset.targets)
+def build_feed(dataset: Dataset, layout: Layout, mode: str, seed: int = 0) -> Feed:
+    """X, Y and the wiring of ``layout`` on ``dataset``.
 
-
-def _one_step_feed(dataset: Dataset, mode: str, batch_size: int, stateful: bool) -> Feed:
-    k = len(dataset.pairs)
-    x = dataset.vocabulary.one_hot(dataset.inputs)[:, None, :]
-    y = _targets(dataset)[:, None, :]
-    if stateful:
-        # Sample i of batch b continues sample i of batch b-1: its whole stream so far is visible.
-        keys = tuple(tuple(dataset.inputs[p % batch_size : p + 1 : batch_size]) for p in range(k))
-        description = (
-            f"{k} samples of 1 step, stateful=True, batch size {batch_size}: sample i of each batch "
-            "starts from the final state of sample i of the previous batch; state is reset at every epoch."
-        )
-    else:
-        keys = tuple((t,) for t in dataset.inputs)
-        description = (
-            f"{k} samples of 1 step, batch size {batch_size}: every sample starts from zeros, "
-            "so a sample sees only its own input token."
-        )
+    Raises:
+        SeqvizError: the layout breaks a rule of Keras's or seqviz's (see ``layout.check``).
+    """
+    check(dataset, layout)
+    rows = arrange_samples(dataset, layout)
+    steps = max(len(r.positions) for r in rows if r is not None)
+    n, v = len(rows), dataset.vocabulary.size
+    x = np.zeros((n, steps, v), dtype=np.float32)
+    y = np.zeros((n, steps, v), dtype=np.float32)
+    loss_mask = np.zeros((n, steps), dtype=np.float32)
+    positions = np.full((n, steps), -1)
+    step_mask = np.zeros((n, steps), dtype=np.float32)
+    inputs, targets = dataset.inputs, dataset.targets
+    for r, sample in enumerate(rows):
+        if sample is None:
+            continue
+        step_mask[r, : len(sample.positions)] = 1.0
+        for t, (p, q) in enumerate(zip(sample.positions, sample.predicts)):
+            if p >= 0:
+                x[r, t, inputs[p]] = 1.0
+            if q >= 0:
+                y[r, t, targets[q]] = 1.0
+                loss_mask[r, t], positions[r, t] = 1.0, q
     return Feed(
         mode=mode,
         x=x,
         y=y,
-        loss_mask=np.ones((k, 1), dtype=np.float32),
-        positions=np.arange(k)[:, None],
-        batch_size=batch_size,
-        stateful=stateful,
-        return_sequences=False,
-        keys=keys,
-        description=description,
+        loss_mask=loss_mask,
+        positions=positions,
+        batch_size=layout.batch_size,
+        stateful=layout.stateful,
+        return_sequences=layout.return_sequences,
+        keys=keys(dataset, layout, rows, carried=True),
+        description=describe(dataset, layout, n, steps, masked=bool((step_mask == 0).any())),
+        step_mask=step_mask if (step_mask == 0).any() else None,
+        reset_rows=frozenset(reset_rows(rows, layout)) if layout.stateful else frozenset(),
+        shuffle=layout.shuffle,
+        shuffle_seed=seed,
+        reset=layout.reset,
+        reach_keys=keys(dataset, layout, rows, carried=False),
+        layout=layout,
+        sample_sequence=tuple(-1 if r is None else r.sequence for r in rows),
     )
 
 
-def stateless_feed(dataset: Dataset, config: RunConfig) -> Feed:
-    k = len(dataset.pairs)
-    return _one_step_feed(dataset, "stateless", config.batch_size or k, stateful=False)
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
-def stateful_feed(dataset: Dataset, config: RunConfig) -> Feed:
-    return _one_step_feed(dataset, "stateful", config.batch_size or 1, stateful=True)
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def sequence_feed(dataset: Dataset, config: RunConfig) -> Feed:
-    k = len(dataset.pairs)
-    inputs = dataset.inputs
-    return Feed(
-        mode="sequence",
-        x=dataset.vocabulary.one_hot(inputs)[None, :, :],
-        y=_targets(dataset)[None, :, :],
-        loss_mask=np.ones((1, k), dtype=np.float32),
-        positions=np.arange(k)[None, :],
-        batch_size=1,
-        stateful=False,
-        return_sequences=True,
-        keys=tuple(tuple(inputs[: p + 1]) for p in range(k)),
-        description=(
-            f"1 sample of {k} steps with return_sequences=True: each step starts from the state "
-            "the previous step left, and every step's output is trained."
-        ),
+def describe(dataset: Dataset, layout: Layout, samples: int, steps: int, masked: bool) -> str:
+    """One paragraph about the layout, from its own facts (no sentence assumes a preset)."""
+    b = layout.batch_size
+    if layout.timesteps is None:
+        shape = f"{_plural(samples, 'sample')} of {_plural(steps, 'step')}"
+        if dataset.sequence_count > 1:
+            shape += " (one per sequence)"
+    elif layout.sliding:
+        shape = f"{_plural(samples, 'sample')} of {steps} steps (a sliding window, zero-padded at the start)"
+    elif layout.timesteps > 1:
+        shape = f"{_plural(samples, 'sample')} of {steps} steps (consecutive chunks)"
+    else:
+        shape = f"{_plural(samples, 'sample')} of 1 step"
+    if masked:
+        shape += ", padded at the end and masked (the padding trains nothing and carries the state through)"
+    flags = [f"batch size {b}"]
+    flags += [
+        name for name, on in (("stateful=True", layout.stateful), ("shuffle=True", layout.shuffle)) if on
+    ]
+    if layout.return_sequences:
+        flags.append("return_sequences=True")
+    return f"{shape}, {', '.join(flags)}: {_flow(layout, steps)}"
+
+
+def _flow(layout: Layout, steps: int) -> str:
+    if not layout.stateful:
+        if layout.timesteps == 1:
+            return "every sample starts from zeros, so a sample sees only its own input token."
+        if layout.sliding:
+            return f"each sample starts from zeros and sees the last {steps} inputs up to its position."
+        if layout.timesteps is None:
+            return (
+                "each step starts from the state the previous step left, and every step's output is trained."
+            )
+        return "each chunk starts from zeros: the state never crosses from one chunk to the next."
+    b = layout.batch_size
+    if b == 1:
+        text = "each sample starts from the final state of the sample before it"
+    elif layout.arrange == "lanes":
+        text = (
+            "sample i of each batch starts from the final state of sample i of the previous batch, and "
+            "lane i holds one contiguous stream (the correct arrangement)"
+        )
+    else:
+        text = (
+            "sample i of each batch starts from the final state of sample i of the previous batch, but "
+            "consecutive samples sit side by side in a batch, so lane i sees only every "
+            f"{_ordinal(b)} sample "
+            "(rows in order: a common mistake)"
+        )
+    text += (
+        "; "
+        + {
+            "epoch": "the state is reset after every epoch (the script's own loop or callback: "
+            "fit never resets it)",
+            "never": "the state is never reset, so each epoch starts from the state the last one left, as "
+            "fit(epochs=N) does by itself",
+            "sequence": "the state is reset whenever a new sequence starts in a lane",
+        }[layout.reset]
     )
+    if layout.shuffle:
+        text += (
+            "; shuffle=True reorders the samples every epoch, so the state a sample receives comes from "
+            "whichever sample preceded it in that epoch's order"
+        )
+    if steps > 1 or b > 1 or layout.timesteps == 1:
+        text += "; the gradient stops at each sample's first step (truncated backpropagation through time)"
+    return text + "."
 
 
 def window_keys(inputs: list[int], w: int) -> tuple[tuple[int | None, ...], ...]:
@@ -143,36 +234,69 @@ def window_keys(inputs: list[int], w: int) -> tuple[tuple[int | None, ...], ...]
     )
 
 
-def window_feed(dataset: Dataset, config: RunConfig) -> Feed:
-    k, w, v = len(dataset.pairs), config.window, dataset.vocabulary.size
-    inputs = dataset.inputs
-    x = np.zeros((k, w, v), dtype=np.float32)
-    y = np.zeros((k, w, v), dtype=np.float32)
-    positions = np.full((k, w), -1)
-    mask = np.zeros((k, w), dtype=np.float32)
-    keys = window_keys(inputs, w)
-    targets = _targets(dataset)
-    for p, window in enumerate(keys):
-        for t, token in enumerate(window):
-            if token is not None:
-                x[p, t, token] = 1.0
-        y[p, -1] = targets[p]
-        positions[p, -1] = p
-        mask[p, -1] = 1.0
-    return Feed(
-        mode="window",
-        x=x,
-        y=y,
-        loss_mask=mask,
-        positions=positions,
-        batch_size=config.batch_size or k,
-        stateful=False,
-        return_sequences=False,
-        keys=keys,
-        description=(
-            f"{k} samples of {w} steps (a sliding window, zero-padded at the start): each sample "
-            f"starts from zeros and sees the last {w} inputs up to its position."
-        ),
+def _layout(
+    config: RunConfig,
+    *,
+    timesteps: int | None,
+    stride: int = 1,
+    stateful: bool = False,
+    batch_size: int,
+    arrange: str = "lanes",
+    return_sequences: bool = False,
+) -> Layout:
+    return Layout(timesteps, stride, stateful, batch_size, arrange, False, "epoch", return_sequences)
+
+
+def stateless_layout(dataset: Dataset, config: RunConfig) -> Layout:
+    return _layout(config, timesteps=1, batch_size=config.batch_size or len(dataset.pairs))
+
+
+def stateful_layout(dataset: Dataset, config: RunConfig) -> Layout:
+    return _layout(config, timesteps=1, stateful=True, batch_size=config.batch_size or 1, arrange="rows")
+
+
+def sequence_layout(dataset: Dataset, config: RunConfig) -> Layout:
+    return _layout(config, timesteps=None, batch_size=dataset.sequence_count, return_sequences=True)
+
+
+def window_layout(dataset: Dataset, config: RunConfig) -> Layout:
+    return _layout(config, timesteps=config.window, batch_size=config.batch_size or len(dataset.pairs))
+
+
+def chunks_layout(dataset: Dataset, config: RunConfig) -> Layout:
+    b = config.batch_size or dataset.sequence_count
+    w = config.window
+    return _layout(config, timesteps=w, stride=w, stateful=True, batch_size=b, return_sequences=True)
+
+
+def lanes_layout(dataset: Dataset, config: RunConfig) -> Layout:
+    b = config.batch_size or (dataset.sequence_count if dataset.sequence_count > 1 else 2)
+    return _layout(config, timesteps=1, stateful=True, batch_size=b)
+
+
+def rows_layout(dataset: Dataset, config: RunConfig) -> Layout:
+    return _layout(config, timesteps=1, stateful=True, batch_size=config.batch_size or 2, arrange="rows")
+
+
+def custom_layout(dataset: Dataset, config: RunConfig) -> Layout:
+    timesteps = None if config.timesteps == ALL_STEPS else int(config.timesteps)
+    stride = config.stride or (timesteps or 1)
+    if config.batch_size:
+        b = config.batch_size
+    elif config.stateful:
+        b = dataset.sequence_count if config.arrange == "lanes" else 1
+    else:
+        rows = arrange_samples(dataset, Layout(timesteps, stride, False, 1, "lanes", False, "epoch", True))
+        b = min(KERAS_DEFAULT_BATCH, len(rows))
+    return Layout(
+        timesteps,
+        stride,
+        config.stateful,
+        b,
+        config.arrange,
+        config.shuffle,
+        config.reset,
+        config.return_sequences,
     )
 
 
@@ -184,56 +308,60 @@ class ModeSpec:
     build: Callable[[Dataset, RunConfig], Feed]  # the X, Y, batches and wiring
     help: str  # one line, for the form, the CLI and the docs
     options: tuple[str, ...]  # the options it reads beyond the common ones
-    export_data: str  # the data block of train.py ({k} pairs, {v} features, {w} timesteps)
+    export_data: str  # the data block of train.py ({k} pairs, {v} features, {w} timesteps); "":
+    # the generic block that lists every row of X
 
     def __call__(self, dataset: Dataset, config: RunConfig) -> Feed:
         return self.build(dataset, config)
 
 
-MODES: dict[str, ModeSpec] = {
-    spec.name: spec
-    for spec in (
-        ModeSpec(
-            "stateless",
-            stateless_feed,
-            "K samples of one step; state never crosses samples (the question's Example 1)",
-            ("batch_size",),
-            """\
+LayoutOf = Callable[[Dataset, "RunConfig"], Layout]
+
+
+def _preset(layout: LayoutOf, mode: str) -> Callable[[Dataset, RunConfig], Feed]:
+    def build(dataset: Dataset, config: RunConfig) -> Feed:
+        return build_feed(dataset, layout(dataset, config), mode, config.seed)
+
+    return build
+
+
+_PRESETS: tuple[tuple[str, LayoutOf, str, tuple[str, ...], str], ...] = (
+    (
+        "stateless",
+        stateless_layout,
+        "K samples of one step; state never crosses samples (the question's Example 1)",
+        ("batch_size",),
+        """\
 # {k} samples of 1 step each: X (samples, timesteps, features) = ({k}, 1, {v}), Y ({k}, {v}).
 X = one_hot(inputs)[:, None, :]
 Y = one_hot(targets)
 """,
-        ),
-        ModeSpec(
-            "stateful",
-            stateful_feed,
-            "stateful=True: sample i of batch k+1 continues sample i of batch k (Example 2)",
-            ("batch_size",),
-            """\
+    ),
+    (
+        "stateful",
+        stateful_layout,
+        "stateful=True: sample i of batch k+1 continues sample i of batch k (Example 2)",
+        ("batch_size",),
+        """\
 # {k} samples of 1 step each: X ({k}, 1, {v}), Y ({k}, {v}). With stateful=True, sample i of
 # batch b+1 starts from the final state of sample i of batch b.
 X = one_hot(inputs)[:, None, :]
 Y = one_hot(targets)
 """,
-        ),
-        ModeSpec(
-            "sequence",
-            sequence_feed,
-            "one sample of K steps, return_sequences=True (the accepted answer)",
-            (),
-            """\
-# One sample of {k} steps: X (1, {k}, {v}), Y (1, {k}, {v}); return_sequences=True trains
-# the output of every step, and each step starts from the state the previous one left.
-X = one_hot(inputs)[None, :, :]
-Y = one_hot(targets)[None, :, :]
-""",
-        ),
-        ModeSpec(
-            "window",
-            window_feed,
-            "each sample holds the last w inputs (the other common fix)",
-            ("window", "batch_size"),
-            """\
+    ),
+    (
+        "sequence",
+        sequence_layout,
+        "one sample of K steps, return_sequences=True (the accepted answer)",
+        (),
+        "",
+    ),
+    (
+        "window",
+        window_layout,
+        "each sample holds the last w inputs (the other common fix)",
+        ("window", "batch_size"),
+        """\
 # {k} samples, each the last W inputs up to its position (zero-padded at the start):
 # X ({k}, W, {v}), Y ({k}, {v}).
 W = {w}
@@ -245,7 +373,40 @@ for k in range(len(inputs)):
             X[k, t, stoi[inputs[j]]] = 1.0
 Y = one_hot(targets)
 """,
-        ),
-    )
+    ),
+    (
+        "chunks",
+        chunks_layout,
+        "stateful chunks of w steps, return_sequences=True: truncated backpropagation through time",
+        ("window", "batch_size"),
+        "",
+    ),
+    (
+        "lanes",
+        lanes_layout,
+        "stateful, batch size b: b contiguous streams side by side (the correct arrangement)",
+        ("batch_size",),
+        "",
+    ),
+    (
+        "rows",
+        rows_layout,
+        "stateful, batch size b, consecutive rows side by side: a common mistake",
+        ("batch_size",),
+        "",
+    ),
+    (
+        "custom",
+        custom_layout,
+        "every layout option: timesteps, stride, stateful, arrangement, shuffle, reset, return_sequences",
+        ("batch_size", "timesteps", "stride", "stateful", "arrange", "shuffle", "reset", "return_sequences"),
+        "",
+    ),
+)
+
+MODES: dict[str, ModeSpec] = {
+    name: ModeSpec(name, _preset(layout, name), text, options, data)
+    for name, layout, text, options, data in _PRESETS
 }
+COMPARED = ("stateless", "stateful", "sequence", "window")  # what "all" trains side by side
 MODE_HELP = {name: spec.help for name, spec in MODES.items()}

@@ -30,14 +30,22 @@ class LayerTrace:
     traces: list[tuple[Array, ...]]
     h: Array
     final: States  # the states leaving the last step
+    mask: Array | None = None  # (B, T, 1): 0 where a padded step carries the states through
 
 
 def zero_states(cell: type[Cell], batch: int, units: int, dtype: type = np.float32) -> States:
     return tuple(np.zeros((batch, units), dtype) for _ in cell.state_names)
 
 
-def layer_forward(cell: type[Cell], w: LayerWeights, x: Array, states: States) -> LayerTrace:
-    """Run ``cell`` over ``x`` (B, T, D) from ``states``."""
+def layer_forward(
+    cell: type[Cell], w: LayerWeights, x: Array, states: States, mask: Array | None = None
+) -> LayerTrace:
+    """Run ``cell`` over ``x`` (B, T, D) from ``states``.
+
+    Args:
+        mask: (B, T, 1), 1 for real steps; a masked (padded) step leaves the states as they
+            were and returns the previous h, as Keras's ``Masking`` makes a recurrent layer do.
+    """
     input_bias, recurrent_bias = cell.split_bias(w.bias)
     zx = x @ w.kernel + input_bias
     steps = x.shape[1]
@@ -49,20 +57,27 @@ def layer_forward(cell: type[Cell], w: LayerWeights, x: Array, states: States) -
         inner = states[0] @ w.recurrent_kernel
         if recurrent_bias is not None:
             inner = inner + recurrent_bias
-        states, trace = cell.step(zx[:, t], inner, states)
+        new, trace = cell.step(zx[:, t], inner, states)
+        if mask is not None:
+            m = mask[:, t]
+            new = tuple(m * a + (1 - m) * b for a, b in zip(new, states))
+        states = new
         traces.append(trace)
         hs[:, t] = states[0]
-    return LayerTrace(entering, traces, hs, states)
+    return LayerTrace(entering, traces, hs, states, mask)
 
 
-def forward(weights: Weights, x: Array, states: list[States]) -> tuple[list[LayerTrace], Array]:
-    """Every layer over ``x`` (B, T, D) from per-layer ``states``; returns the traces and the
-    Dense layer's logits (B, T, V) at every step."""
+def forward(
+    weights: Weights, x: Array, states: list[States], mask: Array | None = None
+) -> tuple[list[LayerTrace], Array]:
+    """Every layer over ``x`` (B, T, D) from per-layer ``states`` (``mask`` (B, T), 1 for real
+    steps, applies to every layer); returns the traces and the Dense layer's logits (B, T, V)."""
     cell = weights.cell_type
     traces = []
     inputs = x
+    step_mask = None if mask is None else mask[..., None].astype(x.dtype)
     for w, start in zip(weights.layers, states):
-        trace = layer_forward(cell, w, inputs, start)
+        trace = layer_forward(cell, w, inputs, start, step_mask)
         traces.append(trace)
         inputs = trace.h
     return traces, inputs @ weights.dense_kernel + weights.dense_bias
@@ -82,11 +97,17 @@ def _layer_backward(
     recurrent_t = w.recurrent_kernel.T
     for t in range(steps - 1, -1, -1):
         d_states = (d_next[0] + d_h[:, t], *d_next[1:])
+        if trace.mask is not None:  # a padded step passes the gradient straight through
+            m = trace.mask[:, t]
+            passed = [(1 - m) * d for d in d_states]
+            d_states = tuple(m * d for d in d_states)
         dzx, dinner, direct = cell.backward(trace.traces[t], trace.entering[t], d_states)
         d_zx[:, t], d_inner[:, t] = dzx, dinner
         d_next = [dinner @ recurrent_t, *(zeros if d is None else d for d in direct[1:])]
         if direct[0] is not None:
             d_next[0] = d_next[0] + direct[0]
+        if trace.mask is not None:
+            d_next = [a + b for a, b in zip(d_next, passed)]
     h_tm1 = np.stack([e[0] for e in trace.entering], axis=1)
     flat_zx = d_zx.reshape(batch * steps, width)
     flat_inner = d_inner.reshape(batch * steps, width)

@@ -49,7 +49,8 @@ def replay(feed: Feed, weights: Weights, output: str) -> Replay:
     """Run the feed's samples in order, as Keras predicts after a reset.
 
     A stateful feed's sample ``s`` starts from the final states of sample ``s - batch_size``
-    (every layer's); every other sample starts from zeros.
+    (every layer's) unless it is reset there (a new sequence); every other sample starts from
+    zeros. Masked padding carries the states through, as in training.
     """
     w = weights.astype(np.float64)
     cell = w.cell_type
@@ -62,7 +63,11 @@ def replay(feed: Feed, weights: Weights, output: str) -> Replay:
     logits = []
     shown = [cell.trace_names.index(i.name) for i in cell.internals]
     for first in range(0, samples, b):
-        traces, batch_logits = network.forward(w, x[first : first + b], states if feed.stateful else zeros)
+        rows = slice(first, first + b)
+        carry = feed.stateful and first not in feed.reset_rows
+        start = states if carry else [tuple(z[: len(x[rows])] for z in layer) for layer in zeros]
+        mask = None if feed.step_mask is None else feed.step_mask[rows]
+        traces, batch_logits = network.forward(w, x[rows], start, mask)
         states = [t.final for t in traces]
         logits.append(batch_logits)
         for arrays, trace in zip(per_layer, traces):

@@ -1,4 +1,8 @@
-"""Typed text to tokens, a vocabulary with encode/decode, and framings into (input → target) pairs."""
+"""Typed text to tokens, a vocabulary with encode/decode, and framings into (input → target) pairs.
+
+The text may hold several independent sequences (documents, series, sessions), one per line or
+separated by ``|``; each is framed on its own, so no pair crosses from one sequence to the next.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,13 @@ from seqviz.errors import SeqvizError
 from seqviz.limits import Limits
 
 _SEPARATORS = re.compile(r"[\s,]+")
+_SEQUENCE_BREAKS = re.compile(r"[\n\r|]+")
 _INTEGER = re.compile(r"[+-]?\d+")
+
+
+def split_sequences(text: str) -> list[str]:
+    """The text of each sequence: lines, or parts between ``|``; blank ones dropped."""
+    return [part for part in _SEQUENCE_BREAKS.split(text) if _SEPARATORS.sub("", part)]
 
 
 def parse_tokens(text: str, limits: Limits = Limits()) -> list[str]:
@@ -93,11 +103,29 @@ FRAMING_HELP = {
 
 @dataclass(frozen=True)
 class Dataset:
-    """A parsed sequence, framed into pairs, with its vocabulary and encodings."""
+    """Parsed sequences, framed into pairs, with their vocabulary and encodings.
 
-    tokens: tuple[str, ...]
+    ``pairs`` holds every sequence's pairs in order; ``sequence_of[p]`` says which sequence
+    position ``p`` belongs to (a single typed line is sequence 0).
+    """
+
+    tokens: tuple[str, ...]  # every token of every sequence, in order
     pairs: tuple[Pair, ...]
     vocabulary: Vocabulary
+    sequence_of: tuple[int, ...] = ()  # per pair; empty means one sequence
+    sequences: tuple[tuple[str, ...], ...] = ()  # each sequence's tokens; empty means one
+
+    @property
+    def sequence_ids(self) -> tuple[int, ...]:
+        return self.sequence_of or (0,) * len(self.pairs)
+
+    @property
+    def sequence_count(self) -> int:
+        return max(self.sequence_ids) + 1
+
+    def positions_of(self, sequence: int) -> list[int]:
+        """The positions of one sequence, in order."""
+        return [p for p, k in enumerate(self.sequence_ids) if k == sequence]
 
     @property
     def inputs(self) -> list[int]:
@@ -117,6 +145,7 @@ def make_dataset(text: str, framing: str, limits: Limits = Limits()) -> Dataset:
     if framing not in FRAMINGS:
         raise SeqvizError(f"Unknown framing {framing!r}; choose one of: {', '.join(FRAMINGS)}.")
     tokens = parse_tokens(text, limits)
+    parts = [[t for t in _SEPARATORS.split(part) if t] for part in split_sequences(text)]
     vocabulary = Vocabulary.from_tokens(tokens)
     if vocabulary.size < 2:
         raise SeqvizError(
@@ -127,7 +156,24 @@ def make_dataset(text: str, framing: str, limits: Limits = Limits()) -> Dataset:
         raise SeqvizError(
             f"The sequence has {vocabulary.size} distinct tokens; the limit is {limits.max_distinct}."
         )
-    pairs = FRAMINGS[framing](tokens)
-    if not pairs:
-        raise SeqvizError("The sequence has no complete (input → target) pair: type at least two tokens.")
-    return Dataset(tuple(tokens), tuple(pairs), vocabulary)
+    if len(parts) == 1:
+        pairs = FRAMINGS[framing](tokens)
+        if not pairs:
+            raise SeqvizError("The sequence has no complete (input → target) pair: type at least two tokens.")
+        return Dataset(tuple(tokens), tuple(pairs), vocabulary)
+    pairs, sequence_of = [], []
+    for k, part in enumerate(parts):
+        try:
+            framed = FRAMINGS[framing](part)
+        except SeqvizError as error:
+            raise SeqvizError(f"Sequence {k + 1} of {len(parts)}: {error}") from None
+        if not framed:
+            raise SeqvizError(
+                f"Sequence {k + 1} of {len(parts)} ({' '.join(part)!r}) has no complete "
+                "(input → target) pair: give each sequence at least two tokens."
+            )
+        pairs += framed
+        sequence_of += [k] * len(framed)
+    return Dataset(
+        tuple(tokens), tuple(pairs), vocabulary, tuple(sequence_of), tuple(tuple(p) for p in parts)
+    )

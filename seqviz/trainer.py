@@ -208,31 +208,54 @@ class _NumpyBackend:
         self.params = [np.array(a, np.float32) for a in weights.as_list()]
         self.m = [np.zeros_like(p) for p in self.params]
         self.v = [np.zeros_like(p) for p in self.params]
-        self.step = 0
+        self.step, self.epoch = 0, 0
+        self.states: list[network.States] = []
         self.x, self.y = feed.x.astype(np.float32), feed.y.astype(np.float32)
         self.mask = feed.loss_mask.astype(np.float32)
 
     def run(self, epochs: int) -> list[float]:
-        b, units = self.feed.batch_size, self.params[1].shape[0]
-        n_batches = self.x.shape[0] // b
+        feed, b = self.feed, self.feed.batch_size
         cell = CELLS[self.cell]
+        units = self.params[1].shape[0]
         zeros = [network.zero_states(cell, b, units) for _ in range(self.layers)]
         losses = []
         for _ in range(epochs):
-            states, total = zeros, 0.0
-            for k in range(n_batches):
-                rows = slice(k * b, (k + 1) * b)
+            order = feed.epoch_order(self.epoch)
+            self.epoch += 1
+            if not (feed.stateful and feed.reset == "never") or not self.states:
+                self.states = zeros
+            total = 0.0
+            for first in range(0, feed.samples, b):
+                rows = order[first : first + b]
                 weights = self.weights(copy=False)
                 x = self.x[rows]
-                traces, logits = network.forward(weights, x, states if self.feed.stateful else zeros)
+                start = self._start_states(rows, first, zeros)
+                mask = None if feed.step_mask is None else feed.step_mask[rows]
+                traces, logits = network.forward(weights, x, start, mask)
                 loss, d_logits = self.output.loss_and_gradient(logits, self.y[rows], self.mask[rows])
                 grads = network.backward(weights, x, traces, d_logits)
-                states = [trace.final for trace in traces]
+                self.states = [trace.final for trace in traces]
                 self.step += 1
                 adam_update(self.params, grads, self.m, self.v, self.step, self.learning_rate)
-                total += loss
-            losses.append(total / n_batches)
+                total += loss * len(rows)  # Keras's epoch loss: batch losses weighted by batch size
+            losses.append(total / feed.samples)
         return losses
+
+    def _start_states(
+        self, rows: np.ndarray, first: int, zeros: list[network.States]
+    ) -> list[network.States]:
+        """The states a batch starts from: zeros, or (stateful) those the last batch left, with
+        zeros in the rows where a new sequence starts (the "sequence" reset)."""
+        feed = self.feed
+        if not feed.stateful:
+            return [tuple(z[: len(rows)] for z in layer) for layer in zeros]
+        if first == 0 and feed.reset != "never":
+            return zeros
+        if (
+            first in feed.reset_rows and not feed.shuffle
+        ):  # resets are whole batches (batch size 1, or lanes of sequences)
+            return zeros
+        return self.states
 
     def weights(self, copy: bool = True) -> Weights:
         return Weights.from_list([p.copy() if copy else p for p in self.params], self.cell)
@@ -269,9 +292,23 @@ class _TensorFlowBackend:
         return Weights.from_list([p.numpy() for p in self.params], self.cell)
 
 
-def choose_backend(weights: Weights, backend: str = "auto") -> str:
+def graph_supports(feed: Feed) -> bool:
+    """Whether the TensorFlow graph runs this feed: equal batches, no masking, no shuffle, and
+    the state reset at every epoch. Other layouts train in NumPy whatever the model's size."""
+    plain_reset = not feed.stateful or (feed.reset == "epoch" and not feed.reset_rows)
+    return feed.samples % feed.batch_size == 0 and not feed.masked and not feed.shuffle and plain_reset
+
+
+def choose_backend(weights: Weights, backend: str = "auto", feed: Feed | None = None) -> str:
     """``numpy`` for small models, ``tensorflow`` for big ones, unless one is asked for."""
-    return choose_backend_for_units(weights.units, backend)
+    chosen = choose_backend_for_units(weights.units, backend)
+    if chosen == "tensorflow" and feed is not None and not graph_supports(feed):
+        if backend == "tensorflow":
+            raise ValueError(
+                "the tensorflow backend trains only equal unmasked batches, unshuffled, reset every epoch"
+            )
+        return "numpy"
+    return chosen
 
 
 def choose_backend_for_units(units: int, backend: str = "auto") -> str:
@@ -302,7 +339,7 @@ def train(
         backend: ``auto``, ``numpy`` or ``tensorflow`` (the same math; tests hold both to fit).
     """
     started = time.perf_counter()
-    chosen = choose_backend(weights, backend)
+    chosen = choose_backend(weights, backend, feed)
     engine = (_NumpyBackend if chosen == "numpy" else _TensorFlowBackend)(
         feed, weights, learning_rate, output
     )
