@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from seqviz.results import ModeResult, Run
 
 EXIT_BAD_INPUT = 2
-_TYPES = {"text": str, "choice": str, "int": int, "optional_int": int, "float": float}
+_TYPES = {"text": str, "choice": str, "int": int, "optional_int": int, "float": float, "steps": str}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,7 +49,12 @@ def _parser() -> argparse.ArgumentParser:
             extra["required"] = True
         else:
             extra["default"] = getattr(defaults, option.name)
-        run.add_argument(option.flag, type=_TYPES[option.kind], **{"help": option.help, **extra})
+        if option.kind == "bool":  # --stateful / --no-stateful
+            run.add_argument(
+                option.flag, action=argparse.BooleanOptionalAction, **{"help": option.help, **extra}
+            )
+        else:
+            run.add_argument(option.flag, type=_TYPES[option.kind], **{"help": option.help, **extra})
     run.add_argument("--json", metavar="PATH", help="write the run as JSON to PATH, or - for stdout")
     run.add_argument("--export", metavar="DIR", help="write run.json, <mode>/train.py, <mode>/model.keras")
     return parser

@@ -68,12 +68,12 @@ class RunConfig:
             _check_range("batch size", self.batch_size, 1, k, why=f" (the number of pairs, K = {k})")
         if self.mode != ALL:
             spec = MODES[self.mode]
-            for option in LAYOUT_OPTIONS:
-                if option not in spec.options and getattr(self, option) != getattr(RunConfig, option):
+            for name in LAYOUT_OPTIONS:
+                if name not in spec.options and getattr(self, name) != getattr(RunConfig, name):
                     raise SeqvizError(
-                        f"The {OPTION_BY_NAME[option].label.lower()} option does not apply to mode "
+                        f"The {OPTION_BY_NAME[name].label.lower()} option does not apply to mode "
                         f"{self.mode!r} ({spec.help}); it applies to: "
-                        f"{', '.join(m for m, s in MODES.items() if option in s.options)}."
+                        f"{', '.join(m for m, s in MODES.items() if name in s.options)}."
                     )
         if self.timesteps != ALL_STEPS:
             _check_range("timesteps", int(self.timesteps), 1, k, why=f" (the number of pairs, K = {k})")

@@ -110,8 +110,14 @@ def describe_feed(feed: Feed, dataset: Dataset) -> FeedView:
             position=int(feed.positions[s, t]) if feed.positions[s, t] >= 0 else None,
             source=_source(feed, s, t),
             # A reset puts zeros where state would otherwise flow in: at every epoch's
-            # first batch when stateful, at every sample's first step otherwise.
-            reset=t == 0 and (not feed.stateful or s < b),
+            # first batch when stateful (and where a new sequence starts), at every sample's
+            # first step otherwise.
+            reset=t == 0 and (not feed.stateful or s < b or s in feed.reset_rows),
+            gradient_cut=t == 0 and feed.stateful and s >= b and s not in feed.reset_rows,
+            sequence=None
+            if not feed.sample_sequence or feed.sample_sequence[s] < 0
+            else feed.sample_sequence[s],
+            masked=feed.step_mask is not None and feed.step_mask[s, t] == 0,
         )
         for s in range(feed.samples)
         for t in range(feed.timesteps)
@@ -183,6 +189,9 @@ def _mode_run(
         )
 
     floor = loss_floor(feed.keys, targets, dataset.vocabulary.size, config.output)
+    reach = feed.reach_keys or feed.keys
+    reach_floor = loss_floor(reach, targets, dataset.vocabulary.size, config.output)
+    beyond = sorted(set(ambiguous_positions(reach, targets)) - set(ambiguous_positions(feed.keys, targets)))
     result = ModeResult(
         mode=feed.mode,
         description=feed.description,
@@ -205,8 +214,28 @@ def _mode_run(
         feed=describe_feed(feed, dataset),
         trainer=training.backend,
         train_seconds=training.seconds,
+        layout=_layout_json(feed),
+        reach_floor=reach_floor,
+        beyond_reach=beyond,
     )
     return result, training.weights
+
+
+def _layout_json(feed: Feed) -> dict[str, Any]:
+    layout = feed.layout
+    if layout is None:
+        return {}
+    return {
+        "timesteps": "all" if layout.timesteps is None else layout.timesteps,
+        "stride": layout.stride,
+        "stateful": layout.stateful,
+        "batch_size": layout.batch_size,
+        "arrange": layout.arrange,
+        "shuffle": layout.shuffle,
+        "reset": layout.reset,
+        "return_sequences": layout.return_sequences,
+        "masked": feed.masked,
+    }
 
 
 def _inner_step(
@@ -237,6 +266,8 @@ def run(config: RunConfig, progress: RunProgress | None = None, limits: Limits =
             tokens=list(dataset.tokens),
             pairs=[(x, y) for x, y in dataset.pairs],
             runs=[],
+            sequence_of=list(dataset.sequence_ids),
+            sequences=[list(s) for s in dataset.sequences] or [list(dataset.tokens)],
         ),
         dataset=dataset,
     )

@@ -16,6 +16,7 @@ from seqviz.facts import (
     Fix,
     FloorGap,
     LookAlike,
+    Memorises,
     NotConfident,
     NotYetLearned,
     Score,
@@ -29,8 +30,22 @@ from seqviz.sequence import Dataset
 
 REACHED = 0.02  # a final loss within this of the floor counts as having reached it
 
-# What positions that look alike share, by mode (the feed's "what the model can see" keys).
+# What positions that look alike share, for the four compared modes (for any layout: seen()).
 SEEN_BY_MODE = {"stateless": "input", "window": "window", "stateful": "stream", "sequence": "prefix"}
+
+
+def seen(mode: ModeResult) -> str:
+    """What reaches the model at a position, in the layout's own terms (the feed's keys)."""
+    layout = mode.layout
+    if not layout:
+        return SEEN_BY_MODE.get(mode.mode, "input")
+    if layout["stateful"] and not layout["shuffle"]:
+        return "stream"
+    if layout["timesteps"] == "all":
+        return "prefix"
+    if layout["timesteps"] == 1:
+        return "input"
+    return "window" if layout["stride"] == 1 else "chunk"
 
 
 def smallest_window(inputs: list[int], targets: list[int]) -> int | None:
@@ -46,19 +61,22 @@ def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
     name, k = mode.mode, len(run.pairs)
     floor, final = mode.loss_floor, mode.final_loss
     facts: list[Fact] = [Score(name, mode.correct, k, final, floor)]
-    seen = SEEN_BY_MODE.get(name, "input")
+    what = seen(mode)
     ambiguous = set(mode.ambiguous_positions)
     for group in mode.identical_groups:
         if ambiguous.intersection(group):
             targets = sorted({run.pairs[p][1] for p in group})
-            shared_input = run.pairs[group[0]][0] if seen == "input" else None
-            window = mode.x_shape[1] if seen == "window" else None
-            facts.append(LookAlike(name, list(group), seen, shared_input, window, targets))
+            shared_input = run.pairs[group[0]][0] if what == "input" else None
+            window = mode.x_shape[1] if what == "window" else None
+            facts.append(LookAlike(name, list(group), what, shared_input, window, targets))
     if floor == 0:
         inputs = [x for x, _ in run.pairs]
         repeated = len(set(inputs)) < len(inputs)
-        window = mode.x_shape[1] if seen == "window" else None
-        facts.append(TellsApart(name, seen, window, mode.batch_size, repeated))
+        window = mode.x_shape[1] if what == "window" else None
+        contiguous = mode.batch_size == 1 or mode.layout.get("arrange", "rows") == "lanes"
+        facts.append(TellsApart(name, what, window, mode.batch_size, repeated, contiguous))
+        if mode.beyond_reach:
+            facts.append(Memorises(name, mode.beyond_reach, mode.reach_floor))
     if mode.stopped:
         facts.append(Stopped(name, mode.epochs))
     if floor > 0:
@@ -115,6 +133,7 @@ def _look_alike(f: LookAlike) -> str:
         "input": f"only the input {_quote(f.input)}, starting from zero state",
         "window": f"the same last {f.window} inputs, starting from zero state",
         "stream": "the same stream of inputs since the last reset",
+        "chunk": "the same inputs so far in their chunk, starting from zero state",
         "prefix": "the same inputs so far",
     }[f.seen]
     both = "both" if len(f.positions) == 2 else "all"
@@ -133,6 +152,11 @@ def _tells_apart(f: TellsApart) -> str:
                 "the output and starting from zero state costs nothing."
             )
         return "Every input token occurs once, so each position's input alone tells it apart."
+    if f.by == "chunk":
+        return (
+            "Each chunk starts from zero state, and no two positions with different targets have seen "
+            "the same inputs so far in their chunk."
+        )
     if f.by == "window":
         return (
             f"Each sample replays its last {f.window} inputs from zero state, and no two positions "
@@ -140,10 +164,12 @@ def _tells_apart(f: TellsApart) -> str:
         )
     if f.by == "stream":
         carried = (
-            "the inputs before it"
-            if f.batch_size == 1
+            "the inputs before it in its lane"
+            if f.contiguous
             else f"every {_ordinal(f.batch_size)} input before it (the earlier samples of the same index)"
         )
+        if f.batch_size == 1:
+            carried = "the inputs before it"
         start = (
             f"After the first batch, each sample starts from the final state that the same index left "
             f"in the previous batch (batch size {f.batch_size}), so the state carries {carried}"
@@ -185,6 +211,16 @@ def _not_yet(f: NotYetLearned) -> str:
     )
 
 
+def _memorises(f: Memorises) -> str:
+    return (
+        f"Positions {_names(f.positions)} look alike within their own samples, and backpropagation "
+        "stops at each sample's first step: what tells them apart arrives only in the state carried "
+        "from an earlier batch, which the gradient never reaches. A low training loss here comes from "
+        "fitting this fixed stream (memorising it), not from learning to carry those inputs "
+        f"(with only what the gradient reaches, the floor would be {f.reach_floor:.4f})."
+    )
+
+
 def _contrast(f: Contrast) -> str:
     return (
         "State flows across the timesteps of one sample, never across the samples of a batch: "
@@ -201,6 +237,7 @@ SENTENCES: dict[type[Fact], Callable[[Any], str]] = {
     Fix: _fix,
     NotYetLearned: _not_yet,
     NotConfident: lambda f: "Every position is right; more epochs would make the outputs more confident.",
+    Memorises: _memorises,
     Contrast: _contrast,
 }
 

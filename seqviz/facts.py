@@ -38,7 +38,7 @@ class LookAlike(Fact):
     kind: ClassVar[str] = "look_alike"
     mode: str
     positions: list[int]
-    seen: str  # what they share: "input" | "window" | "stream" | "prefix"
+    seen: str  # what they share: "input" | "window" | "chunk" | "stream" | "prefix"
     input: str | None  # the shared input token, when ``seen`` is "input"
     window: int | None  # the window length, when ``seen`` is "window"
     targets: list[str]  # their distinct targets
@@ -50,10 +50,11 @@ class TellsApart(Fact):
 
     kind: ClassVar[str] = "tells_apart"
     mode: str
-    by: str  # "input" | "window" | "stream" | "prefix"
+    by: str  # "input" | "window" | "chunk" | "stream" | "prefix"
     window: int | None
     batch_size: int
     repeated_inputs: bool  # whether any input token occurs at more than one position
+    contiguous: bool = True  # stateful: each lane is one contiguous stream (batch size 1, or lanes)
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,17 @@ class NotConfident(Fact):
 
 
 @dataclass(frozen=True)
+class Memorises(Fact):
+    """Positions told apart only by state carried across a gradient cut: the model can fit them
+    on this fixed stream, but the gradient never teaches it to carry what tells them apart."""
+
+    kind: ClassVar[str] = "memorises"
+    mode: str
+    positions: list[int]
+    reach_floor: float  # the floor if only what the gradient reaches could be used
+
+
+@dataclass(frozen=True)
 class Contrast(Fact):
     """Across the modes of one run: which cannot learn the data and which did."""
 
@@ -113,7 +125,18 @@ class Contrast(Fact):
 
 FACTS: dict[str, type[Fact]] = {
     cls.kind: cls
-    for cls in (Score, LookAlike, TellsApart, Stopped, FloorGap, Fix, NotYetLearned, NotConfident, Contrast)
+    for cls in (
+        Score,
+        LookAlike,
+        TellsApart,
+        Stopped,
+        FloorGap,
+        Fix,
+        NotYetLearned,
+        NotConfident,
+        Memorises,
+        Contrast,
+    )
 }
 
 

@@ -162,6 +162,9 @@ class FeedCell:
     position: int | None  # the position predicted here, or None
     source: Source
     reset: bool  # zeros enter here where state could otherwise flow in
+    gradient_cut: bool = False  # state flows in from the previous batch, but backpropagation stops here
+    sequence: int | None = None  # the sequence this sample belongs to (None: a lane's padding)
+    masked: bool = False  # padding: masked, it carries the state through and trains nothing
 
     def to_json(self) -> dict[str, Any]:
         out = dict(vars(self))
@@ -170,7 +173,7 @@ class FeedCell:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> FeedCell:
-        values = {k: d[k] for k in _fields(cls)}
+        values = {k: d[k] for k in _fields(cls) if k in d}
         values["source"] = Source.from_json(d["source"])
         return cls(**values)
 
@@ -225,6 +228,9 @@ class ModeResult:
     trainer: str  # "numpy" | "tensorflow"
     train_seconds: float
     facts: list[Fact] = field(default_factory=list)  # what the explanation says, as data
+    layout: dict[str, Any] = field(default_factory=dict)  # the layout's options (seqviz.layout.Layout)
+    reach_floor: float = 0.0  # the floor if the model could use only what the gradient reaches
+    beyond_reach: list[int] = field(default_factory=list)  # told apart only by state from a cut-off batch
 
     @property
     def correct(self) -> int:
@@ -241,7 +247,7 @@ class ModeResult:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> ModeResult:
-        values = {k: d[k] for k in _fields(cls) if k not in _NESTED_MODE}
+        values = {k: d[k] for k in _fields(cls) if k not in _NESTED_MODE and k in d}
         return cls(
             **values,
             predictions=[Prediction.from_json(p) for p in d["predictions"]],
@@ -265,6 +271,8 @@ class Run:
     stopped: bool = False
     total_seconds: float = 0.0
     facts: list[Fact] = field(default_factory=list)  # about the modes together
+    sequence_of: list[int] = field(default_factory=list)  # per pair: its sequence (0 for one line)
+    sequences: list[list[str]] = field(default_factory=list)  # each sequence's tokens
 
     def mode(self, name: str) -> ModeResult:
         return next(r for r in self.runs if r.mode == name)
@@ -275,7 +283,10 @@ class Run:
             "config": self.config.as_dict(),
             "vocabulary": self.vocabulary,
             "tokens": self.tokens,
-            "pairs": [{"input": x, "target": y} for x, y in self.pairs],
+            "pairs": [
+                {"input": x, "target": y, "sequence": k} for (x, y), k in zip(self.pairs, self.sequence_of)
+            ],
+            "sequences": self.sequences,
             "runs": [r.to_json() for r in self.runs],
             "stopped": self.stopped,
             "total_seconds": self.total_seconds,
@@ -294,6 +305,8 @@ class Run:
             stopped=d["stopped"],
             total_seconds=d["total_seconds"],
             facts=[fact_from_json(f) for f in d.get("facts", [])],
+            sequence_of=[p.get("sequence", 0) for p in d["pairs"]],
+            sequences=d.get("sequences", [list(d["tokens"])]),
         )
 
 

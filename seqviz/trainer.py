@@ -30,6 +30,7 @@ import numpy as np
 from seqviz import network
 from seqviz.adam import BETA_1, BETA_2, EPSILON, adam_update
 from seqviz.cells import CELLS, Cell
+from seqviz.cells.base import States
 from seqviz.losses import OUTPUTS
 from seqviz.modes import Feed
 from seqviz.weights import Weights
@@ -209,7 +210,7 @@ class _NumpyBackend:
         self.m = [np.zeros_like(p) for p in self.params]
         self.v = [np.zeros_like(p) for p in self.params]
         self.step, self.epoch = 0, 0
-        self.states: list[network.States] = []
+        self.states: list[States] = []
         self.x, self.y = feed.x.astype(np.float32), feed.y.astype(np.float32)
         self.mask = feed.loss_mask.astype(np.float32)
 
@@ -241,9 +242,7 @@ class _NumpyBackend:
             losses.append(total / feed.samples)
         return losses
 
-    def _start_states(
-        self, rows: np.ndarray, first: int, zeros: list[network.States]
-    ) -> list[network.States]:
+    def _start_states(self, rows: np.ndarray, first: int, zeros: list[States]) -> list[States]:
         """The states a batch starts from: zeros, or (stateful) those the last batch left, with
         zeros in the rows where a new sequence starts (the "sequence" reset)."""
         feed = self.feed
