@@ -11,6 +11,7 @@ from seqviz.cells import CELLS
 from seqviz.config import RunConfig
 from seqviz.engine import RunResult
 from seqviz.keras_model import LOSSES, build_keras_model, layer_names
+from seqviz.layout import arrange_samples
 from seqviz.modes import MODES, Feed
 from seqviz.replay import step_names
 from seqviz.results import Run
@@ -32,11 +33,14 @@ def _model_code(feed: Feed, config: RunConfig, vocab: int) -> str:
         layer = CELLS[config.cell].keras_layer
         lines.append(f'        keras.layers.{layer}({config.units}{options}, name="{name}"),\n')
     stack = "".join(lines)
+    masking = (
+        "        keras.layers.Masking(mask_value=0.0),  # all-zero steps are padding\n" if feed.masked else ""
+    )
     return f"""\
 model = keras.Sequential(
     [
         keras.Input({shape}),
-{stack}        keras.layers.Dense({vocab}, activation="{config.output}"),
+{masking}{stack}        keras.layers.Dense({vocab}, activation="{config.output}"),
     ]
 )
 model.compile(
@@ -46,29 +50,116 @@ model.compile(
 """
 
 
-def _train_code(feed: Feed, config: RunConfig) -> str:
-    if feed.stateful:
-        return f"""\
-
+_RESET_HELPER = """
 
 def reset_states(model):
     for layer in model.layers:
         if getattr(layer, "stateful", False):
             layer.reset_state()
 
-
-# Keras keeps state across the batches of one fit call, and across calls: this loop resets
-# it after every epoch.
-for epoch in range({config.epochs}):
-    model.fit(X, Y, epochs=1, batch_size={feed.batch_size}, shuffle=False, verbose=0)
-    reset_states(model)
-
-probabilities = model.predict(X, batch_size={feed.batch_size}, verbose=0)
 """
-    fit = f"model.fit(X, Y, epochs={config.epochs}, batch_size={feed.batch_size}, shuffle=False, verbose=0)"
-    if feed.return_sequences:
-        return f"{fit}\n\nprobabilities = model.predict(X, verbose=0)[0]  # (steps, features)\n"
-    return f"{fit}\n\nprobabilities = model.predict(X, batch_size={feed.batch_size}, verbose=0)\n"
+
+
+def _fit_loop(feed: Feed, config: RunConfig) -> str:
+    """The training: one fit call where Keras does it all, else a loop over epochs that does
+    what fit alone does not (a reset, a known shuffle order, resets between sequences)."""
+    b, epochs = feed.batch_size, config.epochs
+    fit_args = f"batch_size={b}, shuffle=False, verbose=0"
+    reset_epoch = feed.stateful and feed.reset in ("epoch", "sequence")
+    if not feed.shuffle and not reset_epoch:
+        note = ""
+        if feed.stateful:
+            note = (
+                "# fit never resets a stateful layer's state: each epoch starts where the last one ended.\n"
+            )
+        return f"{note}model.fit(X, Y, epochs={epochs}, {fit_args})\n"
+    lines = []
+    if feed.reset_rows:
+        starts = sorted(r // b for r in feed.reset_rows)
+        lines += [
+            f"starts = {starts!r}  # the batches where a new sequence starts: its state begins at zeros",
+            "between_sequences = keras.callbacks.LambdaCallback(",
+            "    on_train_batch_begin=lambda batch, logs=None: batch in starts and reset_states(model)",
+            ")",
+        ]
+    lines.append(f"for epoch in range({epochs}):")
+    data = "X, Y"
+    if feed.shuffle:
+        lines += [
+            "    # fit(shuffle=True) draws a new order every epoch; this is the same with a known order.",
+            f"    order = np.random.default_rng([{feed.shuffle_seed}, epoch]).permutation(len(X))",
+        ]
+        data = "X[order], Y[order]"
+    callbacks = ", callbacks=[between_sequences]" if feed.reset_rows else ""
+    lines.append(f"    model.fit({data}, epochs=1, {fit_args}{callbacks})")
+    if reset_epoch:
+        lines.append(
+            "    reset_states(model)  # fit keeps a stateful layer's state; reset it after every epoch"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _predict_code(feed: Feed) -> str:
+    b = feed.batch_size
+    reset = "reset_states(model)\n" if feed.stateful else ""
+    if not feed.reset_rows:
+        return f"{reset}probabilities = model.predict(X, batch_size={b}, verbose=0)\n"
+    return f"""{reset}outputs = []
+for batch in range(len(X) // {b}):
+    if batch in starts:
+        reset_states(model)
+    outputs.append(model.predict_on_batch(X[batch * {b} : (batch + 1) * {b}]))
+probabilities = np.concatenate(outputs)
+"""
+
+
+def _train_code(feed: Feed, config: RunConfig) -> str:
+    helper = _RESET_HELPER if feed.stateful else ""
+    return helper + "\n" + _fit_loop(feed, config) + "\n" + _predict_code(feed)
+
+
+def _generic_data(feed: Feed, dataset: Dataset) -> str:
+    """X and Y from a list of rows: which position's input sits at each step, which is trained."""
+    assert feed.layout is not None
+    rows = [
+        [-1] * feed.timesteps
+        if sample is None
+        else list(sample.positions) + [-1] * (feed.timesteps - len(sample.positions))
+        for sample in arrange_samples(dataset, feed.layout)
+    ]
+    trained = feed.positions.tolist()
+    y = (
+        "Y"
+        if feed.return_sequences
+        else "Y = Y[:, -1]  # return_sequences=False: only the last step's output\n"
+    )
+    return f"""\
+# X (samples, timesteps, features) = {tuple(feed.x_shape)}: row r of `rows` lists the position
+# whose input sits at each step of sample r (-1: zero padding{", masked" if feed.masked else ""});
+# `trained` lists the position whose target is trained at each step (-1: none).
+# Batches of {feed.batch_size} rows, in order.
+rows = {rows!r}
+trained = {trained!r}
+X = np.zeros((len(rows), {feed.timesteps}, len(vocabulary)), dtype="float32")
+Y = np.zeros_like(X)
+for r, (row, out) in enumerate(zip(rows, trained)):
+    for t, (p, q) in enumerate(zip(row, out)):
+        if p >= 0:
+            X[r, t, stoi[inputs[p]]] = 1.0
+        if q >= 0:
+            Y[r, t, stoi[targets[q]]] = 1.0
+{"" if feed.return_sequences else y}"""
+
+
+_GENERIC_FOOTER = """
+by_position = {}
+for r, out in enumerate(trained):
+    for t, q in enumerate(out):
+        if q >= 0:
+            by_position[q] = probabilities[r, t] if probabilities.ndim == 3 else probabilities[r]
+for q, (x, y) in enumerate(pairs):
+    print(f"input={x} target={y} predicted={vocabulary[int(np.argmax(by_position[q]))]}")
+"""
 
 
 def training_script(feed: Feed, dataset: Dataset, config: RunConfig) -> str:
@@ -104,11 +195,15 @@ def one_hot(tokens):
 
 
 '''
-    footer = """
+    template = MODES[feed.mode].export_data
+    if template and dataset.sequence_count == 1:
+        data = template.format(k=k, v=v, w=feed.timesteps)
+        footer = """
 for (x, y), p in zip(pairs, probabilities):
     print(f"input={x} target={y} predicted={vocabulary[int(np.argmax(p))]}")
 """
-    data = MODES[feed.mode].export_data.format(k=k, v=v, w=feed.timesteps)
+    else:
+        data, footer = _generic_data(feed, dataset), _GENERIC_FOOTER
     return header + data + "\n" + _model_code(feed, config, v) + "\n" + _train_code(feed, config) + footer
 
 
