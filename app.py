@@ -36,7 +36,27 @@ PRESETS: dict[str, dict[str, Any]] = {
         "mode": "window",
         "window": 2,
     },
+    "Stateful chunks (truncated BPTT)": {
+        "sequence": "a b c d e f a b c d e g",
+        "framing": "next",
+        "mode": "chunks",
+        "window": 3,
+    },
+    "Stateful lanes: 2 streams side by side": {
+        "sequence": "1 2 3 4 5 6 7 8 9",
+        "framing": "next",
+        "mode": "lanes",
+    },
+    "Rows in order (a common mistake)": {"sequence": "1 2 3 4 5 6 7 8 9", "framing": "next", "mode": "rows"},
+    "Several sequences, one per line": {
+        "sequence": "a b c d\nx b c y\na b e",
+        "framing": "next",
+        "mode": "custom",
+        "timesteps": "all",
+        "return_sequences": True,
+    },
 }
+PRESETS_PER_ROW = 4
 CHART_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|$<>~])")
 
@@ -148,7 +168,7 @@ def obtain_result(config: RunConfig, limits: Limits) -> Any:
 
 def _set_widgets(config: RunConfig) -> None:
     for name, value in config.as_dict().items():
-        st.session_state[f"w_{name}"] = 0 if name == "batch_size" and value is None else value
+        st.session_state[f"w_{name}"] = 0 if name in ("batch_size", "stride") and value is None else value
 
 
 def _apply_preset(name: str) -> None:
@@ -163,9 +183,11 @@ def read_url(limits: Limits) -> tuple[RunConfig, list[str]]:
 
 def render_presets() -> None:
     st.caption("Presets that teach: each one trains at once.")
-    columns = st.columns(len(PRESETS))
-    for column, name in zip(columns, PRESETS):
-        column.button(name, on_click=_apply_preset, args=(name,), width="stretch")
+    names = list(PRESETS)
+    for first in range(0, len(names), PRESETS_PER_ROW):
+        row = names[first : first + PRESETS_PER_ROW]
+        for column, name in zip(st.columns(PRESETS_PER_ROW), row):
+            column.button(name, on_click=_apply_preset, args=(name,), width="stretch")
 
 
 FORM_MAIN = ("sequence", "framing")  # left column; "mode" on the right; the rest under Advanced
@@ -175,14 +197,20 @@ FORM_ADVANCED = (
     ("window", "batch_size"),
     ("seed", "snapshots"),
 )
+FORM_LAYOUT = (("timesteps", "stride"), ("stateful", "shuffle", "return_sequences"), ("arrange", "reset"))
 
 
 def _widget(container: Any, option: Option, limits: Limits) -> None:
     """The form widget of one option, from its row in the option table."""
     key, label, text = f"w_{option.name}", option.label, option.help
     high = option.upper(limits)
-    if option.kind == "text":
-        container.text_input(label, key=key, max_chars=limits.max_chars, help=text)
+    if option.name == "sequence":
+        text += " Several independent sequences: one per line, or separated by |."
+        container.text_area(label, key=key, max_chars=limits.max_chars, help=text, height=68)
+    elif option.kind in ("text", "steps"):
+        container.text_input(label, key=key, help=text)
+    elif option.kind == "bool":
+        container.checkbox(label, key=key, help=text)
     elif option.kind == "choice":
         choices = dict(option.choices or {})
         horizontal = option.name == "framing"
@@ -209,12 +237,18 @@ def render_form(limits: Limits) -> RunConfig | None:
             for column, names in zip(st.columns(len(FORM_ADVANCED)), FORM_ADVANCED):
                 for name in names:
                     _widget(column, OPTION_BY_NAME[name], limits)
+        with st.expander("Custom layout (read when the mode is custom)"):
+            for column, names in zip(st.columns(len(FORM_LAYOUT)), FORM_LAYOUT):
+                for name in names:
+                    _widget(column, OPTION_BY_NAME[name], limits)
         submitted = st.form_submit_button("Train", type="primary")
     if not submitted:
         return None
     s = st.session_state
     values = {name: s[f"w_{name}"] for name in OPTION_BY_NAME}
     values["batch_size"] = int(values["batch_size"]) or None
+    values["stride"] = int(values["stride"]) or None
+    values["timesteps"] = str(values["timesteps"]).strip().lower()
     for name, option in OPTION_BY_NAME.items():
         if option.kind == "int":
             values[name] = int(values[name])

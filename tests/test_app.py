@@ -43,7 +43,7 @@ def test_default_page_trains_the_reference_question_in_every_mode():
         "What happened",
         "Code and data",
     ]
-    assert at.text_input(key="w_sequence").value == "0 1 0 2"
+    assert at.text_area(key="w_sequence").value == "0 1 0 2"
     assert at.radio(key="w_mode").value == "all"
     loss = next(f for f in figures(at) if "loss" in f["layout"]["title"]["text"].lower())
     names = [t["name"] for t in loss["data"]]
@@ -59,7 +59,7 @@ def test_default_page_trains_the_reference_question_in_every_mode():
 
 def test_pressing_train_runs_the_typed_configuration_and_updates_the_url():
     at = app_at({"epochs": "30"})
-    at.text_input(key="w_sequence").input("a b a c")
+    at.text_area(key="w_sequence").input("a b a c")
     at.radio(key="w_mode").set_value("sequence")
     at.number_input(key="w_epochs").set_value(400)
     button(at, "Train").click().run()
@@ -73,7 +73,7 @@ def test_pressing_train_runs_the_typed_configuration_and_updates_the_url():
 def test_changing_a_widget_does_not_retrain_until_train_is_pressed():
     at = app_at({"epochs": "30", "mode": "sequence"})
     shown, charts = [t.value for t in at.text], figures(at)
-    at.text_input(key="w_sequence").input("x y x z")
+    at.text_area(key="w_sequence").input("x y x z")
     at.run()
     assert RunConfig.from_query(dict(at.query_params)).sequence == "0 1 0 2"
     assert [t.value for t in at.text] == shown and len(shown) == 1 and shown[0].startswith("predicted: ")
@@ -83,7 +83,7 @@ def test_changing_a_widget_does_not_retrain_until_train_is_pressed():
 def test_bad_sequence_shows_an_error_and_keeps_the_last_result():
     at = app_at({"epochs": "30", "mode": "sequence"})
     before = figures(at)
-    at.text_input(key="w_sequence").input("0 1 0")
+    at.text_area(key="w_sequence").input("0 1 0")
     button(at, "Train").click().run()
     assert not at.exception
     assert len(at.error) == 1 and "even number of tokens" in at.error[0].value
@@ -106,7 +106,7 @@ def test_url_configuration_is_shown_without_clicks_and_round_trips():
     )
     at = app_at(config.to_query())
     assert not at.exception and not at.error and not at.warning
-    assert at.text_input(key="w_sequence").value == config.sequence
+    assert at.text_area(key="w_sequence").value == config.sequence
     assert at.radio(key="w_framing").value == "next" and at.number_input(key="w_window").value == 3
     assert RunConfig.from_query(dict(at.query_params)) == config
     slider = at.select_slider(key="epoch")

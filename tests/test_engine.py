@@ -37,7 +37,11 @@ def test_reference_question_end_to_end(reference_result):
 def test_result_shape_follows_the_documented_json(reference_result):
     data = json.loads(json.dumps(reference_result.run.to_json()))
     assert data["vocabulary"] == ["0", "1", "2"]
-    assert data["pairs"] == [{"input": "0", "target": "1"}, {"input": "0", "target": "2"}]
+    assert data["pairs"] == [
+        {"input": "0", "target": "1", "sequence": 0},
+        {"input": "0", "target": "2", "sequence": 0},
+    ]
+    assert data["sequences"] == [["0", "1", "0", "2"]]
     assert data["config"] == RunConfig().as_dict()
     runs = _by_mode(reference_result)
     assert (runs["stateless"]["x_shape"], runs["stateless"]["y_shape"], runs["stateless"]["batch_size"]) == (

@@ -26,7 +26,7 @@ def test_the_option_table_is_the_run_configuration():
     assert {o.name for o in OPTIONS} == {f.name for f in dataclasses.fields(RunConfig)}
     for option in OPTIONS:
         assert option.label and option.help, option.name
-        assert option.kind in ("text", "choice", "int", "optional_int", "float"), option.name
+        assert option.kind in ("text", "choice", "int", "optional_int", "float", "bool", "steps"), option.name
         if option.kind == "choice":
             assert option.choices and getattr(RunConfig(), option.name) in option.choices
             assert all(option.choices.values()), option.name  # every choice has its help
@@ -45,19 +45,26 @@ def test_every_option_is_a_cli_flag_with_the_table_s_choices():
 
 def test_every_option_round_trips_through_the_url_with_its_own_key():
     changed = RunConfig(
-        sequence="a b a c",
+        sequence="a b a c b c a b a c b a c",
         framing="next",
-        mode="window",
+        mode="custom",
         cell="gru",
         layers=2,
         units=7,
         epochs=9,
         window=3,
-        batch_size=3,
+        batch_size=2,
         output="softmax",
         learning_rate=0.0123,
         seed=5,
         snapshots=4,
+        timesteps="3",
+        stride=3,
+        stateful=True,
+        arrange="rows",
+        shuffle=True,
+        reset="never",
+        return_sequences=True,
     )
     query = changed.to_query()
     assert set(query) == {o.name for o in OPTIONS}
@@ -71,9 +78,13 @@ def test_every_option_has_a_form_widget_with_the_table_s_range():
     at = AppTest.from_file(APP, default_timeout=180)
     at.query_params["epochs"] = "5"
     at.run()
-    widgets = {w.key: w for w in [*at.text_input, *at.radio, *at.selectbox, *at.number_input]}
+    widgets = {
+        w.key: w
+        for w in [*at.text_input, *at.text_area, *at.radio, *at.selectbox, *at.number_input, *at.checkbox]
+    }
     for option in OPTIONS:
         widget = widgets[f"w_{option.name}"]
+        assert widget.label == option.label and widget.help.startswith(option.help), option.name
         if option.kind == "choice":
             assert len(widget.options) == len(option.choices), option.name
         if option.kind in ("int", "float"):
@@ -96,15 +107,20 @@ def test_bad_values_name_the_option_and_what_is_accepted(name, bad, message):
 
 
 def test_every_mode_record_is_complete_and_used_everywhere():
-    assert tuple(MODES) == MODE_NAMES
-    assert list(OPTION_BY_NAME["mode"].choices) == [ALL, *MODE_NAMES]
+    assert tuple(MODES)[: len(MODE_NAMES)] == MODE_NAMES  # "all" compares the first four
+    assert list(OPTION_BY_NAME["mode"].choices) == [ALL, *MODES]
+    dataset = RunConfig(sequence="a b c d e f g h i", framing="next").validate()
     for name, spec in MODES.items():
-        assert spec.name == name and spec.help and spec.export_data.strip()
+        assert spec.name == name and spec.help
         assert set(spec.options) <= set(OPTION_BY_NAME)
-        assert name in figures.MODE_COLORS and name in SEEN_BY_MODE
-        dataset = RunConfig().validate()
-        feed = spec(dataset, RunConfig())
+        assert name in figures.MODE_COLORS
+        feed = spec(dataset, RunConfig(mode=name, window=2))
         assert feed.mode == name and feed.x.shape[0] == feed.positions.shape[0]
+        predicted = sorted(int(p) for p in feed.positions.ravel() if p >= 0)
+        assert predicted == list(range(len(dataset.pairs))), name  # every position predicted once
+    for name in MODE_NAMES:
+        assert MODES[name].export_data.strip() or name == "sequence"
+        assert name in SEEN_BY_MODE
 
 
 @pytest.mark.parametrize("name", list(CELLS))

@@ -423,7 +423,7 @@ def test_any_url_shows_a_run_or_a_notice_never_an_exception(query, sequence, epo
             assert "Unknown parameter" in notices, key
         elif clearly_invalid(key, value):
             assert key in notices or key.replace("_", " ") in notices, (key, value, notices)
-    shown = at.text_input(key="w_sequence").value
+    shown = at.text_area(key="w_sequence").value
     if shown != query.get("sequence", RunConfig.sequence):
         assert shown == RunConfig.sequence and "The default sequence is shown instead" in notices
     vocabulary = set(re.split(r"[\s,]+", shown))
@@ -463,7 +463,7 @@ def test_hostile_notices_are_not_markup():
     assert r"\*\*5\*\*" in raw and r"\[x\]\(https://example\.com\)" in raw and r"\$x\$" in raw
     assert "'**5**'" in unescaped(at.warning)
     # Errors about typed input quote it too.
-    at.text_input(key="w_sequence").input("**x** **x**")
+    at.text_area(key="w_sequence").input("**x** **x**")
     next(b for b in at.button if b.label == "Train").click().run()
     assert not at.exception and len(at.error) == 1
     assert r"\*\*x\*\*" in at.error[0].value and "('**x**')" in unescaped(at.error)
@@ -479,7 +479,7 @@ def test_a_huge_sequence_in_the_url_is_refused_before_any_work():
     at = app_at({"sequence": "x " * 5_000, "epochs": "5"})
     assert not at.exception and not at.error
     assert "10000 characters long" in unescaped(at.warning)
-    assert at.text_input(key="w_sequence").value == RunConfig.sequence
+    assert at.text_area(key="w_sequence").value == RunConfig.sequence
     want = expected_predictions(RunConfig(epochs=5))  # the default sequence, untrained
     assert [t.value for t in at.text] == [f"predicted: {' '.join(want[mode])}" for mode in want]
 

@@ -27,6 +27,10 @@ MODE_COLORS: dict[str, str] = {
     "stateful": "#D55E00",
     "sequence": "#009E73",
     "window": "#CC79A7",
+    "chunks": "#882255",
+    "lanes": "#117733",
+    "rows": "#AA4499",
+    "custom": "#332288",
 }
 OTHER_MODE_COLOR = "#8C510A"  # a mode this package does not know yet
 
