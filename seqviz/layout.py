@@ -144,6 +144,14 @@ def check(dataset: Dataset, layout: Layout) -> None:
             f"the batch size must be {s}; got {b}."
         )
     lanes_of_sequences = b > 1 and layout.arrange == "lanes" and s > 1  # padded to equal depth
+    if lanes_of_sequences and not layout.return_sequences:
+        counts = {len(samples) for samples in _samples_of(dataset, layout)}
+        if len(counts) > 1:
+            raise SeqvizError(
+                "These sequences give their lanes different numbers of samples, so shorter lanes are padded "
+                "with empty rows, and with return_sequences off Keras does not mask their loss: turn "
+                "return_sequences on, or give every sequence the same length."
+            )
     n = (
         len(arrange_samples(dataset, layout))
         if lanes_of_sequences

@@ -23,7 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from seqviz.config import ALL, MODE_NAMES, OUTPUTS, RunConfig
+from seqviz.cells import CELLS
+from seqviz.config import ALL, OUTPUTS, RunConfig
+from seqviz.modes import MODES
 from seqviz.sequence import FRAMINGS
 from tests.e2e import (
     launch_browser,
@@ -327,7 +329,16 @@ def unescaped(elements) -> str:
 
 
 INT_RANGES = {"units": (1, 256), "epochs": (1, 5000), "snapshots": (1, 200), "seed": (0, 2**31 - 1)}
-CHOICES = {"framing": FRAMINGS, "mode": (ALL, *MODE_NAMES), "output": OUTPUTS}
+CHOICES = {
+    "framing": FRAMINGS,
+    "mode": (ALL, *MODES),
+    "output": OUTPUTS,
+    "cell": tuple(CELLS),
+    "arrange": ("lanes", "rows"),
+    "reset": ("epoch", "never", "sequence"),
+}
+INT_RANGES["layers"] = (1, 3)
+BOOLS = ("stateful", "shuffle", "return_sequences")
 
 
 def clearly_invalid(key: str, value: str) -> bool:
@@ -342,7 +353,12 @@ def clearly_invalid(key: str, value: str) -> bool:
             return True
         low, high = INT_RANGES.get(key, (1, number))
         return not low <= number <= high
-    if key == "batch_size":
+    if key in BOOLS:
+        return value.strip().lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off")
+    if key == "timesteps":
+        text = value.strip().lower()
+        return text != "all" and not (text.isdigit() and int(text) >= 1)
+    if key in ("batch_size", "stride"):
         if value.strip().lower() in ("", "none", "auto"):
             return False
         try:
