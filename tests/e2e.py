@@ -36,6 +36,10 @@ MODE_LABELS = {
     "stateful": "stateful:",
     "sequence": "sequence:",
     "window": "window:",
+    "chunks": "chunks:",
+    "lanes": "lanes:",
+    "rows": "rows:",
+    "custom": "custom:",
 }
 
 

@@ -85,3 +85,44 @@ def test_tokens_that_look_like_markup_appear_literally(page):
     # In the charts too: the tick labels carry the token as text.
     ticks = " ".join(page.locator('[data-testid="stPlotlyChart"] .xtick text').all_text_contents())
     assert "<b>x</b>" in ticks
+
+
+def test_a_custom_layout_with_lanes_chunks_and_shuffle_draws_lanes_and_gradient_cuts(page):
+    """Chosen in the form as a person would: the diagram shows the lanes and the cuts, and the
+    page's URL opens the same run in a fresh page."""
+    open_app(page, page.base_url)
+    page.get_by_role("textbox", name="Sequence").fill("a b c d e f g h i j k l m")
+    page.get_by_text("next:", exact=False).first.click()
+    page.locator('[data-testid="stRadio"] label').filter(has_text="custom:").first.click()
+    page.get_by_text("Advanced", exact=True).click()
+    page.get_by_role("spinbutton", name="Epochs").fill("20")
+    page.get_by_role("spinbutton", name="Batch size").fill("2")
+    page.get_by_text("Custom layout", exact=False).click()
+    page.get_by_role("textbox", name="Timesteps").fill("3")
+    page.get_by_role("spinbutton", name="Stride").fill("3")
+    for name in ("Stateful", "Shuffle", "Return sequences"):
+        page.get_by_text(name, exact=True).click()
+    page.get_by_role("button", name="Train", exact=True).click()
+    wait_for_run(page)
+    assert (
+        page.get_by_text("Traceback").count() == 0
+        and page.locator('[data-testid="stException"]').count() == 0
+    )
+    flow = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="where each step's state comes from")
+    flow.first.wait_for(timeout=30000)
+    text = flow.first.inner_text()
+    assert "lane i holds one contiguous stream" in page.content()
+    assert text.count("✂") >= 2  # batches after the first: state flows in, the gradient stops
+    assert "batch 1, sample 2" in text and "batch 1, sample 3" in text  # two lanes side by side
+    predicted = predicted_tokens(page, "custom")
+    url = page.evaluate("location.href")
+    for part in ("mode=custom", "timesteps=3", "stride=3", "stateful=True", "shuffle=True", "arrange=lanes"):
+        assert part in url, (part, url)
+    fresh = page.context.browser.new_page(viewport={"width": 1400, "height": 1000})
+    fresh.goto(url)
+    fresh.get_by_role("button", name="Train", exact=True).wait_for(timeout=60000)
+    wait_for_run(fresh)
+    assert predicted_tokens(fresh, "custom") == predicted
+    fresh.get_by_text("Custom layout", exact=False).click()
+    assert fresh.get_by_role("textbox", name="Timesteps").input_value() == "3"
+    fresh.close()

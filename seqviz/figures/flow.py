@@ -50,6 +50,7 @@ class FlowBox:
     reset: bool
     tail: Point | None  # where the arrow into this box starts
     head: Point | None
+    cut: bool = False  # state flows in from the previous batch, but the gradient stops here
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,10 @@ def _hover(cell: FeedCell, batch: int, text: str | None, labels: tuple[str, ...]
         target = "position " + label_of(labels, cell.position)
     lines = [f"batch {batch}, sample {cell.sample}, step {cell.step}"]
     lines += [f"input {token(text, HOVER_CHARS)}", f"predicts {target}", where]
-    return "<br>".join(lines + (["state reset here"] if cell.reset else []))
+    extra = ["state reset here"] if cell.reset else []
+    if cell.gradient_cut:
+        extra.append("the gradient stops here: backpropagation never reaches the batch before")
+    return "<br>".join(lines + extra)
 
 
 def _box(
@@ -118,6 +122,8 @@ def _box(
         gutter = HALF_WIDTH + 0.05 + (cell.index_in_batch + 1) * lane
         tail, head = _arrow(source.kind, (float(source.step or 0), src_y), (float(t), y), gutter)
     predicts = "no output" if cell.position is None else f"→ p{cell.position}"
+    if cell.masked:
+        predicts = "padding (masked)"
     return FlowBox(
         sample=s,
         step=t,
@@ -130,6 +136,7 @@ def _box(
         reset=cell.reset,
         tail=tail,
         head=head,
+        cut=cell.gradient_cut,
     )
 
 
@@ -216,6 +223,19 @@ def _marker_traces(info: Flow) -> list[Any]:
             hoverinfo="skip",
         ),
     ]
+    cuts = [b for b in boxes if b.cut]
+    if cuts:
+        traces.append(
+            go.Scatter(
+                x=[b.x - HALF_WIDTH - 0.02 for b in cuts],
+                y=[b.y + HALF_HEIGHT * 0.55 for b in cuts],
+                mode="text",
+                text=["✂"] * len(cuts),
+                textfont={"size": 13, "color": SOURCE_COLORS[PREVIOUS_BATCH]},
+                name="✂ gradient stops: state flows in, backpropagation does not",
+                hoverinfo="skip",
+            )
+        )
     for kind in (PREVIOUS_STEP, PREVIOUS_BATCH):
         line = {"color": SOURCE_COLORS[kind], "width": 2}
         traces.append(
