@@ -373,6 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--layers", type=int, nargs="+", default=[1], help="stacked layers, one or more (default 1)"
     )
+    parser.add_argument("--layouts", action="store_true", help="also time the layouts beyond the question's")
     args = parser.parse_args(argv)
     global BACKEND, CELL, LAYERS
     BACKEND = args.backend
@@ -388,11 +389,86 @@ def main(argv: list[str] | None = None) -> int:
             results.append(result)
     if len(results) > 1:
         print(summary(results))
+    if args.layouts:
+        print("\n" + bench_layouts(args.epochs))
     if args.json:
         Path(args.json).write_text(json.dumps(results if len(results) > 1 else results[0], indent=2) + "\n")
         print(f"\nwrote {args.json}")
     missed = not all(m["target_met_cold"] for r in results for m in r["modes"].values())
     return 1 if args.check and missed else 0
+
+
+LAYOUTS = {
+    "chunks (truncated BPTT)": RunConfig(
+        sequence=" ".join("abcdefgh" * 4), framing="next", mode="chunks", window=4
+    ),
+    "stateful lanes": RunConfig(sequence=" ".join("abcdefgh" * 4), framing="next", mode="lanes"),
+    "rows in order": RunConfig(sequence=" ".join("abcdefgh" * 4), framing="next", mode="rows"),
+    "several sequences, masked": RunConfig(
+        sequence="a b c d e f\na b c\nb c d e",
+        framing="next",
+        mode="custom",
+        timesteps="all",
+        return_sequences=True,
+    ),
+    "windows, shuffled": RunConfig(
+        sequence=" ".join("abcdefgh" * 4),
+        framing="next",
+        mode="custom",
+        timesteps="3",
+        stride=1,
+        shuffle=True,
+        batch_size=8,
+    ),
+}
+
+
+def fit_layout(feed, start, epochs: int) -> float:
+    """The plain-Keras script for a layout, as seqviz's export writes it: one fit call where
+    Keras does it all, else a loop over epochs (resets, a known shuffle order)."""
+    from seqviz.keras_model import build_keras_model, reset_states
+
+    model = build_keras_model(feed, start.units, "sigmoid", start)
+    model.compile(loss="binary_crossentropy", optimizer=keras.optimizers.Adam(learning_rate=LEARNING_RATE))
+    y = feed.y if feed.return_sequences else feed.y[:, -1]
+    if not feed.shuffle and not feed.stateful:
+        history = model.fit(feed.x, y, epochs=epochs, batch_size=feed.batch_size, shuffle=False, verbose=0)
+        return float(history.history["loss"][-1])
+    for epoch in range(epochs):
+        order = feed.epoch_order(epoch)
+        history = model.fit(
+            feed.x[order], y[order], epochs=1, batch_size=feed.batch_size, shuffle=False, verbose=0
+        )
+        reset_states(model)
+    return float(history.history["loss"][-1])
+
+
+def train_layout(feed, start, epochs: int):
+    return train(feed, start, epochs=epochs, learning_rate=LEARNING_RATE, output="sigmoid", snapshots=30)
+
+
+def bench_layouts(epochs: int) -> str:
+    """fit against seqviz on the layouts beyond the question's three, one table."""
+    warm_up_keras()
+    lines = [
+        f"Layouts: LSTM({UNITS}) -> Dense(sigmoid), {epochs} epochs, "
+        "seqviz's NumPy trainer vs the export's fit script",
+        f"{'layout':<28} {'X shape':<14} {'fit s':>8} {'seqviz s':>9} {'fit/seqviz':>11} "
+        f"{'fit loss':>9} {'seqviz loss':>12}",
+    ]
+    for name, config in LAYOUTS.items():
+        dataset = config.validate()
+        feed = MODES[config.mode](dataset, config)
+        start = initial_weights(dataset.vocabulary.size, UNITS, SEED)
+        gc.collect()
+        fit_wall, _, fit_loss = timed(fit_layout, feed, start, epochs)
+        gc.collect()
+        ours_wall, _, ours = timed(train_layout, feed, start, epochs)
+        lines.append(
+            f"{name:<28} {str(tuple(feed.x_shape)):<14} {fit_wall:>8.2f} {ours_wall:>9.3f} "
+            f"{fit_wall / ours_wall:>10.0f}x {fit_loss:>9.4f} {ours.losses[-1]:>12.4f}"
+        )
+    return "\n".join(lines)
 
 
 def summary(results: list[dict]) -> str:
