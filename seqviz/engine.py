@@ -117,7 +117,7 @@ def describe_feed(feed: Feed, dataset: Dataset) -> FeedView:
             sequence=None
             if not feed.sample_sequence or feed.sample_sequence[s] < 0
             else feed.sample_sequence[s],
-            masked=feed.step_mask is not None and feed.step_mask[s, t] == 0,
+            masked=bool(feed.step_mask is not None and feed.step_mask[s, t] == 0),
         )
         for s in range(feed.samples)
         for t in range(feed.timesteps)

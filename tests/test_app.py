@@ -212,3 +212,18 @@ def test_simple_rnn_has_no_gates_to_toggle():
     assert not at.exception and not at.error
     assert [o.split(",")[0].split(" ")[0] for o in at.selectbox(key="state_name").options] == ["h", "h0"]
     assert not [t for t in at.toggle if t.key == "gates_on_sequence"]
+
+
+def test_every_preset_trains_without_an_error():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("app_module_for_presets", APP)
+    source = Path(APP).read_text()
+    presets_block = source[source.index("PRESETS: dict") : source.index("PRESETS_PER_ROW")]
+    names = re.findall(r'^    "([^"]+)": \{', presets_block, re.M)
+    assert len(names) >= 8 and spec is not None
+    at = app_at({"epochs": "5"})
+    for name in names:
+        button(at, name).click().run()
+        assert not at.exception and not at.error, name
+        assert any(t.value.startswith("predicted:") for t in at.text), name

@@ -46,3 +46,32 @@ def test_the_schema_refuses_what_the_contract_forbids(reference_result, break_it
     break_it(data)
     with pytest.raises(jsonschema.ValidationError):
         _validate(data)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        RunConfig(sequence="a b c d e f a b c d e g", framing="next", mode="chunks", window=3),
+        RunConfig(sequence="1 2 3 4 5 6 7 8 9", framing="next", mode="lanes"),
+        RunConfig(sequence="1 2 3 4 5 6 7 8 9", framing="next", mode="rows"),
+        RunConfig(
+            sequence="a b c d\nx b c y\na b e",
+            framing="next",
+            mode="custom",
+            timesteps="all",
+            return_sequences=True,
+        ),
+        RunConfig(
+            sequence="a b c a\nx y",
+            framing="next",
+            mode="custom",
+            stateful=True,
+            batch_size=1,
+            reset="sequence",
+            shuffle=False,
+        ),
+    ],
+    ids=["chunks", "lanes", "rows", "sequences", "reset-between"],
+)
+def test_every_layout_s_run_follows_the_schema(config):
+    _validate(run(RunConfig(**{**config.as_dict(), "epochs": 3, "snapshots": 2, "units": 3})).run.to_json())
