@@ -19,7 +19,7 @@ from seqviz.facts import Contrast, Fix, LookAlike, Score
 from seqviz.limits import limits_from_env
 
 if TYPE_CHECKING:
-    from seqviz.results import ModeResult, Run
+    from seqviz.results import ModeResult, Prediction, Run
 
 EXIT_BAD_INPUT = 2
 _TYPES = {"text": str, "choice": str, "int": int, "optional_int": int, "float": float, "steps": str}
@@ -82,11 +82,16 @@ class _ProgressBar:
         self.stream.flush()
 
 
-def _table(mode: ModeResult) -> list[str]:
-    rows = [("pos", "input", "target", "predicted", "prob", "")]
-    for p in mode.predictions:
-        mark = "✓" if p.correct else "✗"
-        rows.append((str(p.position), p.input, p.target, p.predicted, f"{p.probability:.2f}", mark))
+def _table(predictions: list[Prediction], reset: list[Prediction] | None = None) -> list[str]:
+    """One row per position: ✓ right, ✗ wrong, "tie" where the floor forces a hedge."""
+    header = ("pos", "input", "target", "predicted", "prob", "")
+    rows = [header + (("after reset",) if reset is not None else ())]
+    for k, p in enumerate(predictions):
+        mark = "tie" if p.tie else "✓" if p.correct else "✗"
+        row: tuple[str, ...] = (str(p.position), p.input, p.target, p.predicted, f"{p.probability:.2f}", mark)
+        if reset is not None:
+            row += (reset[k].predicted + (" (changed)" if reset[k].predicted != p.predicted else ""),)
+        rows.append(row)
     return _columns(rows)
 
 
@@ -134,18 +139,27 @@ def report(run: Run) -> str:
             f"stateful={mode.stateful}  return_sequences={mode.return_sequences}"
         )
         lines += ["  " + row for row in _feed_rows(mode)]
-        lines += ["  " + row for row in _table(mode)]
+        lines += ["  " + row for row in _table(mode.predictions)]
         lines.append(
             f"accuracy {mode.accuracy:.0%}  final loss {mode.final_loss:.4f}  "
             f"floor {mode.loss_floor:.4f}  ({mode.epochs} epochs, {mode.train_seconds:.2f} s)"
         )
+        if mode.test is not None:
+            test = mode.test
+            start = "the state training ended in" if test.carried else "zeros"
+            lines.append(
+                f"test sequence: {' '.join(test.tokens)} (predict batch size {test.batch_size}, from {start})"
+            )
+            lines += ["  " + row for row in _table(test.predictions, test.reset_predictions)]
+            lines.append(f"test accuracy {test.accuracy:.0%}  test loss {test.loss:.4f}")
         lines += ["  " + sentence(f) for f in mode.facts if not isinstance(f, Score)]
         lines.append("")
     if len(run.runs) > 1:
-        lines.append("mode       accuracy  final loss  floor")
+        lines.append("mode       accuracy  final loss  floor   verdict")
         for mode in run.runs:
             lines.append(
-                f"{mode.mode:<10} {mode.accuracy:>8.0%}  {mode.final_loss:>10.4f}  {mode.loss_floor:.4f}"
+                f"{mode.mode:<10} {mode.accuracy:>8.0%}  {mode.final_loss:>10.4f}  {mode.loss_floor:.4f}  "
+                f"{mode.verdict or '-'}"
             )
         lines.append("")
         for mode in run.runs:

@@ -14,6 +14,7 @@ from seqviz.layout import ALL_STEPS, ARRANGEMENTS, RESETS
 from seqviz.limits import Limits
 from seqviz.losses import OUTPUTS as OUTPUT_TYPES
 from seqviz.modes import COMPARED, MODES
+from seqviz.predict import STATE_POLICIES, test_feed
 from seqviz.sequence import FRAMING_HELP, Dataset, make_dataset
 
 MODE_NAMES = COMPARED  # the modes "all" trains side by side; MODES has the other presets too
@@ -45,6 +46,11 @@ class RunConfig:
     shuffle: bool = False  # a new sample order every epoch, as fit(shuffle=True)
     reset: str = "epoch"  # stateful: reset after every epoch | never | between sequences
     return_sequences: bool = False  # train the output of every step, not only the last
+    # The prediction phase (seqviz.predict): a test sequence, predicted after training.
+    test_sequence: str = ""  # tokens of the training vocabulary, framed like the training text
+    predict_batch_size: int = 1  # model.predict's batch size (a stateful model is rebuilt for it)
+    predict_state: str = "zeros"  # start from zeros, or carry the state training ended in
+    reset_at: int | None = None  # a test position: the state is reset to zeros before its input
 
     @property
     def modes(self) -> tuple[str, ...]:
@@ -78,7 +84,23 @@ class RunConfig:
         if self.timesteps != ALL_STEPS:
             _check_range("timesteps", int(self.timesteps), 1, k, why=f" (the number of pairs, K = {k})")
         for mode in self.modes:
-            MODES[mode](dataset, self)  # each layout's own rules (seqviz.layout.check)
+            feed = MODES[mode](dataset, self)  # each layout's own rules (seqviz.layout.check)
+            if self.test_sequence.strip():
+                test = test_feed(
+                    self.test_sequence,
+                    self.framing,
+                    dataset,
+                    feed,
+                    self.predict_batch_size,
+                    self.predict_state,
+                    self.seed,
+                )
+                positions = len(test.dataset.pairs)
+                if self.reset_at is not None and self.reset_at >= positions:
+                    raise SeqvizError(
+                        f"The reset position must be a test position, 0 to {positions - 1}; "
+                        f"got {self.reset_at}."
+                    )
         return dataset
 
     @classmethod
@@ -377,6 +399,34 @@ OPTIONS += (
         "bool",
         "Return sequences",
         "Train the output of every step, not only the last one.",
+    ),
+)
+OPTION_BY_NAME = {o.name: o for o in OPTIONS}
+OPTIONS += (
+    Option(
+        "test_sequence",
+        "text",
+        "Test sequence",
+        "Predicted after training, to tell learning the rule from memorising the data (optional).",
+    ),
+    Option(
+        "predict_batch_size",
+        "int",
+        "Predict batch size",
+        "model.predict's batch size; a stateful model is rebuilt with it and the weights copied in.",
+        low=1,
+        high="max_tokens",
+    ),
+    Option(
+        "predict_state", "choice", "Predict from", "The state the prediction starts from.", STATE_POLICIES
+    ),
+    Option(
+        "reset_at",
+        "optional_int",
+        "Reset at",
+        "A test position: the state is reset to zeros just before its input (empty: no reset).",
+        low=0,
+        high="max_tokens",
     ),
 )
 OPTION_BY_NAME = {o.name: o for o in OPTIONS}

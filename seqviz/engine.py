@@ -12,9 +12,11 @@ import numpy as np
 
 from seqviz import __version__
 from seqviz.config import RunConfig
+from seqviz.errors import SeqvizError
 from seqviz.floor import ambiguous_positions, identical_groups, loss_floor
 from seqviz.limits import Limits
 from seqviz.modes import MODES, Feed
+from seqviz.predict import predict_positions, test_feed
 from seqviz.replay import Replay, replay, step_names
 from seqviz.results import (
     FeedCell,
@@ -26,10 +28,11 @@ from seqviz.results import (
     Snapshot,
     Source,
     StepState,
+    TestResult,
     Values,
 )
 from seqviz.sequence import Dataset
-from seqviz.trainer import train
+from seqviz.trainer import Training, train
 from seqviz.weights import Weights, initial_weights
 
 # (mode, epochs done, loss) after each chunk of epochs; return True to stop the whole run.
@@ -137,7 +140,6 @@ def describe_feed(feed: Feed, dataset: Dataset) -> FeedView:
 def _mode_run(
     feed: Feed, dataset: Dataset, config: RunConfig, weights: Weights, progress: RunProgress | None
 ) -> tuple[ModeResult, Weights]:
-    itos = dataset.vocabulary.itos
     targets = dataset.targets
     training = train(
         feed,
@@ -154,22 +156,11 @@ def _mode_run(
     cell = weights.cell_type
     names = step_names(cell)
 
-    predictions, states = [], []
+    states = []
     x_tokens = _token_grid(feed, dataset, feed.x)
+    ties = ambiguous_positions(feed.keys, targets)
+    predictions = _predictions(dataset, [final.probabilities[s, t] for s, t in order], set(ties))
     for p, (s, t) in enumerate(order):
-        probs = final.probabilities[s, t]
-        predicted = int(probs.argmax())
-        predictions.append(
-            Prediction(
-                position=p,
-                input=dataset.pairs[p][0],
-                target=itos[targets[p]],
-                predicted=itos[predicted],
-                probability=round(float(probs[predicted]), DECIMALS),
-                correct=predicted == targets[p],
-                probabilities=_rounded(probs),
-            )
-        )
         inner = None
         if feed.timesteps > 1 and not feed.return_sequences:
             inner = [_inner_step(final, names, feed, x_tokens, s, k) for k in range(feed.timesteps)]
@@ -208,6 +199,7 @@ def _mode_run(
         ambiguous_positions=ambiguous_positions(feed.keys, targets),
         identical_groups=identical_groups(feed.keys),
         accuracy=sum(p.correct for p in predictions) / len(predictions),
+        ties=ties,
         predictions=predictions,
         states=states,
         snapshots=snapshots,
@@ -218,7 +210,94 @@ def _mode_run(
         reach_floor=reach_floor,
         beyond_reach=beyond,
     )
+    if config.test_sequence.strip():
+        result.test = _test_pass(feed, dataset, config, training)
+    result.verdict = verdict(result)
     return result, training.weights
+
+
+def _predictions(dataset: Dataset, outputs: list[np.ndarray], ties: set[int]) -> list[Prediction]:
+    """Per position, the output's best token; a tie (a forced hedge) is never counted right."""
+    itos, targets = dataset.vocabulary.itos, dataset.targets
+    out = []
+    for p, probs in enumerate(outputs):
+        predicted = int(np.argmax(probs))
+        out.append(
+            Prediction(
+                position=p,
+                input=dataset.pairs[p][0],
+                target=itos[targets[p]],
+                predicted=itos[predicted],
+                probability=round(float(probs[predicted]), DECIMALS),
+                correct=predicted == targets[p] and p not in ties,
+                probabilities=_rounded(probs),
+                tie=p in ties,
+            )
+        )
+    return out
+
+
+def _test_pass(feed: Feed, dataset: Dataset, config: RunConfig, training: Training) -> TestResult:
+    """The test sequence predicted as Keras would: its own batch size, from zeros or carrying
+    the state training ended in, and again with the state reset before ``reset_at``."""
+    test = test_feed(
+        config.test_sequence,
+        config.framing,
+        dataset,
+        feed,
+        config.predict_batch_size,
+        config.predict_state,
+        config.seed,
+    )
+    if test.carried and training.final_states is None:
+        raise SeqvizError("Carrying the training state needs the NumPy trainer (models of at most 64 units).")
+    start = training.final_states if test.carried else None
+    probabilities = predict_positions(test.feed, training.weights, config.output, start)
+    ties = set(ambiguous_positions(test.feed.keys, test.dataset.targets))
+    predictions = _predictions(test.dataset, list(probabilities), ties)
+    reset = None
+    if config.reset_at is not None:
+        again = predict_positions(test.feed, training.weights, config.output, start, config.reset_at)
+        reset = _predictions(test.dataset, list(again), ties)
+    return TestResult(
+        tokens=list(test.dataset.tokens),
+        accuracy=sum(p.correct for p in predictions) / len(predictions),
+        loss=mean_loss(probabilities, test.dataset, config.output),
+        ties=sorted(ties),
+        predictions=predictions,
+        batch_size=config.predict_batch_size,
+        state=config.predict_state,
+        carried=test.carried,
+        reset_at=config.reset_at,
+        reset_predictions=reset,
+    )
+
+
+def mean_loss(probabilities: np.ndarray, dataset: Dataset, output: str) -> float:
+    """The loss Keras would report on these outputs (positions, V), from probabilities."""
+    p = np.clip(probabilities, 1e-7, 1 - 1e-7)
+    y = dataset.vocabulary.one_hot(dataset.targets)
+    if output == "softmax":
+        return float(-(y * np.log(p)).sum(-1).mean())
+    return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
+
+
+PREDICTED = 0.9  # the share of a test sequence's positions (ties aside) right to call it predicted
+
+
+def verdict(mode: ModeResult) -> str | None:
+    """``cannot fit`` (the floor is above zero), ``memorised`` (every training position the
+    data allows is right, the test sequence is not predicted), ``learned`` (both), or None (no
+    test sequence, or training has not fitted its data yet). A test sequence counts as
+    predicted when at least ``PREDICTED`` of its positions that are not ties are right."""
+    if mode.loss_floor > 0:
+        return "cannot fit"
+    fitted = all(p.correct or p.tie for p in mode.predictions)
+    if mode.test is None or not fitted:
+        return None
+    scored = [p for p in mode.test.predictions if not p.tie]
+    right = sum(p.correct for p in scored)
+    return "learned" if scored and right >= PREDICTED * len(scored) else "memorised"
 
 
 def _layout_json(feed: Feed) -> dict[str, Any]:

@@ -20,8 +20,10 @@ from seqviz.facts import (
     NotConfident,
     NotYetLearned,
     Score,
+    StateMatters,
     Stopped,
     TellsApart,
+    Verdict,
 )
 from seqviz.floor import ambiguous_positions
 from seqviz.modes import window_keys
@@ -79,6 +81,28 @@ def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
             facts.append(Memorises(name, mode.beyond_reach, mode.reach_floor))
     if mode.stopped:
         facts.append(Stopped(name, mode.epochs))
+    if mode.verdict is not None:
+        test = mode.test
+        facts.append(
+            Verdict(
+                name,
+                mode.verdict,
+                floor,
+                mode.correct,
+                k,
+                len(mode.ties),
+                None if test is None else sum(p.correct for p in test.predictions),
+                None if test is None else len(test.predictions),
+            )
+        )
+    if mode.test is not None and mode.test.reset_predictions is not None and mode.test.reset_at is not None:
+        at = mode.test.reset_at
+        changed = [
+            a.position
+            for a, b in zip(mode.test.predictions, mode.test.reset_predictions)
+            if a.position >= at and a.predicted != b.predicted
+        ]
+        facts.append(StateMatters(name, at, changed))
     if floor > 0:
         facts.append(FloorGap(name, floor, final, final - floor <= REACHED))
         facts.append(Fix(name, smallest_window(dataset.inputs, dataset.targets), name == "window"))
@@ -221,6 +245,43 @@ def _memorises(f: Memorises) -> str:
     )
 
 
+def _verdict(f: Verdict) -> str:
+    ties = (
+        f" ({f.ties} of them ties: positions that look alike but need different targets, never counted right)"
+    )
+    train = f"{f.train_right} of {f.train_total} training positions right" + (ties if f.ties else "")
+    if f.verdict == "cannot fit":
+        return (
+            f"Verdict: cannot fit. The floor is {f.floor:.4f}, above zero, so no weights fit this "
+            f"data: {train}."
+        )
+    test = (
+        f"{f.test_right} of {f.test_total} test positions right; "
+        "90% of those that are no ties counts as predicted"
+    )
+    if f.verdict == "memorised":
+        return (
+            f"Verdict: memorised. Training fits its data ({train}), but the test sequence is not predicted "
+            f"({test}): what it learned does not carry over."
+        )
+    return (
+        f"Verdict: learned the rule. Training fits its data ({train}), and so does the test "
+        f"sequence ({test})."
+    )
+
+
+def _state_matters(f: StateMatters) -> str:
+    if not f.changed:
+        return (
+            f"Resetting the state to zeros before test position {f.reset_at} changed no later prediction: "
+            "from there on, this mode's predictions do not depend on the state carried in."
+        )
+    return (
+        f"Resetting the state to zeros before test position {f.reset_at} changed the prediction at "
+        f"{_names(f.changed)}: the state is what carried the memory there."
+    )
+
+
 def _contrast(f: Contrast) -> str:
     return (
         "State flows across the timesteps of one sample, never across the samples of a batch: "
@@ -238,6 +299,8 @@ SENTENCES: dict[type[Fact], Callable[[Any], str]] = {
     NotYetLearned: _not_yet,
     NotConfident: lambda f: "Every position is right; more epochs would make the outputs more confident.",
     Memorises: _memorises,
+    Verdict: _verdict,
+    StateMatters: _state_matters,
     Contrast: _contrast,
 }
 

@@ -115,6 +115,31 @@ class Memorises(Fact):
 
 
 @dataclass(frozen=True)
+class Verdict(Fact):
+    """Cannot fit, memorised, or learned: from the floor, the training and the test predictions."""
+
+    kind: ClassVar[str] = "verdict"
+    mode: str
+    verdict: str  # "cannot fit" | "memorised" | "learned"
+    floor: float
+    train_right: int  # training positions right (ties never count)
+    train_total: int
+    ties: int  # training positions the floor forces to hedge
+    test_right: int | None  # test positions right, when there is a test sequence
+    test_total: int | None
+
+
+@dataclass(frozen=True)
+class StateMatters(Fact):
+    """The intervention: a reset before one test position changed later predictions (or not)."""
+
+    kind: ClassVar[str] = "state_matters"
+    mode: str
+    reset_at: int
+    changed: list[int]  # later positions whose predicted token changed
+
+
+@dataclass(frozen=True)
 class Contrast(Fact):
     """Across the modes of one run: which cannot learn the data and which did."""
 
@@ -135,6 +160,8 @@ FACTS: dict[str, type[Fact]] = {
         NotYetLearned,
         NotConfident,
         Memorises,
+        Verdict,
+        StateMatters,
         Contrast,
     )
 }

@@ -59,6 +59,7 @@ class Feed:
     reach_keys: tuple[Hashable, ...] = ()  # per position: the inputs the loss's gradient reaches
     layout: Layout | None = None
     sample_sequence: tuple[int, ...] = ()  # per row of X: its sequence (-1: a lane's padding)
+    input_positions: np.ndarray | None = None  # (samples, timesteps): the position whose input sits there
 
     @property
     def samples(self) -> int:
@@ -113,6 +114,7 @@ def build_feed(dataset: Dataset, layout: Layout, mode: str, seed: int = 0) -> Fe
     y = np.zeros((n, steps, v), dtype=np.float32)
     loss_mask = np.zeros((n, steps), dtype=np.float32)
     positions = np.full((n, steps), -1)
+    input_positions = np.full((n, steps), -1)
     step_mask = np.zeros((n, steps), dtype=np.float32)
     inputs, targets = dataset.inputs, dataset.targets
     for r, sample in enumerate(rows):
@@ -122,6 +124,7 @@ def build_feed(dataset: Dataset, layout: Layout, mode: str, seed: int = 0) -> Fe
         for t, (p, q) in enumerate(zip(sample.positions, sample.predicts)):
             if p >= 0:
                 x[r, t, inputs[p]] = 1.0
+                input_positions[r, t] = p
             if q >= 0:
                 y[r, t, targets[q]] = 1.0
                 loss_mask[r, t], positions[r, t] = 1.0, q
@@ -144,6 +147,7 @@ def build_feed(dataset: Dataset, layout: Layout, mode: str, seed: int = 0) -> Fe
         reach_keys=keys(dataset, layout, rows, carried=False),
         layout=layout,
         sample_sequence=tuple(-1 if r is None else r.sequence for r in rows),
+        input_positions=input_positions,
     )
 
 

@@ -49,15 +49,50 @@ class Prediction:
     target: str
     predicted: str
     probability: float  # of the predicted token
-    correct: bool
+    correct: bool  # the predicted token is the target, and the position is no tie
     probabilities: Vector  # one per vocabulary entry
+    tie: bool = False  # looks alike to a position with another target: the best output hedges
 
     def to_json(self) -> dict[str, Any]:
         return dict(vars(self))
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Prediction:
-        return cls(**{k: d[k] for k in _fields(cls)})
+        return cls(**{k: d[k] for k in _fields(cls) if k in d})
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """The test sequence, predicted after training as Keras would predict it."""
+
+    tokens: list[str]
+    accuracy: float  # right positions / all positions; a tie counts as not right
+    loss: float  # the mean loss over the test positions
+    ties: list[int]
+    predictions: list[Prediction]
+    batch_size: int  # model.predict's
+    state: str  # "zeros" | "carry"
+    carried: bool  # whether a state from training was carried in (stateful layouts only)
+    reset_at: int | None = None
+    reset_predictions: list[Prediction] | None = None  # the same pass, reset before ``reset_at``
+
+    def to_json(self) -> dict[str, Any]:
+        out = {k: v for k, v in vars(self).items() if k not in ("predictions", "reset_predictions")}
+        out["predictions"] = [p.to_json() for p in self.predictions]
+        out["reset_predictions"] = (
+            None if self.reset_predictions is None else [p.to_json() for p in self.reset_predictions]
+        )
+        return out
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> TestResult:
+        values = {k: d[k] for k in _fields(cls) if k not in ("predictions", "reset_predictions")}
+        reset = d.get("reset_predictions")
+        return cls(
+            **values,
+            predictions=[Prediction.from_json(p) for p in d["predictions"]],
+            reset_predictions=None if reset is None else [Prediction.from_json(p) for p in reset],
+        )
 
 
 @dataclass(frozen=True)
@@ -231,6 +266,9 @@ class ModeResult:
     layout: dict[str, Any] = field(default_factory=dict)  # the layout's options (seqviz.layout.Layout)
     reach_floor: float = 0.0  # the floor if the model could use only what the gradient reaches
     beyond_reach: list[int] = field(default_factory=list)  # told apart only by state from a cut-off batch
+    ties: list[int] = field(default_factory=list)  # positions the floor forces to hedge
+    test: TestResult | None = None  # the prediction phase, when a test sequence was given
+    verdict: str | None = None  # "cannot fit" | "memorised" | "learned" | None
 
     @property
     def correct(self) -> int:
@@ -243,6 +281,7 @@ class ModeResult:
         out["snapshots"] = [s.to_json() for s in self.snapshots]
         out["feed"] = self.feed.to_json()
         out["facts"] = [f.to_json() for f in self.facts]
+        out["test"] = None if self.test is None else self.test.to_json()
         return out
 
     @classmethod
@@ -255,6 +294,7 @@ class ModeResult:
             snapshots=[Snapshot.from_json(s) for s in d["snapshots"]],
             feed=FeedView.from_json(d["feed"]),
             facts=[fact_from_json(f) for f in d.get("facts", [])],
+            test=None if d.get("test") is None else TestResult.from_json(d["test"]),
         )
 
 
@@ -310,7 +350,7 @@ class Run:
         )
 
 
-_NESTED_MODE = {"predictions", "states", "snapshots", "feed", "facts"}
+_NESTED_MODE = {"predictions", "states", "snapshots", "feed", "facts", "test"}
 
 
 def _fields(cls: type) -> list[str]:

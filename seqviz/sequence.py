@@ -136,9 +136,13 @@ class Dataset:
         return self.vocabulary.encode([y for _, y in self.pairs])
 
 
-def make_dataset(text: str, framing: str, limits: Limits = Limits()) -> Dataset:
+def make_dataset(
+    text: str, framing: str, limits: Limits = Limits(), vocabulary: Vocabulary | None = None
+) -> Dataset:
     """Parse, check and frame a typed sequence.
 
+    Args:
+        vocabulary: encode with this one (a test sequence uses the training vocabulary).
     Raises:
         SeqvizError: with a message a person can act on.
     """
@@ -146,7 +150,16 @@ def make_dataset(text: str, framing: str, limits: Limits = Limits()) -> Dataset:
         raise SeqvizError(f"Unknown framing {framing!r}; choose one of: {', '.join(FRAMINGS)}.")
     tokens = parse_tokens(text, limits)
     parts = [[t for t in _SEPARATORS.split(part) if t] for part in split_sequences(text)]
-    vocabulary = Vocabulary.from_tokens(tokens)
+    if vocabulary is not None:
+        unknown = [t for t in dict.fromkeys(tokens) if t not in vocabulary.itos]
+        if unknown:
+            listed = ", ".join(repr(t) for t in unknown[:5])
+            raise SeqvizError(
+                f"The test sequence has tokens the model never saw in training ({listed}); "
+                f"use only the training vocabulary: {' '.join(vocabulary.itos)}."
+            )
+    else:
+        vocabulary = Vocabulary.from_tokens(tokens)
     if vocabulary.size < 2:
         raise SeqvizError(
             f"The sequence has only one distinct token ({tokens[0]!r}); there is nothing to learn. "

@@ -56,6 +56,9 @@ class Training:
     stopped: bool = False
     seconds: float = 0.0
     backend: str = "numpy"
+    # The states (per layer) the last training batch left, as a stateful Keras layer keeps them
+    # after fit; None where the backend does not report them (the TensorFlow graph).
+    final_states: list[States] | None = None
 
 
 def snapshot_epochs(epochs: int, count: int) -> list[int]:
@@ -261,6 +264,8 @@ class _NumpyBackend:
 
 
 class _TensorFlowBackend:
+    states: list[States] = []  # the graph does not hand its final states back
+
     def __init__(self, feed: Feed, weights: Weights, learning_rate: float, output: str):
         import tensorflow as tf
 
@@ -355,4 +360,5 @@ def train(
         if progress is not None and progress(done, losses[-1]) and done < epochs:
             stopped = True
             break
-    return Training(losses, engine.weights(), kept, stopped, time.perf_counter() - started, chosen)
+    final = [tuple(np.array(a) for a in layer) for layer in engine.states] if chosen == "numpy" else None
+    return Training(losses, engine.weights(), kept, stopped, time.perf_counter() - started, chosen, final)
