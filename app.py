@@ -27,33 +27,62 @@ from seqviz.results import ModeResult, Run
 from seqviz.serving import Deadline, ResultCache, TrainingGate
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "The reference question: 0 1 0 2": {"sequence": "0 1 0 2", "framing": "pairs"},
-    "Words: a b a c": {"sequence": "a b a c", "framing": "pairs"},
-    "Counting: 1 2 3 1 2 4 (next)": {"sequence": "1 2 3 1 2 4", "framing": "next", "window": 3},
+    "The reference question: 0 1 0 2": {
+        "sequence": "0 1 0 2",
+        "framing": "pairs",
+        "test_sequence": "0 1 0 2",
+    },
+    "Words: a b a c": {"sequence": "a b a c", "framing": "pairs", "test_sequence": "a b a c"},
+    "Counting: 1 2 3 1 2 4 (next)": {
+        "sequence": "1 2 3 1 2 4",
+        "framing": "next",
+        "window": 3,
+        "test_sequence": "1 2 3 1 2 4",
+    },
     "Needs a window of 2: x a y x b z (next)": {
         "sequence": "x a y x b z",
         "framing": "next",
         "mode": "window",
         "window": 2,
+        "test_sequence": "x b z x a y",
+    },
+    "Echo 2 back: learned or memorised?": {
+        # Each target is the input two positions back (the first two: "a").
+        "sequence": "a a c a c a a c b c c a b b c c c b a c c c a a b c b a c b a b",
+        "framing": "pairs",
+        "mode": "all",
+        "window": 3,
+        "epochs": 400,
+        "learning_rate": 0.02,
+        "output": "softmax",
+        "test_sequence": "a a c a b a c c c b b c b c c b",
     },
     "Stateful chunks (truncated BPTT)": {
         "sequence": "a b c d e f a b c d e g",
         "framing": "next",
         "mode": "chunks",
         "window": 3,
+        "test_sequence": "a b c d e f a b c d e g",
     },
     "Stateful lanes: 2 streams side by side": {
         "sequence": "1 2 3 4 5 6 7 8 9",
         "framing": "next",
         "mode": "lanes",
+        "test_sequence": "1 2 3 4 5 6 7 8 9",
     },
-    "Rows in order (a common mistake)": {"sequence": "1 2 3 4 5 6 7 8 9", "framing": "next", "mode": "rows"},
+    "Rows in order (a common mistake)": {
+        "sequence": "1 2 3 4 5 6 7 8 9",
+        "framing": "next",
+        "mode": "rows",
+        "test_sequence": "1 2 3 4 5 6 7 8 9",
+    },
     "Several sequences, one per line": {
         "sequence": "a b c d\nx b c y\na b e",
         "framing": "next",
         "mode": "custom",
         "timesteps": "all",
         "return_sequences": True,
+        "test_sequence": "x b c y",
     },
 }
 PRESETS_PER_ROW = 4
@@ -168,7 +197,9 @@ def obtain_result(config: RunConfig, limits: Limits) -> Any:
 
 def _set_widgets(config: RunConfig) -> None:
     for name, value in config.as_dict().items():
-        st.session_state[f"w_{name}"] = 0 if name in ("batch_size", "stride") and value is None else value
+        st.session_state[f"w_{name}"] = (
+            0 if name in ("batch_size", "stride", "reset_at") and value is None else value
+        )
 
 
 def _apply_preset(name: str) -> None:
@@ -190,7 +221,7 @@ def render_presets() -> None:
             column.button(name, on_click=_apply_preset, args=(name,), width="stretch")
 
 
-FORM_MAIN = ("sequence", "framing")  # left column; "mode" on the right; the rest under Advanced
+FORM_MAIN = ("sequence", "framing", "test_sequence")  # left; "mode" on the right; the rest below
 FORM_ADVANCED = (
     ("cell", "layers", "units"),
     ("epochs", "output", "learning_rate"),
@@ -198,6 +229,7 @@ FORM_ADVANCED = (
     ("seed", "snapshots"),
 )
 FORM_LAYOUT = (("timesteps", "stride"), ("stateful", "shuffle", "return_sequences"), ("arrange", "reset"))
+FORM_PREDICT = (("predict_batch_size",), ("predict_state",), ("reset_at",))
 
 
 def _widget(container: Any, option: Option, limits: Limits) -> None:
@@ -241,6 +273,10 @@ def render_form(limits: Limits) -> RunConfig | None:
             for column, names in zip(st.columns(len(FORM_LAYOUT)), FORM_LAYOUT):
                 for name in names:
                     _widget(column, OPTION_BY_NAME[name], limits)
+        with st.expander("Prediction (read when there is a test sequence)"):
+            for column, names in zip(st.columns(len(FORM_PREDICT)), FORM_PREDICT):
+                for name in names:
+                    _widget(column, OPTION_BY_NAME[name], limits)
         submitted = st.form_submit_button("Train", type="primary")
     if not submitted:
         return None
@@ -248,6 +284,7 @@ def render_form(limits: Limits) -> RunConfig | None:
     values = {name: s[f"w_{name}"] for name in OPTION_BY_NAME}
     values["batch_size"] = int(values["batch_size"]) or None
     values["stride"] = int(values["stride"]) or None
+    values["reset_at"] = int(values["reset_at"]) or None  # the form's 0: no reset
     values["timesteps"] = str(values["timesteps"]).strip().lower()
     for name, option in OPTION_BY_NAME.items():
         if option.kind == "int":
@@ -436,6 +473,73 @@ def render_state_of_mode(
     chart(figures.difference_figure(mode, pair[0], pair[1], snapshot, layer), key=f"diff_{mode.mode}")
 
 
+VERDICT_WORDS = {
+    "cannot fit": "cannot fit: the floor is above zero",
+    "memorised": "memorised: fits the training data, not the test sequence",
+    "learned": "learned the rule: fits both",
+}
+
+
+@st.fragment
+def render_test(result: Any) -> None:
+    """The test sequence: each mode's verdict, its predictions, and the intervention (a reset
+    before a chosen test position), recomputed here without retraining."""
+    from seqviz.predict import predict_positions
+
+    run: Run = result.run
+    tested = [m for m in run.runs if m.test is not None]
+    if not tested:
+        return
+    st.header("Learned or memorised: the test sequence")
+    first = tested[0].test
+    assert first is not None
+    st.caption(
+        f"Test sequence {md(' '.join(first.tokens))!s}, predicted after training with batch size "
+        f"{first.batch_size}, starting from {'the training state' if first.carried else 'zeros'}. "
+        "A tie is a position that looks alike to another with a different target: never counted right."
+    )
+    positions = [p.position for p in first.predictions]
+    options: list[str] = ["none", *map(str, positions)]
+    choice = st.select_slider(
+        "Reset the state to zeros before test position",
+        options=options,
+        value="none" if run.config.reset_at is None else str(run.config.reset_at),
+        key="test_reset",
+        help="Every later prediction that changes was carried by the state.",
+    )
+    reset_at = None if choice == "none" else int(str(choice))
+    for column, mode in zip(st.columns(len(tested)), tested):
+        test = mode.test
+        assert test is not None
+        with column:
+            st.metric(
+                f"{mode.mode} verdict",
+                mode.verdict or "not fitted yet",
+                help=VERDICT_WORDS.get(mode.verdict or ""),
+            )
+            st.caption(f"train {mode.accuracy:.0%} · test {test.accuracy:.0%} · test loss {test.loss:.4f}")
+            after = None
+            if reset_at is not None:
+                feed = result.tests[mode.mode]
+                start = result.final_states[mode.mode] if feed.carried else None
+                probabilities = predict_positions(
+                    feed.feed, result.weights[mode.mode], run.config.output, start, reset_at
+                )
+                after = [run.vocabulary[int(p.argmax())] for p in probabilities]
+            rows = []
+            for k, p in enumerate(test.predictions):
+                row = {"position": p.position, "input": p.input, "target": p.target, "predicted": p.predicted}
+                row[""] = "tie" if p.tie else "✓" if p.correct else "✗"
+                if after is not None:
+                    row["after reset"] = after[k] + (" (changed)" if after[k] != p.predicted else "")
+                rows.append(row)
+            with st.container(key=f"test_{mode.mode}"):
+                st.text("test predicted: " + " ".join(p.predicted for p in test.predictions))
+                if after is not None:
+                    st.text("after reset: " + " ".join(after))
+            st.dataframe(rows, hide_index=True, key=f"test_table_{mode.mode}")
+
+
 def render_explanation(run: Run) -> None:
     from seqviz.explain import sentence
 
@@ -535,6 +639,7 @@ def main() -> None:
     render_feed(run)
     render_loss(run)
     render_epoch_views(run)
+    render_test(result)
     render_explanation(run)
     render_downloads(result)
 

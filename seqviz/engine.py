@@ -11,12 +11,13 @@ from typing import Any
 import numpy as np
 
 from seqviz import __version__
+from seqviz.cells.base import States
 from seqviz.config import RunConfig
 from seqviz.errors import SeqvizError
 from seqviz.floor import ambiguous_positions, identical_groups, loss_floor
 from seqviz.limits import Limits
 from seqviz.modes import MODES, Feed
-from seqviz.predict import predict_positions, test_feed
+from seqviz.predict import TestFeed, predict_positions, test_feed
 from seqviz.replay import Replay, replay, step_names
 from seqviz.results import (
     FeedCell,
@@ -50,6 +51,8 @@ class RunResult:
     dataset: Dataset
     feeds: dict[str, Feed] = field(default_factory=dict)
     weights: dict[str, Weights] = field(default_factory=dict)
+    tests: dict[str, TestFeed] = field(default_factory=dict)  # the test sequence, per mode
+    final_states: dict[str, list[States] | None] = field(default_factory=dict)  # where training ended
 
     @property
     def stopped(self) -> bool:
@@ -139,7 +142,7 @@ def describe_feed(feed: Feed, dataset: Dataset) -> FeedView:
 
 def _mode_run(
     feed: Feed, dataset: Dataset, config: RunConfig, weights: Weights, progress: RunProgress | None
-) -> tuple[ModeResult, Weights]:
+) -> tuple[ModeResult, Training]:
     targets = dataset.targets
     training = train(
         feed,
@@ -213,7 +216,7 @@ def _mode_run(
     if config.test_sequence.strip():
         result.test = _test_pass(feed, dataset, config, training)
     result.verdict = verdict(result)
-    return result, training.weights
+    return result, training
 
 
 def _predictions(dataset: Dataset, outputs: list[np.ndarray], ties: set[int]) -> list[Prediction]:
@@ -352,10 +355,21 @@ def run(config: RunConfig, progress: RunProgress | None = None, limits: Limits =
     )
     for mode in config.modes:
         feed = MODES[mode](dataset, config)
-        mode_result, trained = _mode_run(feed, dataset, config, weights, progress)
+        mode_result, training = _mode_run(feed, dataset, config, weights, progress)
         result.run.runs.append(mode_result)
         result.feeds[mode] = feed
-        result.weights[mode] = trained
+        result.weights[mode] = training.weights
+        result.final_states[mode] = training.final_states
+        if config.test_sequence.strip():
+            result.tests[mode] = test_feed(
+                config.test_sequence,
+                config.framing,
+                dataset,
+                feed,
+                config.predict_batch_size,
+                config.predict_state,
+                config.seed,
+            )
         if mode_result.stopped:
             result.run.stopped = True
             break
