@@ -561,7 +561,7 @@ def render_downloads(result: Any) -> None:
     tabs = st.tabs([f"{mode}: train.py" for mode in result.feeds])
     for tab, (mode, feed) in zip(tabs, result.feeds.items()):
         with tab:
-            script = training_script(feed, result.dataset, run.config)
+            script = training_script(feed, result.dataset, run.config, result.tests.get(mode))
             st.download_button("Download train.py", script, file_name=f"train_{mode}.py", key=f"dl_{mode}")
             st.code(script, language="python")
     a, b = st.columns(2)

@@ -14,7 +14,7 @@ from seqviz.layout import ALL_STEPS, ARRANGEMENTS, RESETS
 from seqviz.limits import Limits
 from seqviz.losses import OUTPUTS as OUTPUT_TYPES
 from seqviz.modes import COMPARED, MODES
-from seqviz.predict import STATE_POLICIES, test_feed
+from seqviz.predict import STATE_POLICIES, prediction_feed
 from seqviz.sequence import FRAMING_HELP, Dataset, make_dataset
 
 MODE_NAMES = COMPARED  # the modes "all" trains side by side; MODES has the other presets too
@@ -86,7 +86,7 @@ class RunConfig:
         for mode in self.modes:
             feed = MODES[mode](dataset, self)  # each layout's own rules (seqviz.layout.check)
             if self.test_sequence.strip():
-                test = test_feed(
+                test = prediction_feed(
                     self.test_sequence,
                     self.framing,
                     dataset,

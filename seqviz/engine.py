@@ -17,7 +17,7 @@ from seqviz.errors import SeqvizError
 from seqviz.floor import ambiguous_positions, identical_groups, loss_floor
 from seqviz.limits import Limits
 from seqviz.modes import MODES, Feed
-from seqviz.predict import TestFeed, predict_positions, test_feed
+from seqviz.predict import PredictionFeed, predict_positions, prediction_feed
 from seqviz.replay import Replay, replay, step_names
 from seqviz.results import (
     FeedCell,
@@ -51,7 +51,7 @@ class RunResult:
     dataset: Dataset
     feeds: dict[str, Feed] = field(default_factory=dict)
     weights: dict[str, Weights] = field(default_factory=dict)
-    tests: dict[str, TestFeed] = field(default_factory=dict)  # the test sequence, per mode
+    tests: dict[str, PredictionFeed] = field(default_factory=dict)  # the test sequence, per mode
     final_states: dict[str, list[States] | None] = field(default_factory=dict)  # where training ended
 
     @property
@@ -243,7 +243,7 @@ def _predictions(dataset: Dataset, outputs: list[np.ndarray], ties: set[int]) ->
 def _test_pass(feed: Feed, dataset: Dataset, config: RunConfig, training: Training) -> TestResult:
     """The test sequence predicted as Keras would: its own batch size, from zeros or carrying
     the state training ended in, and again with the state reset before ``reset_at``."""
-    test = test_feed(
+    test = prediction_feed(
         config.test_sequence,
         config.framing,
         dataset,
@@ -361,7 +361,7 @@ def run(config: RunConfig, progress: RunProgress | None = None, limits: Limits =
         result.weights[mode] = training.weights
         result.final_states[mode] = training.final_states
         if config.test_sequence.strip():
-            result.tests[mode] = test_feed(
+            result.tests[mode] = prediction_feed(
                 config.test_sequence,
                 config.framing,
                 dataset,

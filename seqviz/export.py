@@ -13,41 +13,52 @@ from seqviz.engine import RunResult
 from seqviz.keras_model import LOSSES, build_keras_model, layer_names
 from seqviz.layout import arrange_samples
 from seqviz.modes import MODES, Feed
+from seqviz.predict import PredictionFeed
 from seqviz.replay import step_names
 from seqviz.results import Run
 from seqviz.sequence import Dataset
 
 
-def _model_code(feed: Feed, config: RunConfig, vocab: int) -> str:
+def _model_code(
+    feed: Feed, config: RunConfig, vocab: int, name: str = "model", batch_size: int | None = None
+) -> str:
+    """The Keras model; ``name`` and ``batch_size`` build a second one for prediction."""
     shape = (
-        f"batch_shape=({feed.batch_size}, {feed.timesteps}, {vocab})"
+        f"batch_shape=({batch_size or feed.batch_size}, {feed.timesteps}, {vocab})"
         if feed.stateful
         else (f"shape=({feed.timesteps}, {vocab})")
     )
     names = layer_names(config.cell, config.layers)
     lines = []
-    for k, name in enumerate(names):
+    for k, layer_name in enumerate(names):
         options = ", stateful=True" if feed.stateful else ""
         if feed.return_sequences or k < len(names) - 1:
             options += ", return_sequences=True"
         layer = CELLS[config.cell].keras_layer
-        lines.append(f'        keras.layers.{layer}({config.units}{options}, name="{name}"),\n')
+        lines.append(f'        keras.layers.{layer}({config.units}{options}, name="{layer_name}"),\n')
     stack = "".join(lines)
     masking = (
         "        keras.layers.Masking(mask_value=0.0),  # all-zero steps are padding\n" if feed.masked else ""
     )
-    return f"""\
-model = keras.Sequential(
+    built = f"""\
+{name} = keras.Sequential(
     [
         keras.Input({shape}),
 {masking}{stack}        keras.layers.Dense({vocab}, activation="{config.output}"),
     ]
 )
+"""
+    if name != "model":
+        return built
+    return (
+        built
+        + f"""\
 model.compile(
     loss="{LOSSES[config.output]}",
     optimizer=keras.optimizers.Adam(learning_rate={config.learning_rate!r}),
 )
 """
+    )
 
 
 _RESET_HELPER = """
@@ -91,11 +102,11 @@ def _fit_loop(feed: Feed, config: RunConfig) -> str:
         ]
         data = "X[order], Y[order]"
     callbacks = ", callbacks=[between_sequences]" if feed.reset_rows else ""
-    lines.append(f"    model.fit({data}, epochs=1, {fit_args}{callbacks})")
-    if reset_epoch:
+    if reset_epoch:  # before each epoch, so the state training ends in is still there afterwards
         lines.append(
-            "    reset_states(model)  # fit keeps a stateful layer's state; reset it after every epoch"
+            "    reset_states(model)  # fit keeps a stateful layer's state: each epoch starts at zeros"
         )
+    lines.append(f"    model.fit({data}, epochs=1, {fit_args}{callbacks})")
     return "\n".join(lines) + "\n"
 
 
@@ -113,9 +124,56 @@ probabilities = np.concatenate(outputs)
 """
 
 
-def _train_code(feed: Feed, config: RunConfig) -> str:
+def _train_code(feed: Feed, config: RunConfig, test: str = "") -> str:
     helper = _RESET_HELPER if feed.stateful else ""
-    return helper + "\n" + _fit_loop(feed, config) + "\n" + _predict_code(feed)
+    return helper + "\n" + _fit_loop(feed, config) + "\n" + test + _predict_code(feed)
+
+
+def _test_code(test: PredictionFeed, train_feed: Feed, config: RunConfig, vocab: int) -> str:
+    """The prediction step exactly as seqviz ran it: the test sequence's rows, model.predict's
+    own batch size (a stateful model rebuilt for it, the trained weights copied in), and the
+    state from zeros or carried on from training. Runs before the training data is predicted."""
+    feed = test.feed
+    assert feed.layout is not None
+    rows = [
+        [-1] * feed.timesteps if s is None else list(s.positions) + [-1] * (feed.timesteps - len(s.positions))
+        for s in arrange_samples(test.dataset, feed.layout)
+    ]
+    b = feed.batch_size
+    lines = [
+        "# --- The test sequence, predicted after training as seqviz did -----------------------",
+        f"test_pairs = {[tuple(p) for p in test.dataset.pairs]!r}",
+        f"test_rows = {rows!r}",
+        f"test_trained = {feed.positions.tolist()!r}",
+        f'X_test = np.zeros((len(test_rows), {feed.timesteps}, len(vocabulary)), dtype="float32")',
+        "for r, row in enumerate(test_rows):",
+        "    for t, p in enumerate(row):",
+        "        if p >= 0:",
+        "            X_test[r, t, stoi[test_pairs[p][0]]] = 1.0",
+    ]
+    code = "\n".join(lines) + "\n"
+    if train_feed.stateful and b != train_feed.batch_size:
+        code += f"# A stateful model's batch size is fixed: rebuild it for batch size {b}, weights copied.\n"
+        code += _model_code(feed, config, vocab, name="predictor", batch_size=b)
+        code += "predictor.set_weights(model.get_weights())\n"
+    else:
+        code += "predictor = model\n"
+    if train_feed.stateful:
+        code += (
+            "# Carry on from the state training ended in: no reset after fit.\n"
+            if test.carried
+            else "reset_states(predictor)  # start from zeros\n"
+        )
+    code += f"""test_probabilities = predictor.predict(X_test, batch_size={b}, verbose=0)
+for r, out in enumerate(test_trained):
+    for t, q in enumerate(out):
+        if q >= 0:
+            p = test_probabilities[r, t] if test_probabilities.ndim == 3 else test_probabilities[r]
+            x, y = test_pairs[q]
+            print(f"test input={{x}} target={{y}} predicted={{vocabulary[int(np.argmax(p))]}}")
+
+"""
+    return code
 
 
 def _generic_data(feed: Feed, dataset: Dataset) -> str:
@@ -162,7 +220,9 @@ for q, (x, y) in enumerate(pairs):
 """
 
 
-def training_script(feed: Feed, dataset: Dataset, config: RunConfig) -> str:
+def training_script(
+    feed: Feed, dataset: Dataset, config: RunConfig, test: PredictionFeed | None = None
+) -> str:
     """A standalone plain-Keras 3 script that trains ``feed``'s model with ``model.fit`` and
     prints ``input=… target=… predicted=…`` per position."""
     k, v = len(dataset.pairs), dataset.vocabulary.size
@@ -204,7 +264,16 @@ for (x, y), p in zip(pairs, probabilities):
 """
     else:
         data, footer = _generic_data(feed, dataset), _GENERIC_FOOTER
-    return header + data + "\n" + _model_code(feed, config, v) + "\n" + _train_code(feed, config) + footer
+    predict_test = "" if test is None else _test_code(test, feed, config, v)
+    return (
+        header
+        + data
+        + "\n"
+        + _model_code(feed, config, v)
+        + "\n"
+        + _train_code(feed, config, predict_test)
+        + footer
+    )
 
 
 def export(result: RunResult, directory: str | Path) -> list[Path]:
@@ -224,7 +293,9 @@ def export(result: RunResult, directory: str | Path) -> list[Path]:
         folder = root / mode
         folder.mkdir(exist_ok=True)
         script = folder / "train.py"
-        script.write_text(training_script(feed, result.dataset, config), encoding="utf-8")
+        script.write_text(
+            training_script(feed, result.dataset, config, result.tests.get(mode)), encoding="utf-8"
+        )
         model = build_keras_model(feed, config.units, config.output, result.weights[mode])
         model.compile(
             loss=LOSSES[config.output], optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate)

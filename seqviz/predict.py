@@ -28,7 +28,7 @@ STATE_POLICIES = {
 
 
 @dataclass(frozen=True)
-class TestFeed:
+class PredictionFeed:
     """A test sequence as the trained mode predicts it."""
 
     dataset: Dataset
@@ -36,9 +36,9 @@ class TestFeed:
     carried: bool  # whether the state training ended in is carried in
 
 
-def test_feed(
+def prediction_feed(
     text: str, framing: str, train: Dataset, train_feed: Feed, batch_size: int, policy: str, seed: int
-) -> TestFeed:
+) -> PredictionFeed:
     """Frame ``text`` with the training vocabulary and lay it out as ``train_feed`` was, with
     the prediction's batch size.
 
@@ -60,7 +60,7 @@ def test_feed(
             f"batch size ({layout.batch_size}): the state has one row per sample of a batch; "
             f"got {batch_size}."
         )
-    return TestFeed(dataset, feed, carried)
+    return PredictionFeed(dataset, feed, carried)
 
 
 def predict_positions(

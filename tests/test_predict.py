@@ -1,0 +1,170 @@
+"""The prediction phase against Keras: model.predict of a rebuilt stateful model, from zeros or
+from the state fit left, with and without a reset; the verdicts on cases built so the answer
+is known; and the exported script's prediction step."""
+
+import os
+import random
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from seqviz.config import RunConfig
+from seqviz.engine import run
+from seqviz.errors import SeqvizError
+from seqviz.export import training_script
+from seqviz.keras_model import LOSSES, build_keras_model, reset_states
+from seqviz.predict import predict_positions, prediction_feed
+from seqviz.trainer import train
+from seqviz.weights import Weights, initial_weights
+
+keras = pytest.importorskip("keras")
+
+RNG = random.Random(7)
+
+
+def echo(n: int, back: int = 2) -> str:
+    """Pairs whose target is the input ``back`` positions earlier (the first ones: 'a')."""
+    xs = [RNG.choice("abc") for _ in range(n)]
+    return " ".join(f"{x} {xs[i - back] if i >= back else 'a'}" for i, x in enumerate(xs))
+
+
+def noise(n: int) -> str:
+    """Pairs whose target is drawn at random, independent of every input: no rule exists."""
+    return " ".join(f"{RNG.choice('abc')} {RNG.choice('abc')}" for _ in range(n))
+
+
+def _keras_after_fit(feed, start: Weights, epochs: int):
+    """fit as the export writes it: reset before each epoch, so the state fit ends in remains."""
+    model = build_keras_model(feed, start.units, "softmax", start)
+    model.compile(loss=LOSSES["softmax"], optimizer=keras.optimizers.Adam(learning_rate=0.05))
+    y = feed.y if feed.return_sequences else feed.y[:, -1]
+    for _ in range(epochs):
+        reset_states(model)
+        model.fit(feed.x, y, epochs=1, batch_size=feed.batch_size, shuffle=False, verbose=0)
+    return model
+
+
+@pytest.mark.parametrize("policy", ["zeros", "carry"])
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_prediction_matches_model_predict_with_the_state_from_zeros_or_carried(cell, policy):
+    config = RunConfig(sequence="a b c a b d a c", framing="next", mode="stateful", output="softmax")
+    dataset = config.validate()
+    feed = __import__("seqviz.modes", fromlist=["MODES"]).MODES["stateful"](dataset, config)
+    start = initial_weights(dataset.vocabulary.size, 6, seed=4, cell=cell, layers=2)
+    ours = train(feed, start, epochs=6, learning_rate=0.05, output="softmax", snapshots=1, backend="numpy")
+    model = _keras_after_fit(feed, start, 6)
+    test = prediction_feed("b c a b d a", "next", dataset, feed, 1, policy, 0)
+    assert test.carried == (policy == "carry")
+    predicted = predict_positions(
+        test.feed, ours.weights, "softmax", ours.final_states if test.carried else None
+    )
+    if not test.carried:
+        reset_states(model)
+    theirs = model.predict(test.feed.x, batch_size=1, verbose=0)
+    np.testing.assert_allclose(predicted, theirs, atol=1e-5)
+
+
+@pytest.mark.parametrize("reset_at", [None, 2])
+def test_a_stateful_model_trained_with_batch_2_is_rebuilt_for_batch_1_and_can_be_reset(reset_at):
+    config = RunConfig(sequence="1 2 3 4 5 6 7 8 9", framing="next", mode="lanes", output="softmax")
+    dataset = config.validate()
+    from seqviz.modes import MODES
+
+    feed = MODES["lanes"](dataset, config)
+    assert feed.batch_size == 2
+    start = initial_weights(dataset.vocabulary.size, 5, seed=2)
+    ours = train(feed, start, epochs=5, learning_rate=0.05, output="softmax", snapshots=1)
+    test = prediction_feed("3 4 5 6 7", "next", dataset, feed, 1, "zeros", 0)
+    assert test.feed.batch_size == 1 and test.feed.stateful
+    predicted = predict_positions(test.feed, ours.weights, "softmax", None, reset_at)
+    rebuilt = build_keras_model(test.feed, 5, "softmax", ours.weights)  # batch_shape (1, 1, V)
+    assert rebuilt.inputs[0].shape[0] == 1
+    reset_states(rebuilt)
+    rows = []
+    for r in range(test.feed.samples):
+        if reset_at is not None and r == reset_at:
+            reset_states(rebuilt)
+        rows.append(rebuilt.predict_on_batch(test.feed.x[r : r + 1]))
+    np.testing.assert_allclose(predicted, np.concatenate(rows), atol=1e-5)
+    if reset_at is not None:
+        untouched = predict_positions(test.feed, ours.weights, "softmax")
+        np.testing.assert_allclose(predicted[:reset_at], untouched[:reset_at])
+        assert np.abs(predicted[reset_at:] - untouched[reset_at:]).max() > 1e-4
+
+
+def test_carrying_needs_the_training_batch_size_and_tokens_must_be_known():
+    base = RunConfig(sequence="1 2 3 4 5 6 7 8 9", framing="next", mode="lanes", test_sequence="1 2 3")
+    with pytest.raises(SeqvizError, match="training batch size"):
+        RunConfig(**{**base.as_dict(), "predict_state": "carry"}).validate()
+    with pytest.raises(SeqvizError, match="never saw in training .'x'"):
+        RunConfig(**{**base.as_dict(), "test_sequence": "1 x 3"}).validate()
+    with pytest.raises(SeqvizError, match="reset position must be a test position, 0 to 1"):
+        RunConfig(**{**base.as_dict(), "reset_at": 5}).validate()
+
+
+VERDICT_CASES = {
+    # The reference question, stateless: positions that look alike need different targets.
+    "cannot fit": RunConfig(sequence="0 1 0 2", mode="stateless", test_sequence="0 1 0 2"),
+    # Targets drawn at random: the whole prefix tells every position apart, so training fits it,
+    # and a fresh random stream is at chance.
+    "memorised": RunConfig(
+        sequence=noise(30),
+        test_sequence=noise(15),
+        mode="sequence",
+        epochs=400,
+        learning_rate=0.02,
+        output="softmax",
+    ),
+    # An echo of the input two positions back, with a window of 3: the rule is in view and within
+    # the gradient's reach.
+    "learned": RunConfig(
+        sequence=echo(30),
+        test_sequence=echo(15),
+        mode="window",
+        window=3,
+        epochs=300,
+        learning_rate=0.02,
+        output="softmax",
+    ),
+}
+
+
+@pytest.mark.parametrize("expected", list(VERDICT_CASES))
+def test_each_verdict_arises_where_it_must(expected):
+    mode = run(VERDICT_CASES[expected]).run.runs[0]
+    assert mode.verdict == expected, (mode.accuracy, mode.test and mode.test.accuracy)
+    assert mode.to_json()["verdict"] == expected and mode.to_json()["test"]["predictions"]
+    if expected == "cannot fit":
+        assert mode.loss_floor > 0 and mode.accuracy == 0.0 and all(p.tie for p in mode.predictions)
+    if expected == "memorised":
+        assert mode.accuracy == 1.0 and mode.test is not None and mode.test.accuracy < 0.6
+
+
+def test_no_test_sequence_and_a_zero_floor_give_no_verdict(reference_result):
+    verdicts = {m.mode: m.verdict for m in reference_result.run.runs}
+    assert verdicts == {"stateless": "cannot fit", "stateful": None, "sequence": None, "window": None}
+    assert all(m.to_json()["test"] is None for m in reference_result.run.runs)
+
+
+def test_the_exported_script_predicts_the_test_sequence_as_seqviz_did(tmp_path):
+    config = RunConfig(
+        sequence="1 2 3 4 5 6 7 8 9", framing="next", mode="lanes", epochs=40, test_sequence="2 3 4 5"
+    )
+    result = run(config)
+    source = training_script(result.feeds["lanes"], result.dataset, config, result.tests["lanes"])
+    assert "predictor.set_weights(model.get_weights())" in source and "batch_shape=(1, 1, 9)" in source
+    script = tmp_path / "train.py"
+    script.write_text(source)
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    tests = re.findall(r"^test input=(\S+) target=(\S+) predicted=(\S+)$", done.stdout, re.M)
+    assert [(x, y) for x, y, _ in tests] == [("2", "3"), ("3", "4"), ("4", "5")]
