@@ -37,6 +37,7 @@ def test_the_reference_run_follows_the_schema(reference_result):
         lambda d: d["runs"][0]["states"][0].pop("h0"),
         lambda d: d["runs"][0]["states"][0].update(q=[1.0]),
         lambda d: d["runs"][0].update(verdict="learned!"),
+        lambda d: d["runs"][0].update(colour="red"),
         lambda d: d["config"].update(cell="transformer"),
         lambda d: d["runs"][0]["feed"]["cells"][0]["source"].update(kind="elsewhere"),
     ],
@@ -70,8 +71,11 @@ def test_the_schema_refuses_what_the_contract_forbids(reference_result, break_it
             reset="sequence",
             shuffle=False,
         ),
+        RunConfig(
+            sequence="1 2 3 4 5 6 7 8 9", framing="next", mode="lanes", test_sequence="2 3 4 5", reset_at=1
+        ),
     ],
-    ids=["chunks", "lanes", "rows", "sequences", "reset-between"],
+    ids=["chunks", "lanes", "rows", "sequences", "reset-between", "with-a-test-sequence"],
 )
 def test_every_layout_s_run_follows_the_schema(config):
     _validate(run(RunConfig(**{**config.as_dict(), "epochs": 3, "snapshots": 2, "units": 3})).run.to_json())
