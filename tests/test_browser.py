@@ -126,3 +126,37 @@ def test_a_custom_layout_with_lanes_chunks_and_shuffle_draws_lanes_and_gradient_
     fresh.get_by_text("Custom layout", exact=False).click()
     assert fresh.get_by_role("textbox", name="Timesteps").input_value() == "3"
     fresh.close()
+
+
+def test_a_preset_with_a_test_sequence_shows_verdicts_and_a_reset_changes_later_predictions(page):
+    open_app(page, page.base_url)
+    page.get_by_role("button", name="Echo 2 back: learned or memorised?").click()
+    wait_for_run(page)
+    page.get_by_text("Learned or memorised: the test sequence").wait_for(timeout=60000)
+    verdicts = {
+        mode: page.locator('[data-testid="stMetric"]').filter(has_text=f"{mode} verdict").first.inner_text()
+        for mode in ("stateless", "stateful", "sequence", "window")
+    }
+    assert "cannot fit" in verdicts["stateless"] and "learned" in verdicts["window"], verdicts
+    assert "memorised" in verdicts["stateful"], verdicts
+
+    def shown(mode: str) -> list[str]:
+        return page.locator(f".st-key-test_{mode}").inner_text(timeout=30000).splitlines()
+
+    before = shown("stateful")
+    assert before[0].startswith("test predicted:") and len(before) == 1
+    runs_before = page.locator('[data-testid="stPlotlyChart"]').count()
+    slider = page.get_by_role("slider", name="Reset the state to zeros before test position")
+    slider.focus()
+    for _ in range(4):  # none → 0 → 1 → 2 → 3
+        slider.press("ArrowRight")
+    page.wait_for_function(
+        "document.querySelector('.st-key-test_stateful').innerText.includes('after reset:')", timeout=30000
+    )
+    after = shown("stateful")
+    assert after[0] == before[0] and after[1].startswith("after reset:")
+    test_predicted = after[0].removeprefix("test predicted:").split()
+    reset = after[1].removeprefix("after reset:").split()
+    assert reset[:3] == test_predicted[:3]  # before the reset step nothing changes
+    assert reset[3:] != test_predicted[3:]  # after it, what the state carried is gone
+    assert page.locator('[data-testid="stPlotlyChart"]').count() == runs_before  # no retraining
