@@ -24,6 +24,7 @@ from seqviz.limits import Limits, limits_from_env
 from seqviz.modes import MODE_HELP
 from seqviz.sequence import FRAMING_HELP, FRAMINGS
 from seqviz.serving import Deadline, ResultCache, TrainingGate
+from seqviz.shutdown import watch
 
 MODE_LABELS = {
     ALL: "Compare all modes",
@@ -73,7 +74,7 @@ def result_cache() -> ResultCache:
 
 @st.cache_resource
 def training_gate(limit: int) -> TrainingGate:
-    return TrainingGate(limit)
+    return watch(TrainingGate(limit))  # a draining server (serve.py) waits for its trainings
 
 
 @st.cache_resource
