@@ -24,7 +24,7 @@ from seqviz.limits import Limits, limits_from_env
 from seqviz.modes import MODE_HELP
 from seqviz.sequence import FRAMING_HELP, FRAMINGS
 from seqviz.serving import Deadline, ResultCache, TrainingGate
-from seqviz.shutdown import watch
+from seqviz.shutdown import DRAIN
 
 MODE_LABELS = {
     ALL: "Compare all modes",
@@ -74,7 +74,7 @@ def result_cache() -> ResultCache:
 
 @st.cache_resource
 def training_gate(limit: int) -> TrainingGate:
-    return watch(TrainingGate(limit))  # a draining server (serve.py) waits for its trainings
+    return TrainingGate(limit)
 
 
 @st.cache_resource
@@ -524,4 +524,5 @@ def main() -> None:
     render_downloads(result)
 
 
-main()
+with DRAIN.page_run():  # a draining server (serve.py) lets this run finish first
+    main()

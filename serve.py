@@ -8,8 +8,9 @@ balancer needs. On SIGTERM (what ``docker stop``, ``podman stop`` and Kubernetes
 1. ``/_stcore/health`` answers 404 ``draining`` at once: HAProxy (``http-check disable-on-404``)
    stops sending new sessions here but keeps routing the browsers that hold this replica's
    cookie (their WebSocket and their downloads); Kubernetes takes the pod out of its Service.
-2. The trainings running or queued here finish, or the bound ``SEQVIZ_DRAIN_SECONDS`` (default:
-   one run's time budget + 5 s) runs out; an idle replica stops at once.
+2. The page runs in flight here (a training, running or queued, is part of its page's run)
+   finish and reach their browsers, or the bound ``SEQVIZ_DRAIN_SECONDS`` (default: one run's
+   time budget + 5 s) runs out; an idle replica stops after 2 s.
 3. Then uvicorn shuts down as it does on any SIGTERM, closing the remaining WebSockets; those
    browsers reconnect through the load balancer to another replica, which reruns their page.
 
@@ -55,7 +56,7 @@ def _stop_after_drain(stop: Callable[[], None], bound: float) -> None:
     idle = DRAIN.wait_idle(bound)
     log.warning(
         "drained: %s; stopping",
-        "no training left" if idle else f"{DRAIN.busy} training(s) cut at {bound:.0f} s",
+        "no page run left" if idle else f"{DRAIN.busy} page run(s) cut at {bound:.0f} s",
     )
     stop()
 
@@ -78,7 +79,7 @@ def install_drain_on_sigterm(bound: float) -> None:
         if not DRAIN.begin():
             stop()  # a second SIGTERM: stop now
             return
-        log.warning("SIGTERM: draining (%d training(s) in flight, at most %.0f s)", DRAIN.busy, bound)
+        log.warning("SIGTERM: draining (%d page run(s) in flight, at most %.0f s)", DRAIN.busy, bound)
         threading.Thread(
             target=_stop_after_drain, args=(stop, bound), name="seqviz-drain", daemon=True
         ).start()

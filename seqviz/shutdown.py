@@ -1,12 +1,13 @@
-"""Graceful shutdown of one server process, with no UI code: which trainings are still in
+"""Graceful shutdown of one server process, with no UI code: how many page runs are in
 flight, whether the process is draining, and how long it may wait for them.
 
 A replica behind a load balancer gets SIGTERM when it is stopped, scaled down or replaced. It
 then drains: it says so on its health check (so the load balancer sends new sessions elsewhere),
-lets the trainings it is running or queueing finish, or stop at the bound, and exits. The app
-registers its training gates here (``watch``); the launcher (``serve.py``) reads ``busy`` and
-``draining``. The two meet in one ``Drain`` per process, ``DRAIN``, because Streamlit runs the
-page and the server's signal handling in different places that share nothing else.
+lets the page runs in flight (a training, queued or running, is part of its page's run) finish,
+or stop at the bound, and exits. The app wraps each run of its page in ``DRAIN.page_run()``;
+the launcher (``serve.py``) reads ``busy`` and ``draining``. The two meet in one ``Drain`` per
+process because Streamlit runs the page and the server's signal handling in different threads
+that share nothing else.
 """
 
 from __future__ import annotations
@@ -14,49 +15,38 @@ from __future__ import annotations
 import os
 import threading
 import time
-import weakref
-from collections.abc import Mapping
-from typing import Protocol, TypeVar
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 from seqviz.limits import limits_from_env
 
 SLACK_SECONDS = 5.0  # past the time budget: a training stops at its budget, between two chunks
-SETTLE_SECONDS = 3.0  # idle this long before stopping: the last page is sent, the balancer has looked
-
-
-class Gate(Protocol):
-    """What a drain reads of a training gate (``seqviz.serving.TrainingGate``)."""
-
-    @property
-    def running(self) -> int: ...
-
-    @property
-    def waiting(self) -> int: ...
-
-
-G = TypeVar("G", bound=Gate)
+SETTLE_SECONDS = 2.0  # idle this long before stopping: the last run's messages reach the browser
 
 
 class Drain:
-    """The trainings in flight in one process and whether it has begun to drain."""
+    """The page runs in flight in one process and whether it has begun to drain."""
 
     def __init__(self) -> None:
-        self._gates: weakref.WeakSet = weakref.WeakSet()
+        self._runs = 0
         self._began: float | None = None
         self._lock = threading.Lock()
 
-    def watch(self, gate: G) -> G:
-        """Count ``gate``'s running and queued trainings as this process's; returns ``gate``."""
+    @contextmanager
+    def page_run(self) -> Iterator[None]:
+        """Count the ``with`` body (one run of the page) as in flight."""
         with self._lock:
-            self._gates.add(gate)
-        return gate
+            self._runs += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._runs -= 1
 
     @property
     def busy(self) -> int:
-        """Trainings running or waiting for a slot, over every watched gate."""
-        with self._lock:
-            gates = list(self._gates)
-        return sum(g.running + g.waiting for g in gates)
+        """Page runs in flight."""
+        return self._runs
 
     @property
     def draining(self) -> bool:
@@ -70,12 +60,9 @@ class Drain:
             self._began = time.monotonic()
             return True
 
-    def wait_idle(self, bound: float, settle: float = SETTLE_SECONDS, poll: float = 0.1) -> bool:
-        """Block until nothing has been busy for ``settle`` seconds, or ``bound`` seconds after
-        ``begin``, whichever comes first.
-
-        The settle time lets a finished run's page reach its browser before the server stops,
-        and lets the load balancer's next health check see the drain.
+    def wait_idle(self, bound: float, settle: float = SETTLE_SECONDS, poll: float = 0.05) -> bool:
+        """Block until no page run has been in flight for ``settle`` seconds, or ``bound`` seconds
+        after ``begin``, whichever comes first.
 
         Returns:
             True if the process became idle, False if the bound ran out first.
@@ -95,12 +82,7 @@ class Drain:
             time.sleep(poll)
 
 
-DRAIN = Drain()  # this process's drain: the app registers gates, the launcher drains
-
-
-def watch(gate: G) -> G:
-    """Register ``gate`` with this process's drain; returns it (``return watch(TrainingGate(n))``)."""
-    return DRAIN.watch(gate)
+DRAIN = Drain()  # this process's drain: the app counts its page runs, the launcher drains
 
 
 def drain_seconds(env: Mapping[str, str] | None = None) -> float:
