@@ -98,8 +98,8 @@ async def main_async(args: argparse.Namespace) -> list[Result]:
     results = []
     with tempfile.TemporaryDirectory(prefix="seqviz_cluster_") as scratch:
         for replicas in (1, 2):
-            log_dir = Path(scratch) / f"r{replicas}"
-            log_dir.mkdir()
+            log_dir = Path(args.log_dir or scratch) / f"r{replicas}"
+            log_dir.mkdir(parents=True, exist_ok=True)
             print(f"{replicas} replica(s): {args.users} users for {args.seconds:.0f} s…", flush=True)
             results.append(await measure(args, replicas, log_dir, uids))
     return results
@@ -110,6 +110,7 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=12)
     parser.add_argument("--seconds", type=float, default=60, help="how long the users keep training")
     parser.add_argument("--epochs", type=int, default=300)
+    parser.add_argument("--log-dir", help="keep the replicas' and haproxy's logs here")
     parser.add_argument("--time-limit", type=float, default=900, help="seconds before giving up")
     args = parser.parse_args()
     try:
