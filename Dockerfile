@@ -34,7 +34,7 @@ RUN python3 -m venv /opt/venv \
 WORKDIR /app
 COPY .streamlit/ ./.streamlit/
 COPY seqviz/ ./seqviz/
-COPY app.py ./
+COPY app.py serve.py ./
 
 USER 1000:1000
 ENV HOME=/home/app
@@ -46,4 +46,5 @@ EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=10s --start-period=90s --retries=3 \
     CMD ["/opt/venv/bin/python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/_stcore/health' % (os.environ.get('PORT') or '8501'), timeout=8)"]
 
-CMD ["sh", "-c", "exec streamlit run app.py --server.port=${PORT:-8501} --server.address=0.0.0.0"]
+# serve.py runs app.py and drains on SIGTERM (docker stop, Kubernetes): see README, "More than one server".
+CMD ["sh", "-c", "exec streamlit run serve.py --server.port=${PORT:-8501} --server.address=0.0.0.0"]

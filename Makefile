@@ -1,12 +1,14 @@
 # Two entry points for a fresh machine with Python 3.11+:
 #   make run    create .venv with the app's dependencies and open the app
 #   make test   create .venv with the test tools too, lint, type-check, and run every test
+#   make cluster REPLICAS=3 PORT=8500   replicas behind haproxy on this machine (deploy/cluster.py)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+REPLICAS ?= 3
 
-.PHONY: run test lint bench cli clean
+.PHONY: run test lint bench cli cluster clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +22,9 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 
 run: $(VENV)/.runtime
 	$(PY) -m streamlit run app.py --server.address localhost --server.port $(PORT)
+
+cluster: $(VENV)/.runtime
+	$(PY) deploy/cluster.py --replicas $(REPLICAS) --port $(PORT)
 
 cli: $(VENV)/.runtime
 	$(PY) -m seqviz run --sequence "0 1 0 2" --mode all

@@ -25,6 +25,7 @@ from seqviz.limits import Limits, limits_from_env
 from seqviz.replay import step_names
 from seqviz.results import ModeResult, Run
 from seqviz.serving import Deadline, ResultCache, TrainingGate
+from seqviz.shutdown import DRAIN
 
 PRESETS: dict[str, dict[str, Any]] = {
     "The reference question: 0 1 0 2": {
@@ -644,4 +645,5 @@ def main() -> None:
     render_downloads(result)
 
 
-main()
+with DRAIN.page_run():  # a draining server (serve.py) lets this run finish first
+    main()

@@ -43,6 +43,16 @@ MODE_LABELS = {
 }
 
 
+DOWNLOAD_LABELS = {"run": "Download the run (JSON)", "states": "Download the states (CSV)"}
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip on a user's machine; under CI=true, where .ci/run installs every tool first, fail."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
 def require_browser() -> None:
     """Skip without Chromium or playwright; under CI=true their absence is a failure."""
     missing = []
@@ -53,10 +63,7 @@ def require_browser() -> None:
     except ImportError:
         missing.append("the playwright package (pip install -r requirements-dev.txt)")
     if missing:
-        reason = "browser tests need " + " and ".join(missing)
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        skip_or_fail("browser tests need " + " and ".join(missing))
 
 
 def free_port() -> int:
@@ -185,8 +192,58 @@ def wait_for_charts(page, timeout: float = 60.0) -> int:
 def open_app(page, base_url: str, query: str = "") -> None:
     """Load the page and wait for its first run (the default or the URL's configuration)."""
     page.goto(f"{base_url}/{query}")
+    wait_for_app(page)
+
+
+def wait_for_app(page) -> None:
+    """After a navigation or reload: wait for the form and the page's first run."""
     page.get_by_role("button", name="Train", exact=True).wait_for(timeout=60000)
     wait_for_run(page)
+
+
+def download(page, what: str) -> bytes:
+    """The file a download button gives (``what``: ``run`` JSON or ``states`` CSV), whole."""
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name=DOWNLOAD_LABELS[what]).click()
+    done = info.value
+    failure = done.failure()
+    if failure:
+        raise RuntimeError(f"download of the {what} failed: {failure}")
+    data = Path(done.path()).read_bytes()
+    done.delete()
+    wait_for_run(page)  # the click reruns the page
+    return data
+
+
+_RECORD_JS = """(selector) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const events = (window.__seqvizEvents = []);
+  let text = null, state = app.getAttribute("data-test-connection-state");
+  const check = () => {
+    const element = document.querySelector(selector);
+    const now = element ? element.innerText : null;
+    if (now !== text) events.push(["predicted", (text = now)]);
+    const connection = app.getAttribute("data-test-connection-state");
+    if (connection !== state) events.push(["connection", (state = connection)]);
+  };
+  new MutationObserver(check).observe(document.documentElement,
+    {subtree: true, childList: true, characterData: true, attributes: true});
+}"""
+
+
+def record_predictions(page, mode: str) -> None:
+    """Start recording, in the page and in order, each text the mode's predictions show and each
+    change of the page's connection to its server (``recorded`` reads them back)."""
+    page.evaluate(_RECORD_JS, f".st-key-predicted_{mode}")
+
+
+def recorded(page) -> list[tuple[str, list[str] | str | None]]:
+    """What ``record_predictions`` saw: ("predicted", tokens or None), ("connection", state)."""
+    events = page.evaluate("window.__seqvizEvents")
+    return [
+        (kind, value.strip().removeprefix("predicted:").split() if kind == "predicted" and value else value)
+        for kind, value in events
+    ]
 
 
 def predicted_tokens(page, mode: str) -> list[str]:
