@@ -193,7 +193,7 @@ async def open_session(browser, url: str, name: str) -> Session:
 
 async def fill_form(page, config: RunConfig) -> None:
     """Type ``config`` into the form without pressing Train (units etc. keep their defaults)."""
-    await page.get_by_role("textbox", name="Sequence").fill(config.sequence)
+    await page.get_by_role("textbox", name="Sequence", exact=True).fill(config.sequence)
     radios = page.locator('[data-testid="stRadio"] label')
     await radios.filter(has_text=re.compile(rf"^{config.framing}:")).first.click()
     mode_label = "Compare all modes" if config.mode == "all" else f"{config.mode}:"
@@ -267,7 +267,7 @@ async def check_page(session: Session, config: RunConfig, expected: dict, others
     shown = await shown_predictions(page, config.modes)
     if shown != predictions_by_mode(expected):
         session.problems.append(f"predictions {shown} != CLI {predictions_by_mode(expected)}")
-    typed = await page.get_by_role("textbox", name="Sequence").input_value()
+    typed = await page.get_by_role("textbox", name="Sequence", exact=True).input_value()
     if typed != config.sequence:
         session.problems.append(f"the Sequence box holds {typed!r}, not {config.sequence!r}")
     body = await page.locator('[data-testid="stMain"]').inner_text()

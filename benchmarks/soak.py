@@ -85,7 +85,7 @@ def shown_config(page) -> RunConfig | None:
 def train_by_click(page, config: RunConfig, timeout: float = 120.0) -> None:
     """Type ``config``'s sequence, units, epochs and seed into the form, press Train, and wait
     until the page shows that run with every chart drawn (framing and mode stay as they are)."""
-    page.get_by_role("textbox", name="Sequence").fill(config.sequence)
+    page.get_by_role("textbox", name="Sequence", exact=True).fill(config.sequence)
     if not page.get_by_role("spinbutton", name="Epochs").is_visible():
         page.get_by_text("Advanced", exact=True).click()
     for name, value in (("LSTM units", config.units), ("Epochs", config.epochs), ("Seed", config.seed)):

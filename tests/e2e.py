@@ -258,7 +258,7 @@ def train_in_page(
     tokens the page shows as predicted for ``mode`` (in ``all``, the ``sequence`` mode's)."""
     if not page.url.startswith(base_url):
         open_app(page, base_url)
-    box = page.get_by_role("textbox", name="Sequence")
+    box = page.get_by_role("textbox", name="Sequence", exact=True)
     box.fill(sequence)
     page.get_by_text(f"{framing}:", exact=False).first.click()
     page.locator('[data-testid="stRadio"] label').filter(has_text=MODE_LABELS[mode]).first.click()

@@ -62,7 +62,7 @@ def test_typed_sequence_trains_in_sequence_mode_and_shows_its_predictions(page):
 
 
 def test_bad_input_shows_an_error_not_a_traceback(page):
-    box = page.get_by_role("textbox", name="Sequence")
+    box = page.get_by_role("textbox", name="Sequence", exact=True)
     box.fill("0 1 0")
     page.get_by_text("pairs:", exact=False).first.click()
     page.get_by_role("button", name="Train", exact=True).click()
@@ -91,7 +91,7 @@ def test_a_custom_layout_with_lanes_chunks_and_shuffle_draws_lanes_and_gradient_
     """Chosen in the form as a person would: the diagram shows the lanes and the cuts, and the
     page's URL opens the same run in a fresh page."""
     open_app(page, page.base_url)
-    page.get_by_role("textbox", name="Sequence").fill("a b c d e f g h i j k l m")
+    page.get_by_role("textbox", name="Sequence", exact=True).fill("a b c d e f g h i j k l m")
     page.get_by_text("next:", exact=False).first.click()
     page.locator('[data-testid="stRadio"] label').filter(has_text="custom:").first.click()
     page.get_by_text("Advanced", exact=True).click()

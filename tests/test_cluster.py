@@ -239,7 +239,9 @@ def test_sigterm_drains_a_replica_new_sessions_go_elsewhere_its_training_finishe
     # The running training finished on the draining replica, and its page got the result over
     # the connection it had: before that connection dropped, not from a rerun elsewhere.
     s.config = long
-    want = {r["mode"]: [p["predicted"] for p in r["predictions"]] for r in expected(long).run.to_json()["runs"]}
+    want = {
+        r["mode"]: [p["predicted"] for p in r["predictions"]] for r in expected(long).run.to_json()["runs"]
+    }
     deadline = time.monotonic() + 90
     while ("predicted", want["sequence"]) not in recorded(s.page):
         assert time.monotonic() < deadline, f"no result on the page: {recorded(s.page)}"

@@ -219,7 +219,7 @@ def test_closing_the_page_stops_its_training_and_frees_the_cpu(server, browser, 
 def test_train_again_mid_run_abandons_the_old_run_and_shows_the_new_one(server, browser):
     context, page = start_long_run(server, browser)
     short = replace(LONG, sequence="a b a c", framing="pairs", mode="sequence", epochs=60)
-    page.get_by_role("textbox", name="Sequence").fill(short.sequence)
+    page.get_by_role("textbox", name="Sequence", exact=True).fill(short.sequence)
     radios = page.locator('[data-testid="stRadio"] label')
     radios.filter(has_text=re.compile(r"^pairs:")).first.click()
     radios.filter(has_text=re.compile(r"^sequence:")).first.click()
@@ -242,7 +242,7 @@ def test_train_again_mid_run_abandons_the_old_run_and_shows_the_new_one(server, 
 
     wait_for_config(page, short)
     assert predicted_tokens(page, "sequence") == expected_predictions(short)["sequence"]
-    assert page.get_by_role("textbox", name="Sequence").input_value() == short.sequence
+    assert page.get_by_role("textbox", name="Sequence", exact=True).input_value() == short.sequence
     log = server.log.text()
     assert (log.count("training started"), log.count("training finished")) == (2, 1), log
 
@@ -305,7 +305,7 @@ def test_three_people_at_once_each_see_their_own_run(server, browser):
     tokens = [set(c.sequence.split()) for c in configs]
     for page, config, want, own in zip(pages, configs, expected, tokens):
         assert {mode: predicted_tokens(page, mode) for mode in want} == want
-        assert page.get_by_role("textbox", name="Sequence").input_value() == config.sequence
+        assert page.get_by_role("textbox", name="Sequence", exact=True).input_value() == config.sequence
         body = page.locator('[data-testid="stMain"]').inner_text()
         assert own & set(re.findall(r"p\d[a-e]", body))
         assert not (set().union(*tokens) - own) & set(re.findall(r"p\d[a-e]", body))
