@@ -400,10 +400,10 @@ def main(argv: list[str] | None = None) -> int:
 
 LAYOUTS = {
     "chunks (truncated BPTT)": RunConfig(
-        sequence=" ".join("abcdefgh" * 4), framing="next", mode="chunks", window=4
+        sequence=" ".join("abcdefgh" * 4 + "a"), framing="next", mode="chunks", window=4
     ),
-    "stateful lanes": RunConfig(sequence=" ".join("abcdefgh" * 4), framing="next", mode="lanes"),
-    "rows in order": RunConfig(sequence=" ".join("abcdefgh" * 4), framing="next", mode="rows"),
+    "stateful lanes": RunConfig(sequence=" ".join("abcdefgh" * 4 + "a"), framing="next", mode="lanes"),
+    "rows in order": RunConfig(sequence=" ".join("abcdefgh" * 4 + "a"), framing="next", mode="rows"),
     "several sequences, masked": RunConfig(
         sequence="a b c d e f\na b c\nb c d e",
         framing="next",
@@ -412,7 +412,7 @@ LAYOUTS = {
         return_sequences=True,
     ),
     "windows, shuffled": RunConfig(
-        sequence=" ".join("abcdefgh" * 4),
+        sequence=" ".join("abcdefgh" * 4 + "a"),
         framing="next",
         mode="custom",
         timesteps="3",
