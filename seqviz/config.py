@@ -449,4 +449,8 @@ _NUMERIC_ORDER = (
     "snapshots",
     "seed",
     "learning_rate",
+    "test_sequence",
+    "predict_batch_size",
+    "predict_state",
+    "reset_at",
 )

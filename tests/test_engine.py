@@ -25,7 +25,8 @@ def test_reference_question_end_to_end(reference_result):
     stateless = runs["stateless"]
     outputs = [p["probabilities"] for p in stateless["predictions"]]
     assert outputs[0] == outputs[1]  # both samples start from zeros and see '0'
-    assert stateless["accuracy"] == 0.5
+    assert stateless["accuracy"] == 0.0  # both positions are ties: the floor forces a hedge
+    assert [p["tie"] for p in stateless["predictions"]] == [True, True]
     assert stateless["loss_floor"] == pytest.approx(2 * math.log(2) / 3, abs=1e-9)
     assert stateless["final_loss"] >= stateless["loss_floor"] - 1e-6
     assert stateless["ambiguous_positions"] == [0, 1]
