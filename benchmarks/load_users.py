@@ -12,7 +12,8 @@ sessions press Train 20 times in all, all starting together, each waiting for it
 next click. Checks from the server log that no more than one training ever ran at once, that pages
 showed their queue position, and that every run finished with the right predictions.
 
-    .venv/bin/python benchmarks/load_users.py [--users 1 3 6] [--rounds 3 2 2] [--epochs 2000]
+    .venv/bin/python benchmarks/load_users.py [--users 1 3 6] [--rounds 3 2 2] [--epochs 2000] [--mode all]
+    .venv/bin/python benchmarks/load_users.py --users 6 --rounds 1 --epochs 400 --mode sequence
     .venv/bin/python benchmarks/load_users.py --burst [--sessions 6] [--clicks 20] [--burst-epochs 800]
 
 The default epochs make each run train for about 1-3 s in all four modes (0.5-1 s in the burst).
@@ -304,12 +305,14 @@ async def concurrent_round(browser, url: str, configs: list[RunConfig], oracle: 
 async def concurrent_users(args: argparse.Namespace, scratch: Path) -> bool:
     plan = [(n, r) for n, r in zip(args.users, args.rounds)]
     uid = iter(range(1, 1000))
-    rounds = [[[user_config(next(uid), args.epochs) for _ in range(n)] for _ in range(r)] for n, r in plan]
+    new = lambda: user_config(next(uid), args.epochs, args.mode)
+    rounds = [[[new() for _ in range(n)] for _ in range(r)] for n, r in plan]
     configs = [c for level in rounds for one in level for c in one]
     env = {"SEQVIZ_LOG_LEVEL": "INFO", "SEQVIZ_SHARED": ""}
     limits = limits_from_env({**os.environ, **env})
     started = time.monotonic()
-    print(f"CLI JSONs for {len(configs)} configurations (mode all, {args.epochs} epochs)…", flush=True)
+    what = f"mode {args.mode}, {args.epochs} epochs"
+    print(f"CLI JSONs for {len(configs)} configurations ({what})…", flush=True)
     oracle = cli_jsons(configs, scratch, env)
     print(f"  done in {time.monotonic() - started:.0f} s", flush=True)
     log = scratch / "server.log"
@@ -342,7 +345,7 @@ async def concurrent_users(args: argparse.Namespace, scratch: Path) -> bool:
 
     print()
     print(
-        f"Train click → every chart drawn; mode all, {args.epochs} epochs, sequences of 4–10 tokens, "
+        f"Train click → every chart drawn; mode {args.mode}, {args.epochs} epochs, sequences of 4–10 tokens, "
         f"each configuration new to the server; server limit {limits.max_concurrent} trainings at once "
         "(the default)."
     )
@@ -460,6 +463,7 @@ def main() -> int:
     parser.add_argument("--users", type=int, nargs="+", default=[1, 3, 6])
     parser.add_argument("--rounds", type=int, nargs="+", default=[3, 2, 2])
     parser.add_argument("--epochs", type=int, default=2000)
+    parser.add_argument("--mode", default="all", help="the feeding mode every user trains")
     parser.add_argument("--burst", action="store_true", help="the limits-under-load part instead")
     parser.add_argument("--sessions", type=int, default=6)
     parser.add_argument("--clicks", type=int, default=20)
