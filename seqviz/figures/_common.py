@@ -1,16 +1,22 @@
 """What every figure shares: colours with one meaning each, escaping of the user's tokens,
 position labels, snapshot and layer choice, and the layout every figure ends with.
 
+Figures are plain Plotly figure dicts (``{"data": [...], "layout": {...}}``), the JSON that
+``plotly.graph_objects.Figure.to_dict()`` would give, built without ``graph_objects``: its
+validation of every property cost more than everything else a page does. The tests hold every
+figure to ``go.Figure`` (which validates it) instead.
+
 Nothing here knows a particular figure; the figure modules (``loss``, ``predictions``,
 ``states``, ``flow``) import from here and never from each other.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import textwrap
+from importlib import resources
 from typing import Any
-
-import plotly.graph_objects as go
 
 from seqviz.cells import CELLS, Cell
 from seqviz.modes import PREVIOUS_BATCH, PREVIOUS_STEP, ZEROS
@@ -65,6 +71,9 @@ COLOR_MEANINGS: dict[str, tuple[str, ...]] = {
 # --- sizes ---------------------------------------------------------------------------
 
 TEMPLATE = "plotly_white"
+DRAWN_TYPES = ("bar", "heatmap", "scatter")  # the trace types these figures use
+
+Figure = dict[str, Any]  # a Plotly figure as JSON: {"data": [trace, ...], "layout": {...}}
 TOKEN_CHARS = 14  # longest token in a tick label or box; hover boxes allow HOVER_CHARS
 HOVER_CHARS = 60
 IDENTICAL = 1e-6  # the result keeps 6 decimals, so smaller differences cannot be told apart
@@ -210,36 +219,80 @@ def _wrap(text: str, width: int) -> list[str]:
     return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
 
 
-def layout(fig: Any, title: str, subtitle: str = "", height: int = 420, width: int = SUBTITLE_CHARS) -> Any:
+@functools.cache
+def template() -> dict[str, Any]:
+    """Plotly's ``plotly_white`` template as a figure carries it (the browser knows no template
+    by name), with the defaults of the trace types drawn here only. Read once, shared by every
+    figure: nothing may change it."""
+    text = (resources.files("plotly") / "package_data" / "templates" / f"{TEMPLATE}.json").read_text()
+    full = json.loads(text)
+    return {"data": {k: v for k, v in full["data"].items() if k in DRAWN_TYPES}, "layout": full["layout"]}
+
+
+@functools.cache
+def colorscale(name: str) -> list[list[Any]]:
+    """A named colorscale (``"Blues"``, ``"RdBu_r"``) as the list of stops plotly.py sends: the
+    browser's plotly.js has colorscales of the same names with other colours."""
+    from _plotly_utils.basevalidators import ColorscaleValidator
+
+    stops = ColorscaleValidator("colorscale", "heatmap").validate_coerce(name)
+    return [[float(v), str(c)] for v, c in stops]
+
+
+def merge(target: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``target`` updated in place with ``changes``, nested dicts merged (as ``update_layout``)."""
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            merge(target[key], value)
+        else:
+            target[key] = value
+    return target
+
+
+def figure(data: list[dict[str, Any]], **layout_items: Any) -> Figure:
+    """A figure of ``data`` traces with these layout items."""
+    return {"data": data, "layout": dict(layout_items)}
+
+
+def layout(
+    fig: Figure, title: str, subtitle: str = "", height: int = 420, width: int = SUBTITLE_CHARS
+) -> Figure:
     """Title (and a subtitle wrapped at ``width`` characters), template, tight margins, a fixed height."""
     lines = _wrap(subtitle, width) if subtitle else []
-    fig.update_layout(
-        template=TEMPLATE,
-        # Anchored to the top of the whole figure, so a long title never runs into the plot.
-        title={
-            "text": title,
-            "subtitle": {"text": "<br>".join(lines), "font": {"size": 12, "color": "#555"}},
-            "x": 0.01,
-            "xanchor": "left",
-            "yref": "container",
-            "y": 1.0,
-            "yanchor": "top",
-            "pad": {"t": 10},
+    fig["layout"]["template"] = template()
+    merge(
+        fig["layout"],
+        {
+            # Anchored to the top of the whole figure, so a long title never runs into the plot.
+            "title": {
+                "text": title,
+                "subtitle": {"text": "<br>".join(lines), "font": {"size": 12, "color": "#555"}},
+                "x": 0.01,
+                "xanchor": "left",
+                "yref": "container",
+                "y": 1.0,
+                "yanchor": "top",
+                "pad": {"t": 10},
+            },
+            "height": height,
+            "margin": {"l": 60, "r": 20, "t": 54 + 16 * len(lines), "b": 40},
         },
-        height=height,
-        margin={"l": 60, "r": 20, "t": 54 + 16 * len(lines), "b": 40},
     )
     return fig
 
 
-def empty(title: str, message: str, height: int = 300) -> Any:
+def empty(title: str, message: str, height: int = 300) -> Figure:
     """A laid-out figure that says why there is nothing to draw."""
-    fig = go.Figure()
-    fig.add_annotation(
-        text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font={"size": 14}
-    )
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
+    note = {
+        "text": message,
+        "x": 0.5,
+        "y": 0.5,
+        "xref": "paper",
+        "yref": "paper",
+        "showarrow": False,
+        "font": {"size": 14},
+    }
+    fig = figure([], annotations=[note], xaxis={"visible": False}, yaxis={"visible": False})
     return layout(fig, title, height=height)
 
 
