@@ -8,6 +8,7 @@ This file is only the controller: it reads the form and the URL, asks the engine
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -226,8 +227,29 @@ def render_form(limits: Limits) -> RunConfig | None:
 # --- output sections -------------------------------------------------------------------------
 
 
-def chart(fig: Any, key: str) -> None:
-    st.plotly_chart(fig, width="stretch", config=CHART_CONFIG, key=key)
+@functools.cache
+def _figure_spec_class() -> type:
+    """A Plotly figure that is only its JSON (``seqviz.figures`` builds plain figure dicts).
+
+    ``st.plotly_chart`` given a dict rebuilds it as a ``go.Figure`` to validate every property,
+    which cost more than the rest of a Train click; given a figure it takes ``to_dict()``. The
+    tests validate every figure instead (``tests/test_figures.py`` reads them through
+    ``go.Figure``), so the page sends the dict as it is.
+    """
+    from plotly.basedatatypes import BaseFigure
+
+    class FigureSpec(BaseFigure):  # type: ignore[misc]
+        def __init__(self, spec: dict[str, Any]):  # no BaseFigure.__init__: nothing to validate
+            self._spec = spec
+
+        def to_dict(self) -> dict[str, Any]:
+            return self._spec
+
+    return FigureSpec
+
+
+def chart(fig: dict[str, Any], key: str) -> None:
+    st.plotly_chart(_figure_spec_class()(fig), width="stretch", config=CHART_CONFIG, key=key)
 
 
 def _shape_text(shape: list[int]) -> str:

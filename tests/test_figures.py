@@ -3,13 +3,17 @@
 import ast
 import dataclasses
 import inspect
+import json
+import math
 import subprocess
 import sys
 
 import numpy as np
+import plotly.graph_objects as go
 import pytest
+from plotly.subplots import make_subplots
 
-from seqviz import figures
+import seqviz.figures as built
 from seqviz.cells import CELLS
 from seqviz.config import MODE_NAMES, RunConfig
 from seqviz.engine import run
@@ -17,6 +21,27 @@ from seqviz.figures import flow, loss, predictions, states
 from seqviz.figures._common import SOURCE_LABELS
 from seqviz.results import FeedCell, FeedView, ModeResult, Prediction, Snapshot, Source, StepState
 
+
+class _Validating:
+    """``seqviz.figures`` with every ``*_figure`` builder's plain dict read back as a
+    ``go.Figure``: Plotly validates every property of it (the page sends the dicts as they
+    are), and the tests read it as before. The dict must also be plain JSON."""
+
+    def __getattr__(self, name):
+        value = getattr(built, name)
+        if not (callable(value) and name.endswith("_figure")):
+            return value
+
+        def validated(*args, **kwargs):
+            spec = value(*args, **kwargs)
+            assert isinstance(spec, dict) and set(spec) == {"data", "layout"}
+            json.dumps(spec, allow_nan=False)  # no numpy, no NaN: the JSON the browser gets
+            return go.Figure(spec)
+
+        return validated
+
+
+figures = _Validating()
 HOSTILE = "<b>x</b> **y** $z$ <b>x</b> $z$ **y**"
 ZEROS = Source("zeros")
 
@@ -210,6 +235,34 @@ def test_each_colour_has_one_meaning():
     assert {c.lower() for c in figures.SOURCE_COLORS.values()} <= groups["source"]
     assert {figures.TARGET_COLOR.lower()} == groups["target"]
     assert {c.lower() for c in figures.VERDICT_COLORS.values()} == groups["verdict"]
+
+
+@pytest.mark.parametrize("panels", [1, 2, 3, 4, 5])
+def test_the_subplot_grid_is_what_make_subplots_lays_out(panels):
+    cols = min(2, panels)
+    rows = math.ceil(panels / cols)
+    titles = [f"panel {k}" for k in range(panels)]
+    oracle = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=titles,
+        shared_xaxes=True,
+        shared_yaxes=True,
+        horizontal_spacing=0.04,
+        vertical_spacing=0.1,
+    )
+    expected = oracle.to_plotly_json()["layout"]
+    expected.pop("template", None)
+    grid = go.Figure(layout=states.subplot_grid(rows, cols, titles, (0.04, 0.1))).to_plotly_json()["layout"]
+    grid.pop("template", None)
+    assert grid.keys() == expected.keys()
+    for name, axis in expected.items():
+        if name == "annotations":
+            assert len(grid[name]) == len(axis)
+            for mine, theirs in zip(grid[name], axis):
+                assert mine == {**theirs, "x": pytest.approx(theirs["x"]), "y": pytest.approx(theirs["y"])}
+        else:
+            assert grid[name] == {**axis, "domain": pytest.approx(axis["domain"])}, name
 
 
 def test_no_function_in_the_package_is_long():
