@@ -25,7 +25,8 @@ from seqviz.errors import SeqvizError
 from seqviz.limits import Limits, limits_from_env
 from seqviz.replay import step_names
 from seqviz.results import ModeResult, Run
-from seqviz.serving import Deadline, ResultCache, TrainingGate
+from seqviz.serving import ResultCache, TrainingGate
+from seqviz.workers import WorkerPool
 
 PRESETS: dict[str, dict[str, Any]] = {
     "The reference question: 0 1 0 2": {"sequence": "0 1 0 2", "framing": "pairs"},
@@ -62,6 +63,12 @@ def training_gate(limit: int) -> TrainingGate:
 
 
 @st.cache_resource
+def worker_pool() -> WorkerPool:
+    """Processes that train runs off this server's GIL, one per core."""
+    return WorkerPool()
+
+
+@st.cache_resource
 def server_log() -> logging.Logger:
     """Training events (start, finish, abandon) on stderr; ``SEQVIZ_LOG_LEVEL=INFO`` shows them."""
     log = logging.getLogger("seqviz.app")
@@ -78,10 +85,11 @@ class StoppedRun(Exception):
 
 
 def obtain_result(config: RunConfig, limits: Limits) -> Any:
-    """The run for ``config``: from the server's cache, or trained now with a progress bar.
+    """The run for ``config``: from the server's cache, or trained now in a worker process
+    (``seqviz.workers``) with a progress bar.
 
-    Pressing Train again or leaving the page makes Streamlit raise inside the progress
-    callback, which abandons the training; nothing half-done is cached.
+    Pressing Train again or leaving the page makes Streamlit raise inside the progress or
+    waiting callback, which stops the worker's training; nothing half-done is cached.
     """
     status, bar = st.empty(), st.empty()
     modes = config.modes
@@ -94,16 +102,11 @@ def obtain_result(config: RunConfig, limits: Limits) -> Any:
 
         gate, log = training_gate(limits.max_concurrent), server_log()
         with gate.slot(on_wait=queued):
-            from seqviz.engine import run
-            from seqviz.trainer import prepare
-
             status.caption("Training…")
-            # A big model's first run imports TensorFlow and traces its graph: not part of the budget.
-            prepare(config.units, config.cell, config.layers)
-            deadline, shown = Deadline(limits.time_budget), [0.0]
+            started, shown = [time.monotonic()], [0.0]
             log.info("training started running=%d waiting=%d peak=%d", gate.running, gate.waiting, gate.peak)
 
-            def progress(mode: str, epoch: int, loss: float) -> bool:
+            def progress(mode: str, epoch: int, loss: float) -> None:
                 now = time.monotonic()
                 if now - shown[0] > 0.1 or epoch == config.epochs:
                     done = (modes.index(mode) + epoch / config.epochs) / len(modes)
@@ -111,16 +114,22 @@ def obtain_result(config: RunConfig, limits: Limits) -> Any:
                         min(done, 1.0), text=f"{mode}: epoch {epoch}/{config.epochs} · loss {loss:.4f}"
                     )
                     shown[0] = now
-                return deadline.expired
+
+            def still_here() -> None:
+                status.caption("Training…")  # any page update raises once the person has left
+
+            def begun() -> None:
+                # A big model's first run imports TensorFlow in its worker: not part of the budget.
+                started[0] = time.monotonic()
 
             try:
-                result = run(config, progress=progress, limits=limits)
+                result = worker_pool().run(config, limits, progress, on_wait=still_here, on_start=begun)
             except BaseException:
-                log.info("training abandoned after %.2f s", time.monotonic() - deadline.started)
+                log.info("training abandoned after %.2f s", time.monotonic() - started[0])
                 raise
             log.info(
                 "training finished after %.2f s stopped=%s",
-                time.monotonic() - deadline.started,
+                time.monotonic() - started[0],
                 result.stopped,
             )
         if result.stopped:

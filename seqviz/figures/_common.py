@@ -6,6 +6,12 @@ Figures are plain Plotly figure dicts (``{"data": [...], "layout": {...}}``), th
 validation of every property cost more than everything else a page does. The tests hold every
 figure to ``go.Figure`` (which validates it) instead.
 
+A page never ships much more than its screen can show: a heatmap with more than
+``MAX_COLUMNS`` positions averages consecutive positions into bins, one with more than
+``DETAIL_CELLS`` cells keeps a short hover box, and long loss curves keep each bucket's lowest
+and highest point (:func:`columns`, :func:`binned`, :func:`envelope`). The run itself, and so
+every download, keeps every value.
+
 Nothing here knows a particular figure; the figure modules (``loss``, ``predictions``,
 ``states``, ``flow``) import from here and never from each other.
 """
@@ -14,7 +20,9 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import textwrap
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
@@ -72,6 +80,15 @@ COLOR_MEANINGS: dict[str, tuple[str, ...]] = {
 
 TEMPLATE = "plotly_white"
 DRAWN_TYPES = ("bar", "heatmap", "scatter")  # the trace types these figures use
+
+# What a chart can show at screen resolution: a full-width chart is ~1,300 px wide, a panel of
+# four ~330 px, so more columns than this are thinner than a pixel or two.
+MAX_COLUMNS = 200
+# Cells whose hover box carries text of its own (the position's label, the entering states):
+# ~50 bytes each in the page's JSON, against ~10 for a value alone.
+DETAIL_CELLS = 3000
+MAX_LINE_POINTS = 2000  # per loss line; longer ones keep each bucket's lowest and highest point
+GROUP_LISTED = 8  # positions listed per identical group in a subtitle
 
 Figure = dict[str, Any]  # a Plotly figure as JSON: {"data": [trace, ...], "layout": {...}}
 TOKEN_CHARS = 14  # longest token in a tick label or box; hover boxes allow HOVER_CHARS
@@ -145,12 +162,18 @@ def label_of(labels: tuple[str, ...], p: int) -> str:
     return labels[p] if 0 <= p < len(labels) else str(p)
 
 
+def _listed(members: list[int]) -> str:
+    """A group's positions, the first ``GROUP_LISTED`` of a long one and how many in all."""
+    shown = ", ".join(map(str, members[:GROUP_LISTED]))
+    return shown if len(members) <= GROUP_LISTED else f"{shown}, … ({len(members)} positions)"
+
+
 def groups_note(mode: ModeResult) -> str:
     if not mode.identical_groups:
         return ""
     named = ", ".join(
         # No-break spaces keep "≡A = positions" on one line when the subtitle wraps.
-        f"≡{group_letter(k)}\u00a0=\u00a0positions {', '.join(map(str, members))}"
+        f"≡{group_letter(k)}\u00a0=\u00a0positions {_listed(list(members))}"
         for k, members in enumerate(mode.identical_groups)
     )
     return f"{named}: identical visible input, so identical state."
@@ -324,6 +347,69 @@ def position_axis(labels: tuple[str, ...]) -> dict[str, Any]:
 
 def unit_axis(units: int) -> dict[str, Any]:
     return {"title": {"text": "unit"}, "autorange": "reversed", "showgrid": False, "dtick": unit_dtick(units)}
+
+
+# --- what a screen can show --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Columns:
+    """How a heatmap lays out its positions: one column each, or ``size`` consecutive positions
+    averaged per column; ``detailed``: every cell gets a hover box with text of its own."""
+
+    size: int
+    labels: tuple[str, ...]  # per column when binned ("40–44"); empty when not
+    detailed: bool
+
+    @property
+    def binned(self) -> bool:
+        return self.size > 1
+
+
+def columns(positions: int, rows: int) -> Columns:
+    """The layout of ``positions`` columns of ``rows`` cells (all panels of a figure together)."""
+    size = math.ceil(positions / MAX_COLUMNS) if positions > MAX_COLUMNS else 1
+    if size == 1:
+        return Columns(1, (), positions * rows <= DETAIL_CELLS)
+    starts = range(0, positions, size)
+    ends = [min(a + size, positions) - 1 for a in starts]
+    labels = tuple(f"{a}–{b}" if b > a else str(a) for a, b in zip(starts, ends))
+    return Columns(size, labels, False)
+
+
+def binned(values: Grid, size: int) -> Grid:
+    """(positions, rows) → (bins, rows): the mean of each ``size`` consecutive positions, to
+    the run's own 6 decimals (a last, shorter bin averages what it holds)."""
+    if size <= 1:
+        return values
+    out = []
+    for start in range(0, len(values), size):
+        block = values[start : start + size]
+        out.append(tuple(round(sum(column) / len(block), 6) for column in zip(*block, strict=True)))
+    return tuple(out)
+
+
+def binned_axis(layout_: Columns) -> dict[str, Any]:
+    return {
+        "title": {"text": f"positions, averaged in bins of {layout_.size}"},
+        "type": "category",
+        "showgrid": False,
+    }
+
+
+def envelope(x: tuple[int, ...], y: tuple[float, ...]) -> tuple[list[int], list[float]]:
+    """At most ~``MAX_LINE_POINTS`` points of a line: each bucket's lowest and highest point in
+    order, so spikes stay visible; the first and last points always."""
+    if len(y) <= MAX_LINE_POINTS:
+        return list(x), list(y)
+    size = math.ceil(len(y) / (MAX_LINE_POINTS // 2))
+    keep = {0, len(y) - 1}
+    for start in range(0, len(y), size):
+        bucket = range(start, min(start + size, len(y)))
+        keep.add(min(bucket, key=y.__getitem__))
+        keep.add(max(bucket, key=y.__getitem__))
+    kept = sorted(keep)
+    return [x[k] for k in kept], [y[k] for k in kept]
 
 
 def unit_dtick(units: int) -> int:

@@ -33,6 +33,10 @@ HALF_HEIGHT = 0.34  # half a box, in rows
 BATCH_GAP = 0.5  # extra rows between batches (when batches hold more than one sample)
 ROW_PIXELS = 46  # per row, so a box fits two lines of text
 MIN_COLUMNS = 5  # one-step feeds keep narrow boxes instead of one box across the page
+# Drawn at most: past this the boxes are too small to read, and the pattern only repeats
+# (every sample and step is in the page's "X and Y as tokens" table and the downloads).
+MAX_ROWS = 24
+MAX_STEPS = 24
 
 
 @dataclass(frozen=True)
@@ -246,14 +250,31 @@ def _marker_traces(info: Flow) -> list[dict[str, Any]]:
     return traces
 
 
+def _drawn(info: Flow) -> tuple[Flow, str]:
+    """The first ``MAX_ROWS`` samples and ``MAX_STEPS`` steps of ``info`` (every arrow into
+    them comes from an earlier sample or step, so none is cut), and a sentence saying so."""
+    rows = info.rows[:MAX_ROWS]
+    steps = min(info.timesteps, MAX_STEPS)
+    if len(rows) == len(info.rows) and steps == info.timesteps:
+        return info, ""
+    last = rows[-1][0]
+    boxes = tuple(b for b in info.boxes if b.y <= last and b.step < steps)
+    note = (
+        f" Drawn: samples 0–{len(rows) - 1} of {len(info.rows)}, steps 0–{steps - 1} of {info.timesteps};"
+        " the table below has them all."
+    )
+    return Flow(boxes, rows, steps, info.subtitle), note
+
+
 def state_flow_figure(mode: ModeResult) -> Figure:
-    """Where each step's state comes from: one box per (sample, step), rows grouped by batch.
+    """Where each step's state comes from: one box per (sample, step), rows grouped by batch
+    (the first ``MAX_ROWS`` samples and ``MAX_STEPS`` steps; the subtitle says when there are more).
 
     Each box shows its input token and the position it predicts. Arrows bring state in from
     the previous step or from the same slot of the previous batch (stateful); a hollow circle
     marks a box whose state starts from zeros, and "reset" where the state is reset.
     """
-    info = _collect_flow(mode)
+    info, note = _drawn(_collect_flow(mode))
     title = f"{mode_name(mode)}: where each step's state comes from"
     if not info.boxes:
         return empty(title, "No feed to show.")
@@ -283,6 +304,6 @@ def state_flow_figure(mode: ModeResult) -> Figure:
         legend={"orientation": "h", "x": 0.0, "y": 0.0, "yanchor": "top"},
         **_boxes_and_arrows(info),
     )
-    fig = layout(fig, title, info.subtitle, height=clamp(190 + ROW_PIXELS * span, 300, 2000))
+    fig = layout(fig, title, info.subtitle + note, height=clamp(190 + ROW_PIXELS * span, 300, 2000))
     fig["layout"]["margin"].update({"t": fig["layout"]["margin"]["t"] + 24, "b": 60, "l": 120})
     return fig

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from seqviz.figures._common import Figure, empty, figure, layout, mode_color, plain
+from seqviz.figures._common import Figure, empty, envelope, figure, layout, mode_color, plain
 from seqviz.results import ModeResult
 
 TITLE = "Training loss per epoch"
@@ -36,11 +36,12 @@ def _collect_loss(runs: list[ModeResult]) -> tuple[LossLine, ...]:
 def _traces(line: LossLine, last_epoch: int) -> list[dict[str, Any]]:
     color = mode_color(line.mode)
     name = plain(line.mode)
+    x, y = envelope(line.epochs, line.loss)
     traces: list[dict[str, Any]] = [
         {
             "type": "scatter",
-            "x": list(line.epochs),
-            "y": list(line.loss),
+            "x": x,
+            "y": y,
             "mode": "lines",
             "name": name,
             "legendgroup": name,
@@ -65,7 +66,8 @@ def _traces(line: LossLine, last_epoch: int) -> list[dict[str, Any]]:
 
 
 def loss_figure(runs: list[ModeResult], log_scale: bool = False) -> Figure:
-    """Loss per epoch, one line per mode, and each mode's loss floor as a dashed line.
+    """Loss per epoch, one line per mode, and each mode's loss floor as a dashed line; a line
+    of more than ``MAX_LINE_POINTS`` epochs keeps each bucket's lowest and highest loss.
 
     Args:
         runs: every mode of a run (``Run.runs``).

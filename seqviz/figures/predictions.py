@@ -11,10 +11,14 @@ from seqviz.figures._common import (
     PANEL_CHARS,
     TARGET_COLOR,
     VERDICT_COLORS,
+    Columns,
     Figure,
     Grid,
+    binned,
+    binned_axis,
     clamp,
     colorscale,
+    columns,
     empty,
     figure,
     groups_note,
@@ -75,8 +79,24 @@ def _collect_predictions(mode: ModeResult, vocabulary: list[str], snapshot: int 
     )
 
 
-def _heatmap(info: PredictionGrid, vocabulary: list[str]) -> dict[str, Any]:
+def _heatmap(info: PredictionGrid, vocabulary: list[str], shape: Columns) -> dict[str, Any]:
     positions = range(len(info.probabilities))
+    trace: dict[str, Any] = {
+        "type": "heatmap",
+        "z": transpose(binned(info.probabilities, shape.size)),
+        "x": list(shape.labels) if shape.binned else list(positions),
+        "y": list(range(len(vocabulary))),
+        "zmin": 0,
+        "zmax": 1,
+        "colorscale": colorscale("Blues"),
+        "colorbar": {"title": {"text": "p"}, "thickness": 12},
+    }
+    if not shape.detailed:
+        where, value = ("positions", "mean probability") if shape.binned else ("position", "probability")
+        # The token's name per cell: a few bytes, where the full hover text is ~50.
+        trace["text"] = [[t] * len(trace["x"]) for t in info.tokens]
+        trace["hovertemplate"] = f"{where} %{{x}}<br>token %{{text}}<br>{value} %{{z:.6f}}<extra></extra>"
+        return trace
     customdata = [
         [
             [info.hover_labels[p], token(t, HOVER_CHARS), " (the target)" if info.targets[p] == v else ""]
@@ -84,21 +104,12 @@ def _heatmap(info: PredictionGrid, vocabulary: list[str]) -> dict[str, Any]:
         ]
         for v, t in enumerate(vocabulary)
     ]
-    return {
-        "type": "heatmap",
-        "z": transpose(info.probabilities),
-        "x": list(positions),
-        "y": list(range(len(vocabulary))),
-        "zmin": 0,
-        "zmax": 1,
-        "colorscale": colorscale("Blues"),
-        "colorbar": {"title": {"text": "p"}, "thickness": 12},
-        "customdata": customdata,
-        "hovertemplate": (
-            "position %{customdata[0]}<br>token %{customdata[1]}%{customdata[2]}"
-            "<br>probability %{z:.6f}<extra></extra>"
-        ),
-    }
+    trace["customdata"] = customdata
+    trace["hovertemplate"] = (
+        "position %{customdata[0]}<br>token %{customdata[1]}%{customdata[2]}"
+        "<br>probability %{z:.6f}<extra></extra>"
+    )
+    return trace
 
 
 def _marks(info: PredictionGrid) -> dict[str, Any]:
@@ -135,7 +146,8 @@ def predictions_figure(mode: ModeResult, vocabulary: list[str], snapshot: int | 
     """Heatmap of each token's predicted probability (rows) at each position (columns).
 
     Each position's target cell is outlined and a ✓/✗ above the column says whether the most
-    probable token is the target.
+    probable token is the target; past ``MAX_COLUMNS`` positions, columns average bins of
+    positions and the subtitle alone counts the right ones.
 
     Args:
         mode: one mode's result.
@@ -155,14 +167,16 @@ def predictions_figure(mode: ModeResult, vocabulary: list[str], snapshot: int | 
         "ticktext": list(info.tokens),
         "autorange": "reversed",
     }
-    fig = figure(
-        [_heatmap(info, vocabulary)], xaxis=position_axis(info.labels), yaxis=token_axis, **_marks(info)
-    )
-    subtitle = (
-        f"{sum(info.correct)} of {len(info.probabilities)} right "
-        f"(✓: the most probable token is the target, outlined). {groups_note(mode)}"
-    )
-    height = clamp(170 + 30 * len(vocabulary), 260, 760) + label_room(info.labels)
+    shape = columns(len(info.probabilities), len(vocabulary))
+    heatmap = _heatmap(info, vocabulary, shape)
+    if shape.binned:  # a column per bin: no one target to outline, no one verdict to mark
+        fig = figure([heatmap], xaxis=binned_axis(shape), yaxis=token_axis)
+        marks = f"mean probability over bins of {shape.size} positions"
+    else:
+        fig = figure([heatmap], xaxis=position_axis(info.labels), yaxis=token_axis, **_marks(info))
+        marks = "✓: the most probable token is the target, outlined"
+    subtitle = f"{sum(info.correct)} of {len(info.probabilities)} right ({marks}). {groups_note(mode)}"
+    height = clamp(170 + 30 * len(vocabulary), 260, 760) + label_room(shape.labels or info.labels)
     fig = layout(fig, title, subtitle, height=height, width=PANEL_CHARS)
     fig["layout"]["margin"]["t"] += 22
     fig["layout"]["title"]["font"] = {"size": 14}

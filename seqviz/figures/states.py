@@ -17,11 +17,15 @@ from seqviz.cells import CELLS, Cell, Internal
 from seqviz.figures._common import (
     HOVER_CHARS,
     IDENTICAL,
+    Columns,
     Figure,
     Grid,
+    binned,
+    binned_axis,
     cell_of,
     clamp,
     colorscale,
+    columns,
     empty,
     figure,
     groups_note,
@@ -164,7 +168,8 @@ def _collect_state(mode: ModeResult, name: str, snapshot: int | None, layer: int
         raise ValueError(f"Unknown state {name!r}; choose one of: {', '.join(_KNOWN)}.")
     cell = cell_of(mode)
     layers = layer_count(mode)
-    labels = tuple(label_of(position_labels(mode, HOVER_CHARS), p) for p in range(len(mode.states)))
+    hover = position_labels(mode, HOVER_CHARS)
+    labels = tuple(label_of(hover, p) for p in range(len(mode.states)))
     label = _label_anywhere(cell, name)
     missing = None if cell is not None else "No states to show."
     if cell is not None and name not in step_names(cell):
@@ -207,18 +212,30 @@ def _customdata(grid: StateGrid) -> list[list[list[str]]]:
     ]
 
 
-def _heatmap(grid: StateGrid, **extra: Any) -> dict[str, Any]:
-    entering = ", ".join(f"{n} = %{{customdata[{k + 1}]}}" for k, (n, _) in enumerate(grid.entering))
+def _heatmap(grid: StateGrid, shape: Columns, **extra: Any) -> dict[str, Any]:
+    """One state's heatmap trace: every cell with its own hover text when ``shape`` is
+    detailed, else values alone (averaged over bins of positions when it is binned)."""
+    if shape.detailed:
+        entering = ", ".join(f"{n} = %{{customdata[{k + 1}]}}" for k, (n, _) in enumerate(grid.entering))
+        return {
+            "type": "heatmap",
+            "z": transpose(grid.values),
+            "x": list(range(len(grid.values))),
+            "y": list(range(len(grid.values[0]))),
+            "customdata": _customdata(grid),
+            "hovertemplate": (
+                f"position %{{customdata[0]}}<br>unit %{{y}}<br>{grid.name} = %{{z:.6f}}"
+                f"<br>{entering}<extra></extra>"
+            ),
+            **extra,
+        }
+    where, value = ("positions", f"mean {grid.name}") if shape.binned else ("position", grid.name)
     return {
         "type": "heatmap",
-        "z": transpose(grid.values),
-        "x": list(range(len(grid.values))),
+        "z": transpose(binned(grid.values, shape.size)),
+        "x": list(shape.labels) if shape.binned else list(range(len(grid.values))),
         "y": list(range(len(grid.values[0]))),
-        "customdata": _customdata(grid),
-        "hovertemplate": (
-            f"position %{{customdata[0]}}<br>unit %{{y}}<br>{grid.name} = %{{z:.6f}}"
-            f"<br>{entering}<extra></extra>"
-        ),
+        "hovertemplate": f"{where} %{{x}}<br>unit %{{y}}<br>{value} = %{{z:.6f}}<extra></extra>",
         **extra,
     }
 
@@ -256,12 +273,13 @@ def state_figure(
     units = len(grid.values[0])
     colorbar = {"title": {"text": grid.name}, "thickness": 12}
     labels = position_labels(mode)
+    shape = columns(len(grid.values), units)
     fig = figure(
-        [_heatmap(grid, colorbar=colorbar, **_scale_args(grid.scale))],
-        xaxis=position_axis(labels),
+        [_heatmap(grid, shape, colorbar=colorbar, **_scale_args(grid.scale))],
+        xaxis=binned_axis(shape) if shape.binned else position_axis(labels),
         yaxis=unit_axis(units),
     )
-    height = clamp(170 + 14 * units, 320, 900) + label_room(labels)
+    height = clamp(170 + 14 * units, 320, 900) + label_room(shape.labels or labels)
     return layout(fig, title, groups_note(mode), height=height)
 
 
@@ -394,21 +412,32 @@ def internals_figure(mode: ModeResult, cell: str, layer: int | None = None) -> F
     rows = math.ceil(len(info.panels) / cols)
     grid = subplot_grid(rows, cols, [p.label for p in info.panels], (0.04, 0.1))
     axes = _color_axes(info.panels)
+    labels = position_labels(mode)
+    units = len(info.panels[0].values[0])
+    shape = columns(len(info.panels[0].values), units * len(info.panels))
     traces = []
     for k, panel in enumerate(info.panels):
         suffix = "" if k == 0 else str(k + 1)
-        traces.append(_heatmap(panel, coloraxis=axes[panel.scale], xaxis=f"x{suffix}", yaxis=f"y{suffix}"))
-    labels = position_labels(mode)
-    units = len(info.panels[0].values[0])
-    ticks = {"tickmode": "array", "tickvals": list(range(len(labels))), "ticktext": list(labels)}
+        trace = _heatmap(panel, shape, coloraxis=axes[panel.scale], xaxis=f"x{suffix}", yaxis=f"y{suffix}")
+        traces.append(trace)
+    ticks: dict[str, Any] = {
+        "tickmode": "array",
+        "tickvals": list(range(len(labels))),
+        "ticktext": list(labels),
+    }
+    if shape.binned:
+        ticks = {"type": "category"}
     for name, axis in grid.items():
         if name.startswith("xaxis"):
             axis.update(ticks, showgrid=False)
         elif name.startswith("yaxis"):
             axis.update(autorange="reversed", showgrid=False, dtick=unit_dtick(units))
     fig = figure(traces, **grid, **_axis_layout(info.panels, axes))
-    height = clamp(220 + 28 * units * rows / 2, 460 if rows > 1 else 320, 1100) + label_room(labels)
-    fig = layout(fig, title, groups_note(mode), height=height)
+    height = clamp(220 + 28 * units * rows / 2, 460 if rows > 1 else 320, 1100) + label_room(
+        shape.labels or labels
+    )
+    note = groups_note(mode) + (f" Positions averaged in bins of {shape.size}." if shape.binned else "")
+    fig = layout(fig, title, note.strip(), height=height)
     # The top row's subplot titles sit above the plot area, where the subtitle would be.
     fig["layout"]["margin"]["t"] += 20
     return fig
