@@ -405,7 +405,10 @@ def render_state_of_mode(
     """One mode's state heatmap, the cell's internals on demand, and the difference of two positions."""
     groups = mode.identical_groups
     if groups:
-        listed = "; ".join(", ".join(map(str, g)) for g in groups)
+        # A long run's groups hold hundreds of positions: the first few of each, and how many.
+        listed = "; ".join(
+            ", ".join(map(str, g[:8])) + (f", … ({len(g)} positions)" if len(g) > 8 else "") for g in groups
+        )
         st.info(
             f"Positions {listed} start from the same state with the same visible input, "
             "so their states are identical (marked ≡ on the axis)."
@@ -458,19 +461,22 @@ def render_downloads(result: Any) -> None:
             st.download_button("Download train.py", script, file_name=f"train_{mode}.py", key=f"dl_{mode}")
             st.code(script, language="python")
     a, b = st.columns(2)
+    # Written when clicked, not on every rerun: a long run's JSON is megabytes.
     a.download_button(
         "Download the run (JSON)",
-        json.dumps(run.to_json(), ensure_ascii=False),
+        lambda: json.dumps(run.to_json(), ensure_ascii=False),
         file_name="seqviz_run.json",
         mime="application/json",
         key="dl_json",
+        on_click="ignore",
     )
     b.download_button(
         "Download the states (CSV)",
-        states_csv(run),
+        lambda: states_csv(run),
         file_name="seqviz_states.csv",
         mime="text/csv",
         key="dl_csv",
+        on_click="ignore",
     )
     st.caption("Every chart's toolbar has a camera button that downloads it as PNG.")
 

@@ -7,10 +7,10 @@ validation of every property cost more than everything else a page does. The tes
 figure to ``go.Figure`` (which validates it) instead.
 
 A page never ships much more than its screen can show: a heatmap with more than
-``MAX_COLUMNS`` positions averages consecutive positions into bins, one with more than
-``DETAIL_CELLS`` cells keeps a short hover box, and long loss curves keep each bucket's lowest
-and highest point (:func:`columns`, :func:`binned`, :func:`envelope`). The run itself, and so
-every download, keeps every value.
+``MAX_COLUMNS`` positions (or ``MAX_CELLS`` cells) averages consecutive positions into bins,
+one with more than ``DETAIL_CELLS`` cells keeps a short hover box, and long loss curves keep
+each bucket's lowest and highest point (:func:`columns`, :func:`binned`, :func:`envelope`).
+The run itself, and so every download, keeps every value.
 
 Nothing here knows a particular figure; the figure modules (``loss``, ``predictions``,
 ``states``, ``flow``) import from here and never from each other.
@@ -87,6 +87,8 @@ MAX_COLUMNS = 200
 # Cells whose hover box carries text of its own (the position's label, the entering states):
 # ~50 bytes each in the page's JSON, against ~10 for a value alone.
 DETAIL_CELLS = 3000
+# Cells in one figure at most (~10 bytes each): a 256-unit state's heatmap bins positions sooner.
+MAX_CELLS = 16000
 MAX_LINE_POINTS = 2000  # per loss line; longer ones keep each bucket's lowest and highest point
 GROUP_LISTED = 8  # positions listed per identical group in a subtitle
 
@@ -368,7 +370,7 @@ class Columns:
 
 def columns(positions: int, rows: int) -> Columns:
     """The layout of ``positions`` columns of ``rows`` cells (all panels of a figure together)."""
-    size = math.ceil(positions / MAX_COLUMNS) if positions > MAX_COLUMNS else 1
+    size = max(1, math.ceil(positions / MAX_COLUMNS), math.ceil(positions * rows / MAX_CELLS))
     if size == 1:
         return Columns(1, (), positions * rows <= DETAIL_CELLS)
     starts = range(0, positions, size)
