@@ -19,7 +19,6 @@ A warning is printed when the machine was busy with other work during the timed 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import statistics
@@ -33,10 +32,12 @@ sys.path.insert(0, str(ROOT))
 
 from tests.e2e import (  # noqa: E402
     launch_browser,
+    process_tree,
     rss_mb,
     streamlit_server,
     wait_for_charts,
     wait_for_run,
+    workers_rss_mb,
 )
 
 # The floor: the same charts, built once per server, drawn on a button click.
@@ -98,22 +99,6 @@ def train_to_charts(page, url: str, seed: int) -> float:
     return elapsed
 
 
-def process_tree(pid: int) -> list[int]:
-    """``pid`` and every process descended from it (the server's training workers)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = [], [pid]
-    while todo:
-        found.append(todo.pop())
-        todo.extend(children.get(found[-1], []))
-    return found
-
-
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of one process (all its threads); 0 once it is gone."""
     try:
@@ -126,14 +111,6 @@ def cpu_seconds(pid: int) -> float:
 def cpu_split(pid: int) -> tuple[float, float]:
     """CPU seconds so far of the server process and of all its descendants together."""
     return cpu_seconds(pid), sum(cpu_seconds(p) for p in process_tree(pid)[1:])
-
-
-def tree_rss_mb(pid: int) -> float:
-    total = 0.0
-    for p in process_tree(pid)[1:]:
-        with contextlib.suppress(OSError, RuntimeError):  # a process that just exited
-            total += rss_mb(p)
-    return total
 
 
 def reference_specs(path: Path) -> int:
@@ -221,7 +198,7 @@ def main() -> None:
             numbers["memory_mb"] = {
                 "after_first_run": rss[0],
                 f"after_{args.runs}_runs": rss[1],
-                "workers_after": tree_rss_mb(pid),
+                "workers_after": workers_rss_mb(pid),
             }
             numbers["charts_on_page"] = charts
             numbers["chart_json_bytes"] = page.evaluate(CHART_BYTES_JS)

@@ -29,6 +29,7 @@ from tests.e2e import (
     launch_browser,
     open_app,
     predicted_tokens,
+    process_tree,
     require_browser,
     streamlit_server,
     wait_for_charts,
@@ -92,22 +93,6 @@ class Server:
     url: str
     pid: int
     log: ServerLog
-
-
-def process_tree(pid: int) -> list[int]:
-    """``pid`` and every process descended from it (the server's training workers)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(parent, []).append(int(stat.parent.name))
-    found, todo = [], [pid]
-    while todo:
-        found.append(todo.pop())
-        todo.extend(children.get(found[-1], []))
-    return found
 
 
 def cpu_seconds(pid: int) -> float:

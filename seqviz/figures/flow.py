@@ -35,8 +35,8 @@ ROW_PIXELS = 46  # per row, so a box fits two lines of text
 MIN_COLUMNS = 5  # one-step feeds keep narrow boxes instead of one box across the page
 # Drawn at most: past this the boxes are too small to read, and the pattern only repeats
 # (every sample and step is in the page's "X and Y as tokens" table and the downloads).
-MAX_ROWS = 24
-MAX_STEPS = 24
+MAX_ROWS = 60  # the shared server's longest sequence draws whole
+MAX_STEPS = 60
 
 
 @dataclass(frozen=True)
