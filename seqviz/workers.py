@@ -30,6 +30,7 @@ from typing import Any
 
 from seqviz.config import RunConfig
 from seqviz.limits import Limits
+from seqviz.serving import Deadline
 
 SEND_EVERY = 0.05  # seconds between progress messages from a worker
 STOP_GRACE = 1.0  # seconds a worker has to answer a stop request before it is killed
@@ -226,7 +227,7 @@ def _train(conn: Connection, config: RunConfig, limits: Limits) -> None:
         # A big model's first run imports TensorFlow and traces its graph: not part of the budget.
         prepare(config.units, config.cell, config.layers)
         conn.send(("started",))
-        deadline = time.monotonic() + limits.time_budget
+        deadline = Deadline(limits.time_budget)
 
         def progress(mode: str, epoch: int, loss: float) -> bool:
             while conn.poll():
@@ -235,7 +236,7 @@ def _train(conn: Connection, config: RunConfig, limits: Limits) -> None:
             if now - sent[0] > SEND_EVERY or epoch == config.epochs:
                 conn.send(("progress", mode, epoch, loss))
                 sent[0] = now
-            return stop[0] or now > deadline
+            return stop[0] or deadline.expired
 
         result = run(config, progress=progress, limits=limits)
         conn.send(("done", result, "tensorflow" in sys.modules))
