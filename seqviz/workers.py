@@ -102,6 +102,10 @@ class WorkerPool:
             with self._condition:
                 if self._closed:
                     raise RuntimeError("the worker pool is closed")
+                for k, worker in enumerate(self._workers):
+                    if not worker.busy and worker.process.poll() is not None:  # died while idle
+                        worker.close()
+                        self._workers[k] = _spawn()
                 idle = [w for w in self._workers if not w.busy]
                 if idle:
                     worker = min(idle, key=lambda w: (w.heavy != heavy, w.runs))

@@ -114,3 +114,11 @@ def test_a_worker_that_does_not_answer_a_stop_is_killed_and_replaced(pool):
     assert time.monotonic() - started < STOP_GRACE + 3
     assert len(set(pids(pool)) - before) == 1  # one new worker in place of the frozen one
     assert not pool.run(RunConfig(epochs=5), Limits()).stopped
+
+
+def test_a_worker_that_died_while_idle_is_replaced_before_it_is_used(pool):
+    for worker in pool._workers:
+        worker.process.kill()
+        worker.process.wait()
+    assert not pool.run(RunConfig(epochs=5), Limits()).stopped
+    assert all(w.process.poll() is None for w in pool._workers)
