@@ -71,7 +71,8 @@ def tracing_count() -> int:
         sequence = soak_config(k, 5).sequence
         # More units than NUMPY_MAX_UNITS, so the TensorFlow backend trains.
         run(RunConfig(sequence=sequence, framing="next", mode=mode, epochs=5, units=65 + k))
-    return trainer._train_epochs.experimental_get_tracing_count()
+    # One compiled graph per (cell, depth, weight ranks); these runs share one.
+    return sum(graph.experimental_get_tracing_count() for graph in trainer._graphs.values())
 
 
 def shown_config(page) -> RunConfig | None:
