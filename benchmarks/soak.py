@@ -112,6 +112,7 @@ def main() -> int:
     parser.add_argument("--time-limit", type=float, default=900, help="seconds; stops early after this")
     parser.add_argument("--via", choices=("url", "click"), default="url", help="how each run is asked for")
     parser.add_argument("--skip-tracing-check", action="store_true")
+    parser.add_argument("--log", help="keep the server's log here")
     args = parser.parse_args()
     ok = True
     if not args.skip_tracing_check:
@@ -124,7 +125,9 @@ def main() -> int:
     workers: list[float] = []  # the server's training worker processes together
     with (
         tempfile.TemporaryDirectory(prefix="seqviz_soak_") as scratch,
-        streamlit_server(env={"SEQVIZ_LOG_LEVEL": "INFO"}, log=Path(scratch) / "server.log") as url,
+        streamlit_server(
+            env={"SEQVIZ_LOG_LEVEL": "INFO"}, log=Path(args.log or Path(scratch) / "server.log")
+        ) as url,
         launch_browser() as browser,
     ):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -152,7 +155,7 @@ def main() -> int:
                     f"{time.monotonic() - started:.0f} s",
                     flush=True,
                 )
-        log = (Path(scratch) / "server.log").read_text(errors="replace")
+        log = Path(args.log or Path(scratch) / "server.log").read_text(errors="replace")
     finished = len(re.findall(r"training finished after", log))
     print(
         f"{len(rss)} runs via {args.via}, {finished} trainings finished on the server "
