@@ -8,6 +8,7 @@ This file is only the controller: it reads the form and the URL, asks the engine
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -24,8 +25,9 @@ from seqviz.errors import SeqvizError
 from seqviz.limits import Limits, limits_from_env
 from seqviz.replay import step_names
 from seqviz.results import ModeResult, Run
-from seqviz.serving import Deadline, ResultCache, TrainingGate
+from seqviz.serving import ResultCache, TrainingGate
 from seqviz.shutdown import DRAIN
+from seqviz.workers import WorkerPool
 
 PRESETS: dict[str, dict[str, Any]] = {
     "The reference question: 0 1 0 2": {
@@ -111,6 +113,12 @@ def training_gate(limit: int) -> TrainingGate:
 
 
 @st.cache_resource
+def worker_pool() -> WorkerPool:
+    """Processes that train runs off this server's GIL, one per core."""
+    return WorkerPool()
+
+
+@st.cache_resource
 def server_log() -> logging.Logger:
     """Training events (start, finish, abandon) on stderr; ``SEQVIZ_LOG_LEVEL=INFO`` shows them."""
     log = logging.getLogger("seqviz.app")
@@ -127,10 +135,11 @@ class StoppedRun(Exception):
 
 
 def obtain_result(config: RunConfig, limits: Limits) -> Any:
-    """The run for ``config``: from the server's cache, or trained now with a progress bar.
+    """The run for ``config``: from the server's cache, or trained now in a worker process
+    (``seqviz.workers``) with a progress bar.
 
-    Pressing Train again or leaving the page makes Streamlit raise inside the progress
-    callback, which abandons the training; nothing half-done is cached.
+    Pressing Train again or leaving the page makes Streamlit raise inside the progress or
+    waiting callback, which stops the worker's training; nothing half-done is cached.
     """
     status, bar = st.empty(), st.empty()
     modes = config.modes
@@ -143,16 +152,11 @@ def obtain_result(config: RunConfig, limits: Limits) -> Any:
 
         gate, log = training_gate(limits.max_concurrent), server_log()
         with gate.slot(on_wait=queued):
-            from seqviz.engine import run
-            from seqviz.trainer import prepare
-
             status.caption("Training…")
-            # A big model's first run imports TensorFlow and traces its graph: not part of the budget.
-            prepare(config.units, config.cell, config.layers)
-            deadline, shown = Deadline(limits.time_budget), [0.0]
+            started, shown = [time.monotonic()], [0.0]
             log.info("training started running=%d waiting=%d peak=%d", gate.running, gate.waiting, gate.peak)
 
-            def progress(mode: str, epoch: int, loss: float) -> bool:
+            def progress(mode: str, epoch: int, loss: float) -> None:
                 now = time.monotonic()
                 if now - shown[0] > 0.1 or epoch == config.epochs:
                     done = (modes.index(mode) + epoch / config.epochs) / len(modes)
@@ -160,16 +164,22 @@ def obtain_result(config: RunConfig, limits: Limits) -> Any:
                         min(done, 1.0), text=f"{mode}: epoch {epoch}/{config.epochs} · loss {loss:.4f}"
                     )
                     shown[0] = now
-                return deadline.expired
+
+            def still_here() -> None:
+                status.caption("Training…")  # any page update raises once the person has left
+
+            def begun() -> None:
+                # A big model's first run imports TensorFlow in its worker: not part of the budget.
+                started[0] = time.monotonic()
 
             try:
-                result = run(config, progress=progress, limits=limits)
+                result = worker_pool().run(config, limits, progress, on_wait=still_here, on_start=begun)
             except BaseException:
-                log.info("training abandoned after %.2f s", time.monotonic() - deadline.started)
+                log.info("training abandoned after %.2f s", time.monotonic() - started[0])
                 raise
             log.info(
                 "training finished after %.2f s stopped=%s",
-                time.monotonic() - deadline.started,
+                time.monotonic() - started[0],
                 result.stopped,
             )
         if result.stopped:
@@ -298,8 +308,29 @@ def render_form(limits: Limits) -> RunConfig | None:
 # --- output sections -------------------------------------------------------------------------
 
 
-def chart(fig: Any, key: str) -> None:
-    st.plotly_chart(fig, width="stretch", config=CHART_CONFIG, key=key)
+@functools.cache
+def _figure_spec_class() -> type:
+    """A Plotly figure that is only its JSON (``seqviz.figures`` builds plain figure dicts).
+
+    ``st.plotly_chart`` given a dict rebuilds it as a ``go.Figure`` to validate every property,
+    which cost more than the rest of a Train click; given a figure it takes ``to_dict()``. The
+    tests validate every figure instead (``tests/test_figures.py`` reads them through
+    ``go.Figure``), so the page sends the dict as it is.
+    """
+    from plotly.basedatatypes import BaseFigure
+
+    class FigureSpec(BaseFigure):  # type: ignore[misc]
+        def __init__(self, spec: dict[str, Any]):  # no BaseFigure.__init__: nothing to validate
+            self._spec = spec
+
+        def to_dict(self) -> dict[str, Any]:
+            return self._spec
+
+    return FigureSpec
+
+
+def chart(fig: dict[str, Any], key: str) -> None:
+    st.plotly_chart(_figure_spec_class()(fig), width="stretch", config=CHART_CONFIG, key=key)
 
 
 def _shape_text(shape: list[int]) -> str:
@@ -446,7 +477,10 @@ def render_state_of_mode(
     """One mode's state heatmap, the cell's internals on demand, and the difference of two positions."""
     groups = mode.identical_groups
     if groups:
-        listed = "; ".join(", ".join(map(str, g)) for g in groups)
+        # A long run's groups hold hundreds of positions: the first few of each, and how many.
+        listed = "; ".join(
+            ", ".join(map(str, g[:8])) + (f", … ({len(g)} positions)" if len(g) > 8 else "") for g in groups
+        )
         st.info(
             f"Positions {listed} start from the same state with the same visible input, "
             "so their states are identical (marked ≡ on the axis)."
@@ -566,19 +600,22 @@ def render_downloads(result: Any) -> None:
             st.download_button("Download train.py", script, file_name=f"train_{mode}.py", key=f"dl_{mode}")
             st.code(script, language="python")
     a, b = st.columns(2)
+    # Written when clicked, not on every rerun: a long run's JSON is megabytes.
     a.download_button(
         "Download the run (JSON)",
-        json.dumps(run.to_json(), ensure_ascii=False),
+        lambda: json.dumps(run.to_json(), ensure_ascii=False),
         file_name="seqviz_run.json",
         mime="application/json",
         key="dl_json",
+        on_click="ignore",
     )
     b.download_button(
         "Download the states (CSV)",
-        states_csv(run),
+        lambda: states_csv(run),
         file_name="seqviz_states.csv",
         mime="text/csv",
         key="dl_csv",
+        on_click="ignore",
     )
     st.caption("Every chart's toolbar has a camera button that downloads it as PNG.")
 

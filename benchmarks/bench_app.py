@@ -3,8 +3,15 @@
 Measures, in one run:
   1. server start → the form painted, for seqviz and for an empty Streamlit app with one form;
   2. Train click → every chart drawn, for the default run of all four modes on a warm server,
-     both untrained (a new seed each time) and from the cache;
-  3. the server's resident memory after 20 different runs.
+     both untrained (a new seed each time) and from the cache, beside the same click on a
+     minimal Streamlit app that draws the same charts, precomputed, on a button click (the
+     floor any Streamlit page reaches here);
+  3. CPU seconds per untrained Train click, in the server process and in its worker processes
+     (read from /proc before and after each click);
+  4. the server's resident memory after 20 different runs (its workers' beside it).
+
+A warning is printed when the machine was busy with other work during the timed clicks
+(load average above the core count): rerun then.
 
     .venv/bin/python benchmarks/bench_app.py [--repeat 5] [--runs 20] [--json PATH]
 """
@@ -13,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -24,11 +32,32 @@ sys.path.insert(0, str(ROOT))
 
 from tests.e2e import (  # noqa: E402
     launch_browser,
+    process_tree,
     rss_mb,
     streamlit_server,
     wait_for_charts,
     wait_for_run,
+    workers_rss_mb,
 )
+
+# The floor: the same charts, built once per server, drawn on a button click.
+REFERENCE_APP = """\
+import json
+
+import plotly.graph_objects as go
+import streamlit as st
+
+
+@st.cache_resource
+def charts():
+    with open({specs!r}, encoding="utf-8") as fh:
+        return [go.Figure(spec) for spec in json.load(fh)]
+
+
+st.button("Train", type="primary")
+for k, fig in enumerate(charts()):
+    st.plotly_chart(fig, width="stretch", key=f"chart_{{k}}")
+"""
 
 EMPTY_APP = """\
 import streamlit as st
@@ -37,6 +66,11 @@ with st.form("input"):
     st.text_input("Sequence", "0 1 0 2")
     st.form_submit_button("Train")
 """
+
+
+# Bytes of every chart's figure JSON as Streamlit handed it to the page (the plotly spec).
+CHART_BYTES_JS = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')]
+  .map(el => JSON.stringify({data: el.data, layout: el.layout}).length).reduce((a, b) => a + b, 0)"""
 
 
 def first_paint(browser, app: Path | None) -> float:
@@ -65,6 +99,56 @@ def train_to_charts(page, url: str, seed: int) -> float:
     return elapsed
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process (all its threads); 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_split(pid: int) -> tuple[float, float]:
+    """CPU seconds so far of the server process and of all its descendants together."""
+    return cpu_seconds(pid), sum(cpu_seconds(p) for p in process_tree(pid)[1:])
+
+
+def reference_specs(path: Path) -> int:
+    """The default page's charts (all four modes' flow and predictions, loss, state, difference)
+    as Plotly JSON, written to ``path``; returns how many."""
+    import plotly.io as pio
+
+    from seqviz import figures
+    from seqviz.config import RunConfig
+    from seqviz.engine import run
+
+    r = run(RunConfig()).run
+    built = [figures.state_flow_figure(m) for m in r.runs]
+    built.append(figures.loss_figure(r.runs))
+    built += [figures.predictions_figure(m, r.vocabulary) for m in r.runs]
+    first = r.runs[0]
+    built += [figures.state_figure(first, "h"), figures.difference_figure(first, 0, 1)]
+    specs = [json.loads(pio.to_json(f, validate=False)) for f in built]
+    path.write_text(json.dumps(specs))
+    return len(specs)
+
+
+def click_to_charts(page, charts: int) -> float:
+    """Seconds from pressing Train on the reference app to its ``charts`` charts drawn."""
+    started = time.monotonic()
+    page.get_by_role("button", name="Train", exact=True).click()
+    wait_for_run(page)
+    elapsed = time.monotonic() - started
+    assert wait_for_charts(page) == charts
+    return elapsed
+
+
+def busy(cores: int = os.cpu_count() or 1) -> float | None:
+    """The 1-minute load average when it is above the core count (other work on the machine)."""
+    load = os.getloadavg()[0]
+    return load if load > cores else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -86,20 +170,54 @@ def main() -> None:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(url)
             wait_for_run(page, timeout=180)  # the first visit trains the default: TF imported, graph traced
-            rss = [rss_mb(url.process.pid)]
-            fresh = [train_to_charts(page, url, seed) for seed in range(1, args.repeat + 1)]
+            pid = url.process.pid
+            rss = [rss_mb(pid)]
+            fresh, cpu, loads = [], [], []
+            for seed in range(1, args.repeat + 1):
+                before = cpu_split(pid)
+                fresh.append(train_to_charts(page, url, seed))
+                time.sleep(0.5)  # the page's last messages and any idle worker bookkeeping
+                after = cpu_split(pid)
+                cpu.append((after[0] - before[0], after[1] - before[1]))
+                loads.append(os.getloadavg()[0])
             cached = [train_to_charts(page, url, seed) for seed in range(1, args.repeat + 1)]
             numbers["train_to_charts_s"] = {
                 "untrained_median": statistics.median(fresh),
                 "untrained_max": max(fresh),
                 "cached_median": statistics.median(cached),
             }
+            numbers["cpu_per_train_s"] = {
+                "server_median": statistics.median(c[0] for c in cpu),
+                "workers_median": statistics.median(c[1] for c in cpu),
+            }
+            numbers["load_average_max"] = max(loads)
             for seed in range(args.repeat + 1, args.runs + 1):
                 train_to_charts(page, url, seed)
-            rss.append(rss_mb(url.process.pid))
+            rss.append(rss_mb(pid))
             charts = wait_for_charts(page)
-            numbers["memory_mb"] = {"after_first_run": rss[0], f"after_{args.runs}_runs": rss[1]}
+            numbers["memory_mb"] = {
+                "after_first_run": rss[0],
+                f"after_{args.runs}_runs": rss[1],
+                "workers_after": workers_rss_mb(pid),
+            }
             numbers["charts_on_page"] = charts
+            numbers["chart_json_bytes"] = page.evaluate(CHART_BYTES_JS)
+            page.close()
+
+        specs = Path(scratch) / "charts.json"
+        reference = Path(scratch) / "reference_app.py"
+        reference.write_text(REFERENCE_APP.format(specs=str(specs)))
+        floor_charts = reference_specs(specs)
+        with streamlit_server(app=reference) as url:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url)
+            page.get_by_role("button", name="Train", exact=True).wait_for(timeout=60000)
+            click_to_charts(page, floor_charts)  # warm: the figures are built once per server
+            floor = [click_to_charts(page, floor_charts) for _ in range(args.repeat)]
+            numbers["reference_click_to_charts_s"] = {
+                "median": statistics.median(floor),
+                "charts": floor_charts,
+            }
 
     print(f"first paint of the form, median of {args.repeat} server starts:")
     print(f"  empty Streamlit app with one form  {numbers['first_paint_s']['empty']:.2f} s")
@@ -117,11 +235,28 @@ def main() -> None:
         "  (target ≤ 3 s)"
     )
     print(f"  from the cache          median {t['cached_median']:.2f} s")
+    f = numbers["reference_click_to_charts_s"]
+    print(
+        f"  reference: a minimal Streamlit app drawing the same {f['charts']} charts, precomputed, "
+        f"on a button click: median {f['median']:.2f} s"
+    )
+    c = numbers["cpu_per_train_s"]
+    print(
+        f"CPU per untrained Train click, median of {args.repeat}: server process {c['server_median']:.2f} s, "
+        f"worker processes {c['workers_median']:.2f} s"
+    )
+    print(f"chart JSON on the page after the last run: {numbers['chart_json_bytes'] / 1e3:.0f} kB")
     m = numbers["memory_mb"]
     print(
         f"server RSS: {m['after_first_run']:.0f} MB after the first run, "
-        f"{m[f'after_{args.runs}_runs']:.0f} MB after {args.runs} different runs"
+        f"{m[f'after_{args.runs}_runs']:.0f} MB after {args.runs} different runs; "
+        f"its worker processes {m['workers_after']:.0f} MB"
     )
+    if numbers["load_average_max"] > (os.cpu_count() or 1):
+        print(
+            f"WARNING: load average up to {numbers['load_average_max']:.1f} on {os.cpu_count()} cores "
+            "during the timed clicks: other work competed; rerun for clean numbers"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(numbers, indent=1))
 

@@ -7,12 +7,18 @@ button gives equals the CLI's ``--json`` for the same configuration (timing fiel
 predictions it shows are that JSON's, and it shows no other user's tokens. Reports p50/p95
 seconds from the Train click to every chart drawn.
 
+``--server-only``: the same moment without browsers, each user an AppTest session in a thread
+of this one process, so the server's part of the wait is told apart from the browsers' drawing
+(on a small machine the six browsers compete with the server for its cores).
+
 ``--burst``, limits under load: a server with ``SEQVIZ_SHARED=1`` (one training at once); 6
 sessions press Train 20 times in all, all starting together, each waiting for its run before the
 next click. Checks from the server log that no more than one training ever ran at once, that pages
 showed their queue position, and that every run finished with the right predictions.
 
-    .venv/bin/python benchmarks/load_users.py [--users 1 3 6] [--rounds 3 2 2] [--epochs 2000]
+    .venv/bin/python benchmarks/load_users.py [--users 1 3 6] [--rounds 3 2 2] [--epochs 2000] [--mode all]
+    .venv/bin/python benchmarks/load_users.py --users 6 --rounds 1 --epochs 400 --mode sequence
+    .venv/bin/python benchmarks/load_users.py --server-only --users 6 --epochs 400 --mode sequence
     .venv/bin/python benchmarks/load_users.py --burst [--sessions 6] [--clicks 20] [--burst-epochs 800]
 
 The default epochs make each run train for about 1-3 s in all four modes (0.5-1 s in the burst).
@@ -32,6 +38,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -177,6 +184,10 @@ class Session:
     context: Any = None
     queue_positions: list[int] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
+    # Per Train click: seconds until the page's script had finished on the new run (the server's
+    # part done; what remains of ``seconds`` is the browser drawing).
+    script_seconds: list[float] = field(default_factory=list)
+    script_done: float | None = None
     problems: list[str] = field(default_factory=list)
 
 
@@ -213,8 +224,14 @@ async def wait_until_idle(session: Session, config: RunConfig | None, timeout: f
     Records every queue position the page showed meanwhile.
     """
     deadline = time.monotonic() + timeout
+    session.script_done = None
     while time.monotonic() < deadline:
         state = await session.page.evaluate(PAGE_STATE_JS)
+        finished = state["state"] == "notRunning" and (
+            config is None or config_in_url(state["url"]) == config
+        )
+        if finished and session.script_done is None:
+            session.script_done = time.monotonic()
         for text in state["queued"]:
             match = re.search(r"Queued: position (\d+)", text)
             if match:
@@ -247,6 +264,7 @@ async def train(session: Session, config: RunConfig, timeout: float = 300) -> fl
     await wait_until_idle(session, config, timeout)
     elapsed = time.monotonic() - started
     session.seconds.append(elapsed)
+    session.script_seconds.append((session.script_done or time.monotonic()) - started)
     return elapsed
 
 
@@ -304,12 +322,14 @@ async def concurrent_round(browser, url: str, configs: list[RunConfig], oracle: 
 async def concurrent_users(args: argparse.Namespace, scratch: Path) -> bool:
     plan = [(n, r) for n, r in zip(args.users, args.rounds)]
     uid = iter(range(1, 1000))
-    rounds = [[[user_config(next(uid), args.epochs) for _ in range(n)] for _ in range(r)] for n, r in plan]
+    new = lambda: user_config(next(uid), args.epochs, args.mode)
+    rounds = [[[new() for _ in range(n)] for _ in range(r)] for n, r in plan]
     configs = [c for level in rounds for one in level for c in one]
     env = {"SEQVIZ_LOG_LEVEL": "INFO", "SEQVIZ_SHARED": ""}
     limits = limits_from_env({**os.environ, **env})
     started = time.monotonic()
-    print(f"CLI JSONs for {len(configs)} configurations (mode all, {args.epochs} epochs)…", flush=True)
+    what = f"mode {args.mode}, {args.epochs} epochs"
+    print(f"CLI JSONs for {len(configs)} configurations ({what})…", flush=True)
     oracle = cli_jsons(configs, scratch, env)
     print(f"  done in {time.monotonic() - started:.0f} s", flush=True)
     log = scratch / "server.log"
@@ -342,21 +362,30 @@ async def concurrent_users(args: argparse.Namespace, scratch: Path) -> bool:
 
     print()
     print(
-        f"Train click → every chart drawn; mode all, {args.epochs} epochs, sequences of 4–10 tokens, "
+        f"Train click → every chart drawn; mode {args.mode}, {args.epochs} epochs, sequences of 4–10 tokens, "
         f"each configuration new to the server; server limit {limits.max_concurrent} trainings at once "
         "(the default)."
     )
     print(
-        f"{'users':>5}  {'runs':>4}  {'p50 s':>6}  {'p95 s':>6}  {'max s':>6}  {'training p50 s':>14}  queued"
+        f"{'users':>5}  {'runs':>4}  {'p50 s':>6}  {'p95 s':>6}  {'max s':>6}  {'script max s':>12}"
+        f"  {'training p50 s':>14}  queued"
     )
     for n, sessions in results.items():
         seconds = [s.seconds[0] for s in sessions]
+        script = max(s.script_seconds[0] for s in sessions)
         queued = sum(bool(s.queue_positions) for s in sessions)
         p50, p95, training = percentile(seconds, 0.5), percentile(seconds, 0.95), train_seconds[n]
         print(
-            f"{n:>5}  {len(seconds):>4}  {p50:>6.2f}  {p95:>6.2f}  {max(seconds):>6.2f}"
+            f"{n:>5}  {len(seconds):>4}  {p50:>6.2f}  {p95:>6.2f}  {max(seconds):>6.2f}  {script:>12.2f}"
             f"  {percentile(training, 0.5):>14.2f}  {queued} saw a queue position"
         )
+    print(
+        "script max: the slowest click until its page's script had finished on the new run "
+        "(the server's part; the rest is the browsers drawing)"
+    )
+    load = os.getloadavg()[0]
+    if load > (os.cpu_count() or 1):
+        print(f"WARNING: load average {load:.1f} on {os.cpu_count()} cores at the end: other work competed")
     everyone = [s for sessions in results.values() for s in sessions]
     problems = [f"{s.name}: {p}" for s in everyone for p in s.problems]
     print(
@@ -455,12 +484,70 @@ async def burst(args: argparse.Namespace, scratch: Path) -> bool:
     )
 
 
+# --- part 3: the server's part alone, without browsers ---------------------------------------
+
+
+async def server_only(args: argparse.Namespace, scratch: Path) -> bool:
+    """Each user an AppTest session in a thread of this one process (one GIL, as one server):
+    all run the page for a configuration new to the process at the same moment. Measures the
+    server's part of a Train click (the script, training through the app's own worker pool,
+    the figures, the messages to send) without websockets or any browser drawing."""
+    from streamlit.testing.v1 import AppTest
+
+    app = str(ROOT / "app.py")
+    warm = AppTest.from_file(app, default_timeout=300)
+    warm.query_params["mode"] = args.mode
+    warm.run()  # the worker pool, imports, the first run
+    uid = iter(range(500, 1000))
+    ok = True
+    for n in args.users:
+        configs = [user_config(next(uid), args.epochs, args.mode) for _ in range(n)]
+        oracle = cli_jsons(configs, scratch, {})
+        sessions = []
+        for config in configs:
+            at = AppTest.from_file(app, default_timeout=300)
+            for key, value in config.to_query().items():
+                at.query_params[key] = value
+            sessions.append(at)
+        started, seconds = time.monotonic(), {}
+
+        def one(k: int, at: Any, started: float = started, seconds: dict = seconds) -> None:
+            at.run()
+            seconds[k] = time.monotonic() - started
+
+        threads = [threading.Thread(target=one, args=(k, at)) for k, at in enumerate(sessions)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        right = 0
+        for config, at in zip(configs, sessions):
+            shown = {m: t.value.removeprefix("predicted: ").split() for m, t in zip(config.modes, at.text)}
+            right += not at.exception and shown == predictions_by_mode(oracle[config])
+        times = sorted(seconds.values())
+        print(
+            f"{n} session(s) at once, no browser: slowest {times[-1]:.2f} s, median "
+            f"{percentile(times, 0.5):.2f} s; {right} of {n} showed their own run's predictions"
+        )
+        ok &= right == n
+    load = os.getloadavg()[0]
+    if load > (os.cpu_count() or 1):
+        print(f"WARNING: load average {load:.1f} on {os.cpu_count()} cores at the end: other work competed")
+    return ok
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, nargs="+", default=[1, 3, 6])
     parser.add_argument("--rounds", type=int, nargs="+", default=[3, 2, 2])
     parser.add_argument("--epochs", type=int, default=2000)
+    parser.add_argument("--mode", default="all", help="the feeding mode every user trains")
     parser.add_argument("--burst", action="store_true", help="the limits-under-load part instead")
+    parser.add_argument(
+        "--server-only",
+        action="store_true",
+        help="AppTest sessions in threads, no browser: the server's part",
+    )
     parser.add_argument("--sessions", type=int, default=6)
     parser.add_argument("--clicks", type=int, default=20)
     parser.add_argument("--burst-epochs", type=int, default=800)
@@ -468,7 +555,7 @@ def main() -> int:
     args = parser.parse_args()
     if len(args.users) != len(args.rounds):
         parser.error("--users and --rounds need the same number of values")
-    part = burst if args.burst else concurrent_users
+    part = burst if args.burst else server_only if args.server_only else concurrent_users
     with tempfile.TemporaryDirectory(prefix="seqviz_load_") as scratch:
         try:
             ok = asyncio.run(asyncio.wait_for(part(args, Path(scratch)), args.time_limit))

@@ -101,6 +101,31 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and every process descended from it (a server's training workers), from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        found.append(todo.pop())
+        todo.extend(children.get(found[-1], []))
+    return found
+
+
+def workers_rss_mb(pid: int) -> float:
+    """Resident memory of every process ``pid`` started (its training workers), in MB."""
+    total = 0.0
+    for child in process_tree(pid)[1:]:
+        with contextlib.suppress(OSError, RuntimeError):  # a worker that just exited
+            total += rss_mb(child)
+    return total
+
+
 @contextlib.contextmanager
 def streamlit_server(
     env: dict[str, str] | None = None, log: Path | None = None, app: Path | None = None

@@ -227,3 +227,17 @@ def test_every_preset_trains_without_an_error():
         button(at, name).click().run()
         assert not at.exception and not at.error, name
         assert any(t.value.startswith("predicted:") for t in at.text), name
+
+
+def test_a_thousand_token_run_ships_at_most_a_megabyte_of_charts(monkeypatch):
+    monkeypatch.setenv("SEQVIZ_MAX_TOKENS", "1000")
+    sequence = " ".join("abcdefghij"[(k * 7 + k // 3) % 10] for k in range(1000))
+    at = app_at({"sequence": sequence, "framing": "next", "epochs": "2", "snapshots": "2"})
+    assert not at.exception and not at.error and not at.warning
+    at.toggle(key="gates_on_stateless").set_value(True).run()
+    assert not at.exception
+    specs = [chart.proto.spec for chart in at.get("plotly_chart")]
+    assert len(specs) == 12  # four flows, loss, four predictions, state, internals, difference
+    print(f"\n1,000-token run: {sum(map(len, specs)) / 1e6:.2f} MB of chart JSON on the page")
+    assert sum(map(len, specs)) <= 1_000_000
+    assert len(at.text) == 4 and all(len(t.value.split()) == 1 + 999 for t in at.text)  # every prediction

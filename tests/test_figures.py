@@ -3,13 +3,17 @@
 import ast
 import dataclasses
 import inspect
+import json
+import math
 import subprocess
 import sys
 
 import numpy as np
+import plotly.graph_objects as go
 import pytest
+from plotly.subplots import make_subplots
 
-from seqviz import figures
+import seqviz.figures as built
 from seqviz.cells import CELLS
 from seqviz.config import MODE_NAMES, RunConfig
 from seqviz.engine import run
@@ -17,6 +21,27 @@ from seqviz.figures import flow, loss, predictions, states
 from seqviz.figures._common import SOURCE_LABELS
 from seqviz.results import FeedCell, FeedView, ModeResult, Prediction, Snapshot, Source, StepState
 
+
+class _Validating:
+    """``seqviz.figures`` with every ``*_figure`` builder's plain dict read back as a
+    ``go.Figure``: Plotly validates every property of it (the page sends the dicts as they
+    are), and the tests read it as before. The dict must also be plain JSON."""
+
+    def __getattr__(self, name):
+        value = getattr(built, name)
+        if not (callable(value) and name.endswith("_figure")):
+            return value
+
+        def validated(*args, **kwargs):
+            spec = value(*args, **kwargs)
+            assert isinstance(spec, dict) and set(spec) == {"data", "layout"}
+            json.dumps(spec, allow_nan=False)  # no numpy, no NaN: the JSON the browser gets
+            return go.Figure(spec)
+
+        return validated
+
+
+figures = _Validating()
 HOSTILE = "<b>x</b> **y** $z$ <b>x</b> $z$ **y**"
 ZEROS = Source("zeros")
 
@@ -212,6 +237,34 @@ def test_each_colour_has_one_meaning():
     assert {c.lower() for c in figures.SOURCE_COLORS.values()} <= groups["source"]
     assert {figures.TARGET_COLOR.lower()} == groups["target"]
     assert {c.lower() for c in figures.VERDICT_COLORS.values()} == groups["verdict"]
+
+
+@pytest.mark.parametrize("panels", [1, 2, 3, 4, 5])
+def test_the_subplot_grid_is_what_make_subplots_lays_out(panels):
+    cols = min(2, panels)
+    rows = math.ceil(panels / cols)
+    titles = [f"panel {k}" for k in range(panels)]
+    oracle = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=titles,
+        shared_xaxes=True,
+        shared_yaxes=True,
+        horizontal_spacing=0.04,
+        vertical_spacing=0.1,
+    )
+    expected = oracle.to_plotly_json()["layout"]
+    expected.pop("template", None)
+    grid = go.Figure(layout=states.subplot_grid(rows, cols, titles, (0.04, 0.1))).to_plotly_json()["layout"]
+    grid.pop("template", None)
+    assert grid.keys() == expected.keys()
+    for name, axis in expected.items():
+        if name == "annotations":
+            assert len(grid[name]) == len(axis)
+            for mine, theirs in zip(grid[name], axis):
+                assert mine == {**theirs, "x": pytest.approx(theirs["x"]), "y": pytest.approx(theirs["y"])}
+        else:
+            assert grid[name] == {**axis, "domain": pytest.approx(axis["domain"])}, name
 
 
 def test_no_function_in_the_package_is_long():
@@ -760,3 +813,102 @@ def test_empty_inputs_still_give_titled_figures(data, by_cell):
         assert fig.layout.template.layout.paper_bgcolor == "white"  # plotly_white
     assert "no snapshot 0" in built[2].layout.title.text
     np.testing.assert_array_equal(_z(built[4]), _grid(bare, "h"))
+
+
+# --- what a screen can show: long runs are binned, their downloads keep everything ----------
+
+
+def test_columns_bin_positions_past_the_screen_and_cells_past_the_budget():
+    assert built._common.columns(4, 20) == built._common.Columns(1, (), True)
+    wide = built._common.columns(built._common.MAX_COLUMNS, 20)
+    assert wide.size == 1 and not wide.detailed  # one column each, values alone
+    long = built._common.columns(1000, 20)
+    assert long.size == 5 and long.labels[:2] == ("0–4", "5–9") and len(long.labels) == 200
+    assert built._common.columns(11, 1).labels == ()
+    tall = built._common.columns(100, 1024)  # many units: fewer, wider bins keep the cells bounded
+    assert len(tall.labels) * 1024 <= built._common.MAX_CELLS
+    assert built._common.columns(7, 4000).labels == ("0–1", "2–3", "4–5", "6")  # a shorter last bin
+
+
+def test_binned_averages_each_bin_and_a_shorter_last_one():
+    grid = ((0.0, 1.0), (0.5, 3.0), (1.0, 2.0))
+    assert built._common.binned(grid, 1) == grid
+    assert built._common.binned(grid, 2) == ((0.25, 2.0), (1.0, 2.0))
+
+
+def test_envelope_keeps_short_lines_and_every_buckets_extremes():
+    x, y = tuple(range(1, 11)), tuple(float(v) for v in range(10))
+    assert built._common.envelope(x, y) == (list(x), list(y))
+    n = 5 * built._common.MAX_LINE_POINTS
+    y = tuple(float(k % 7) for k in range(n))
+    y = y[:1234] + (-5.0,) + y[1235:]  # one spike
+    kept_x, kept_y = built._common.envelope(tuple(range(1, n + 1)), y)
+    assert len(kept_x) <= built._common.MAX_LINE_POINTS + 2
+    assert kept_x == sorted(kept_x) and kept_x[0] == 1 and kept_x[-1] == n
+    assert -5.0 in kept_y and 1235 in kept_x and max(kept_y) == 6.0
+
+
+THOUSAND = " ".join("abcdefghij"[(k * 7 + k // 3) % 10] for k in range(1000))
+
+
+@pytest.fixture(scope="module")
+def thousand():
+    """A 1,000-token run in all four modes (two epochs: the sizes do not depend on them)."""
+    from seqviz.limits import Limits
+
+    config = RunConfig(sequence=THOUSAND, framing="next", mode="all", epochs=2, snapshots=2)
+    return run(config, limits=Limits(max_tokens=1000))
+
+
+def _page_figures(r):
+    """Every chart the page draws for a run, the cell's internals (drawn on demand) included."""
+    for m in r.runs:
+        yield built.state_flow_figure(m)
+        yield built.predictions_figure(m, r.vocabulary)
+    yield built.loss_figure(r.runs)
+    first = r.runs[0]
+    yield built.state_figure(first, "h")
+    yield built.internals_figure(first, r.config.cell)
+    yield built.difference_figure(first, 0, 1)
+
+
+def test_a_thousand_token_run_ships_under_a_megabyte_of_chart_json(thousand):
+    r = thousand.run
+    sizes = [len(json.dumps(f, allow_nan=False)) for f in _page_figures(r)]
+    print(f"\n1,000-token run: {sum(sizes) / 1e6:.2f} MB of chart JSON in {len(sizes)} charts")
+    assert sum(sizes) <= 1_000_000
+    for fig in _page_figures(r):
+        go.Figure(fig)  # still valid figures
+
+
+def test_binned_heatmaps_draw_the_mean_of_each_bin(thousand):
+    r = thousand.run
+    m = _by_mode(r)["sequence"]
+    fig = figures.state_figure(m, "h")
+    values = _grid(m, "h")  # (units, positions)
+    size = built._common.columns(values.shape[1], values.shape[0]).size
+    assert size > 1 and fig.layout.xaxis.type == "category"
+    means = [values[:, a : a + size].mean(axis=1) for a in range(0, values.shape[1], size)]
+    np.testing.assert_allclose(_z(fig), np.array(means).T, atol=5e-7)
+    assert list(fig.data[0].x[:2]) == [f"0–{size - 1}", f"{size}–{2 * size - 1}"]
+    preds = figures.predictions_figure(m, r.vocabulary)
+    probs = np.array([p.probabilities for p in m.predictions])
+    np.testing.assert_allclose(_z(preds)[:, 0], probs[:size].mean(axis=0), atol=5e-7)
+    right = sum(p.correct for p in m.predictions)
+    assert f"{right} of {len(m.predictions)} right" in preds.layout.title.subtitle.text
+    flow_ = figures.state_flow_figure(_by_mode(r)["stateless"])
+    assert len(flow_.layout.shapes) == flow.MAX_ROWS  # one box per drawn sample
+    assert f"samples 0–{flow.MAX_ROWS - 1} of {len(m.predictions)}" in flow_.layout.title.subtitle.text
+
+
+def test_the_downloads_of_a_thousand_token_run_keep_every_value(thousand):
+    from seqviz.export import states_csv
+
+    r = thousand.run
+    data = r.to_json()
+    positions = len(r.pairs)
+    assert positions == 999
+    for mode in data["runs"]:
+        assert len(mode["predictions"]) == positions and len(mode["states"]) == positions
+    rows = states_csv(r).splitlines()
+    assert len(rows) == 1 + len(r.runs) * positions * r.config.units

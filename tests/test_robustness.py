@@ -31,6 +31,7 @@ from tests.e2e import (
     launch_browser,
     open_app,
     predicted_tokens,
+    process_tree,
     require_browser,
     streamlit_server,
     wait_for_charts,
@@ -97,9 +98,19 @@ class Server:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of the whole process (all its threads)."""
-    after_name = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(after_name[11]) + int(after_name[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time of the server and its worker processes (all their threads).
+
+    A worker that exits (killed after a stop request it did not answer) takes its CPU time with
+    it, so the sum can fall; the readers only compare readings a moment apart.
+    """
+    total = 0
+    for p in process_tree(pid):
+        try:
+            after_name = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(after_name[11]) + int(after_name[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_share(pid: int, seconds: float = 0.5) -> float:

@@ -1,16 +1,30 @@
 """What every figure shares: colours with one meaning each, escaping of the user's tokens,
 position labels, snapshot and layer choice, and the layout every figure ends with.
 
+Figures are plain Plotly figure dicts (``{"data": [...], "layout": {...}}``), the JSON that
+``plotly.graph_objects.Figure.to_dict()`` would give, built without ``graph_objects``: its
+validation of every property cost more than everything else a page does. The tests hold every
+figure to ``go.Figure`` (which validates it) instead.
+
+A page never ships much more than its screen can show: a heatmap with more than
+``MAX_COLUMNS`` positions (or ``MAX_CELLS`` cells) averages consecutive positions into bins,
+one with more than ``DETAIL_CELLS`` cells keeps a short hover box, and long loss curves keep
+each bucket's lowest and highest point (:func:`columns`, :func:`binned`, :func:`envelope`).
+The run itself, and so every download, keeps every value.
+
 Nothing here knows a particular figure; the figure modules (``loss``, ``predictions``,
 ``states``, ``flow``) import from here and never from each other.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+import math
 import textwrap
+from dataclasses import dataclass
+from importlib import resources
 from typing import Any
-
-import plotly.graph_objects as go
 
 from seqviz.cells import CELLS, Cell
 from seqviz.modes import PREVIOUS_BATCH, PREVIOUS_STEP, ZEROS
@@ -69,6 +83,20 @@ COLOR_MEANINGS: dict[str, tuple[str, ...]] = {
 # --- sizes ---------------------------------------------------------------------------
 
 TEMPLATE = "plotly_white"
+DRAWN_TYPES = ("bar", "heatmap", "scatter")  # the trace types these figures use
+
+# What a chart can show at screen resolution: a full-width chart is ~1,300 px wide, a panel of
+# four ~330 px, so more columns than this are thinner than a pixel or two.
+MAX_COLUMNS = 200
+# Cells whose hover box carries text of its own (the position's label, the entering states):
+# ~50 bytes each in the page's JSON, against ~10 for a value alone.
+DETAIL_CELLS = 3000
+# Cells in one figure at most (~10 bytes each): a 256-unit state's heatmap bins positions sooner.
+MAX_CELLS = 16000
+MAX_LINE_POINTS = 2000  # per loss line; longer ones keep each bucket's lowest and highest point
+GROUP_LISTED = 8  # positions listed per identical group in a subtitle
+
+Figure = dict[str, Any]  # a Plotly figure as JSON: {"data": [trace, ...], "layout": {...}}
 TOKEN_CHARS = 14  # longest token in a tick label or box; hover boxes allow HOVER_CHARS
 HOVER_CHARS = 60
 IDENTICAL = 1e-6  # the result keeps 6 decimals, so smaller differences cannot be told apart
@@ -140,12 +168,18 @@ def label_of(labels: tuple[str, ...], p: int) -> str:
     return labels[p] if 0 <= p < len(labels) else str(p)
 
 
+def _listed(members: list[int]) -> str:
+    """A group's positions, the first ``GROUP_LISTED`` of a long one and how many in all."""
+    shown = ", ".join(map(str, members[:GROUP_LISTED]))
+    return shown if len(members) <= GROUP_LISTED else f"{shown}, … ({len(members)} positions)"
+
+
 def groups_note(mode: ModeResult) -> str:
     if not mode.identical_groups:
         return ""
     named = ", ".join(
         # No-break spaces keep "≡A = positions" on one line when the subtitle wraps.
-        f"≡{group_letter(k)}\u00a0=\u00a0positions {', '.join(map(str, members))}"
+        f"≡{group_letter(k)}\u00a0=\u00a0positions {_listed(list(members))}"
         for k, members in enumerate(mode.identical_groups)
     )
     return f"{named}: identical visible input, so identical state."
@@ -214,36 +248,80 @@ def _wrap(text: str, width: int) -> list[str]:
     return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
 
 
-def layout(fig: Any, title: str, subtitle: str = "", height: int = 420, width: int = SUBTITLE_CHARS) -> Any:
+@functools.cache
+def template() -> dict[str, Any]:
+    """Plotly's ``plotly_white`` template as a figure carries it (the browser knows no template
+    by name), with the defaults of the trace types drawn here only. Read once, shared by every
+    figure: nothing may change it."""
+    text = (resources.files("plotly") / "package_data" / "templates" / f"{TEMPLATE}.json").read_text()
+    full = json.loads(text)
+    return {"data": {k: v for k, v in full["data"].items() if k in DRAWN_TYPES}, "layout": full["layout"]}
+
+
+@functools.cache
+def colorscale(name: str) -> list[list[Any]]:
+    """A named colorscale (``"Blues"``, ``"RdBu_r"``) as the list of stops plotly.py sends: the
+    browser's plotly.js has colorscales of the same names with other colours."""
+    from _plotly_utils.basevalidators import ColorscaleValidator
+
+    stops = ColorscaleValidator("colorscale", "heatmap").validate_coerce(name)
+    return [[float(v), str(c)] for v, c in stops]
+
+
+def merge(target: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``target`` updated in place with ``changes``, nested dicts merged (as ``update_layout``)."""
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            merge(target[key], value)
+        else:
+            target[key] = value
+    return target
+
+
+def figure(data: list[dict[str, Any]], **layout_items: Any) -> Figure:
+    """A figure of ``data`` traces with these layout items."""
+    return {"data": data, "layout": dict(layout_items)}
+
+
+def layout(
+    fig: Figure, title: str, subtitle: str = "", height: int = 420, width: int = SUBTITLE_CHARS
+) -> Figure:
     """Title (and a subtitle wrapped at ``width`` characters), template, tight margins, a fixed height."""
     lines = _wrap(subtitle, width) if subtitle else []
-    fig.update_layout(
-        template=TEMPLATE,
-        # Anchored to the top of the whole figure, so a long title never runs into the plot.
-        title={
-            "text": title,
-            "subtitle": {"text": "<br>".join(lines), "font": {"size": 12, "color": "#555"}},
-            "x": 0.01,
-            "xanchor": "left",
-            "yref": "container",
-            "y": 1.0,
-            "yanchor": "top",
-            "pad": {"t": 10},
+    fig["layout"]["template"] = template()
+    merge(
+        fig["layout"],
+        {
+            # Anchored to the top of the whole figure, so a long title never runs into the plot.
+            "title": {
+                "text": title,
+                "subtitle": {"text": "<br>".join(lines), "font": {"size": 12, "color": "#555"}},
+                "x": 0.01,
+                "xanchor": "left",
+                "yref": "container",
+                "y": 1.0,
+                "yanchor": "top",
+                "pad": {"t": 10},
+            },
+            "height": height,
+            "margin": {"l": 60, "r": 20, "t": 54 + 16 * len(lines), "b": 40},
         },
-        height=height,
-        margin={"l": 60, "r": 20, "t": 54 + 16 * len(lines), "b": 40},
     )
     return fig
 
 
-def empty(title: str, message: str, height: int = 300) -> Any:
+def empty(title: str, message: str, height: int = 300) -> Figure:
     """A laid-out figure that says why there is nothing to draw."""
-    fig = go.Figure()
-    fig.add_annotation(
-        text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font={"size": 14}
-    )
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
+    note = {
+        "text": message,
+        "x": 0.5,
+        "y": 0.5,
+        "xref": "paper",
+        "yref": "paper",
+        "showarrow": False,
+        "font": {"size": 14},
+    }
+    fig = figure([], annotations=[note], xaxis={"visible": False}, yaxis={"visible": False})
     return layout(fig, title, height=height)
 
 
@@ -275,6 +353,69 @@ def position_axis(labels: tuple[str, ...]) -> dict[str, Any]:
 
 def unit_axis(units: int) -> dict[str, Any]:
     return {"title": {"text": "unit"}, "autorange": "reversed", "showgrid": False, "dtick": unit_dtick(units)}
+
+
+# --- what a screen can show --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Columns:
+    """How a heatmap lays out its positions: one column each, or ``size`` consecutive positions
+    averaged per column; ``detailed``: every cell gets a hover box with text of its own."""
+
+    size: int
+    labels: tuple[str, ...]  # per column when binned ("40–44"); empty when not
+    detailed: bool
+
+    @property
+    def binned(self) -> bool:
+        return self.size > 1
+
+
+def columns(positions: int, rows: int) -> Columns:
+    """The layout of ``positions`` columns of ``rows`` cells (all panels of a figure together)."""
+    size = max(1, math.ceil(positions / MAX_COLUMNS), math.ceil(positions * rows / MAX_CELLS))
+    if size == 1:
+        return Columns(1, (), positions * rows <= DETAIL_CELLS)
+    starts = range(0, positions, size)
+    ends = [min(a + size, positions) - 1 for a in starts]
+    labels = tuple(f"{a}–{b}" if b > a else str(a) for a, b in zip(starts, ends))
+    return Columns(size, labels, False)
+
+
+def binned(values: Grid, size: int) -> Grid:
+    """(positions, rows) → (bins, rows): the mean of each ``size`` consecutive positions, to
+    the run's own 6 decimals (a last, shorter bin averages what it holds)."""
+    if size <= 1:
+        return values
+    out = []
+    for start in range(0, len(values), size):
+        block = values[start : start + size]
+        out.append(tuple(round(sum(column) / len(block), 6) for column in zip(*block, strict=True)))
+    return tuple(out)
+
+
+def binned_axis(layout_: Columns) -> dict[str, Any]:
+    return {
+        "title": {"text": f"positions, averaged in bins of {layout_.size}"},
+        "type": "category",
+        "showgrid": False,
+    }
+
+
+def envelope(x: tuple[int, ...], y: tuple[float, ...]) -> tuple[list[int], list[float]]:
+    """At most ~``MAX_LINE_POINTS`` points of a line: each bucket's lowest and highest point in
+    order, so spikes stay visible; the first and last points always."""
+    if len(y) <= MAX_LINE_POINTS:
+        return list(x), list(y)
+    size = math.ceil(len(y) / (MAX_LINE_POINTS // 2))
+    keep = {0, len(y) - 1}
+    for start in range(0, len(y), size):
+        bucket = range(start, min(start + size, len(y)))
+        keep.add(min(bucket, key=y.__getitem__))
+        keep.add(max(bucket, key=y.__getitem__))
+    kept = sorted(keep)
+    return [x[k] for k in kept], [y[k] for k in kept]
 
 
 def unit_dtick(units: int) -> int:

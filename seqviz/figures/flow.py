@@ -6,16 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import plotly.graph_objects as go
-
 from seqviz.figures._common import (
     BOX_FILLS,
     HOVER_CHARS,
     OTHER_SOURCE_COLOR,
     SOURCE_COLORS,
     SOURCE_LABELS,
+    Figure,
     clamp,
     empty,
+    figure,
     label_of,
     layout,
     mode_name,
@@ -33,6 +33,10 @@ HALF_HEIGHT = 0.34  # half a box, in rows
 BATCH_GAP = 0.5  # extra rows between batches (when batches hold more than one sample)
 ROW_PIXELS = 46  # per row, so a box fits two lines of text
 MIN_COLUMNS = 5  # one-step feeds keep narrow boxes instead of one box across the page
+# Drawn at most: past this the boxes are too small to read, and the pattern only repeats
+# (every sample and step is in the page's "X and Y as tokens" table and the downloads).
+MAX_ROWS = 60  # the shared server's longest sequence draws whole
+MAX_STEPS = 60
 
 
 @dataclass(frozen=True)
@@ -151,132 +155,176 @@ def _collect_flow(mode: ModeResult) -> Flow:
     return Flow(boxes, tuple(by_row), timesteps, subtitle)
 
 
-def _boxes_and_arrows(fig: Any, info: Flow) -> None:
-    for box in info.boxes:
-        fig.add_shape(
-            type="rect",
-            x0=box.x - HALF_WIDTH,
-            x1=box.x + HALF_WIDTH,
-            y0=box.y - HALF_HEIGHT,
-            y1=box.y + HALF_HEIGHT,
-            line={"color": "#888", "width": 1},
-            fillcolor=BOX_FILLS[box.position is not None],
-            layer="below",
-        )
-        if box.tail is not None and box.head is not None:
-            fig.add_annotation(
-                name=box.kind,
-                x=box.head[0],
-                y=box.head[1],
-                ax=box.tail[0],
-                ay=box.tail[1],
-                xref="x",
-                yref="y",
-                axref="x",
-                ayref="y",
-                text="",
-                showarrow=True,
-                arrowhead=2,
-                arrowsize=1.2,
-                arrowwidth=1.6,
-                arrowcolor=SOURCE_COLORS.get(box.kind, OTHER_SOURCE_COLOR),
-                standoff=1,
-            )
+def _boxes_and_arrows(info: Flow) -> dict[str, Any]:
+    """The boxes (layout shapes) and the arrows (layout annotations) as layout items."""
+    shapes = [
+        {
+            "type": "rect",
+            "x0": box.x - HALF_WIDTH,
+            "x1": box.x + HALF_WIDTH,
+            "y0": box.y - HALF_HEIGHT,
+            "y1": box.y + HALF_HEIGHT,
+            "line": {"color": "#888", "width": 1},
+            "fillcolor": BOX_FILLS[box.position is not None],
+            "layer": "below",
+        }
+        for box in info.boxes
+    ]
+    arrows = [
+        {
+            "name": box.kind,
+            "x": box.head[0],
+            "y": box.head[1],
+            "ax": box.tail[0],
+            "ay": box.tail[1],
+            "xref": "x",
+            "yref": "y",
+            "axref": "x",
+            "ayref": "y",
+            "text": "",
+            "showarrow": True,
+            "arrowhead": 2,
+            "arrowsize": 1.2,
+            "arrowwidth": 1.6,
+            "arrowcolor": SOURCE_COLORS.get(box.kind, OTHER_SOURCE_COLOR),
+            "standoff": 1,
+        }
+        for box in info.boxes
+        if box.tail is not None and box.head is not None
+    ]
+    return {"shapes": shapes, "annotations": arrows}
 
 
-def _marker_traces(info: Flow) -> list[Any]:
+def _marker_traces(info: Flow) -> list[dict[str, Any]]:
     """The boxes' text and hover, the zeros circles, the reset labels, and a legend entry
     per arrow colour (annotations have none of their own)."""
     boxes, zeros = info.boxes, [b for b in info.boxes if b.kind == ZEROS]
     resets = [b for b in info.boxes if b.reset]
-    traces = [
-        go.Scatter(
-            x=[b.x for b in boxes],
-            y=[b.y for b in boxes],
-            mode="markers+text",
-            text=[b.text for b in boxes],
-            textfont={"size": 11 if info.timesteps <= 12 else 9},
-            hovertext=[b.hover for b in boxes],
-            hoverinfo="text",
-            marker={"size": 28, "color": "rgba(0,0,0,0)", "symbol": "square"},
-            showlegend=False,
-            name="boxes",
-        ),
-        go.Scatter(
-            x=[b.x - HALF_WIDTH + 0.06 for b in zeros],
-            y=[b.y for b in zeros],
-            mode="markers",
-            marker={"symbol": "circle-open", "size": 10, "color": SOURCE_COLORS[ZEROS], "line": {"width": 2}},
-            name=SOURCE_LABELS[ZEROS],
-            hoverinfo="skip",
-        ),
-        go.Scatter(
-            x=[b.x - HALF_WIDTH for b in resets],
-            y=[b.y - HALF_HEIGHT for b in resets],
-            mode="text",
-            text=["reset"] * len(resets),
-            textposition="top right",
+    traces: list[dict[str, Any]] = [
+        {
+            "type": "scatter",
+            "x": [b.x for b in boxes],
+            "y": [b.y for b in boxes],
+            "mode": "markers+text",
+            "text": [b.text for b in boxes],
+            "textfont": {"size": 11 if info.timesteps <= 12 else 9},
+            "hovertext": [b.hover for b in boxes],
+            "hoverinfo": "text",
+            "marker": {"size": 28, "color": "rgba(0,0,0,0)", "symbol": "square"},
+            "showlegend": False,
+            "name": "boxes",
+        },
+        {
+            "type": "scatter",
+            "x": [b.x - HALF_WIDTH + 0.06 for b in zeros],
+            "y": [b.y for b in zeros],
+            "mode": "markers",
+            "marker": {
+                "symbol": "circle-open",
+                "size": 10,
+                "color": SOURCE_COLORS[ZEROS],
+                "line": {"width": 2},
+            },
+            "name": SOURCE_LABELS[ZEROS],
+            "hoverinfo": "skip",
+        },
+        {
+            "type": "scatter",
+            "x": [b.x - HALF_WIDTH for b in resets],
+            "y": [b.y - HALF_HEIGHT for b in resets],
+            "mode": "text",
+            "text": ["reset"] * len(resets),
+            "textposition": "top right",
             # Zeros' colour: a reset is where zeros enter.
-            textfont={"size": 9, "color": SOURCE_COLORS[ZEROS]},
-            name="reset",
-            showlegend=False,
-            hoverinfo="skip",
-        ),
+            "textfont": {"size": 9, "color": SOURCE_COLORS[ZEROS]},
+            "name": "reset",
+            "showlegend": False,
+            "hoverinfo": "skip",
+        },
     ]
     cuts = [b for b in boxes if b.cut]
     if cuts:
         traces.append(
-            go.Scatter(
-                x=[b.x - HALF_WIDTH - 0.02 for b in cuts],
-                y=[b.y + HALF_HEIGHT * 0.55 for b in cuts],
-                mode="text",
-                text=["✂"] * len(cuts),
-                textfont={"size": 13, "color": SOURCE_COLORS[PREVIOUS_BATCH]},
-                name="✂ gradient stops: state flows in, backpropagation does not",
-                hoverinfo="skip",
-            )
+            {
+                "type": "scatter",
+                "x": [b.x - HALF_WIDTH - 0.02 for b in cuts],
+                "y": [b.y + HALF_HEIGHT * 0.55 for b in cuts],
+                "mode": "text",
+                "text": ["✂"] * len(cuts),
+                "textfont": {"size": 13, "color": SOURCE_COLORS[PREVIOUS_BATCH]},
+                "name": "✂ gradient stops: state flows in, backpropagation does not",
+                "hoverinfo": "skip",
+            }
         )
     for kind in (PREVIOUS_STEP, PREVIOUS_BATCH):
         line = {"color": SOURCE_COLORS[kind], "width": 2}
         traces.append(
-            go.Scatter(x=[None], y=[None], mode="lines", line=line, name=f"→ {SOURCE_LABELS[kind]}")
+            {
+                "type": "scatter",
+                "x": [None],
+                "y": [None],
+                "mode": "lines",
+                "line": line,
+                "name": f"→ {SOURCE_LABELS[kind]}",
+            }
         )
     return traces
 
 
-def state_flow_figure(mode: ModeResult) -> Any:
-    """Where each step's state comes from: one box per (sample, step), rows grouped by batch.
+def _drawn(info: Flow) -> tuple[Flow, str]:
+    """The first ``MAX_ROWS`` samples and ``MAX_STEPS`` steps of ``info`` (every arrow into
+    them comes from an earlier sample or step, so none is cut), and a sentence saying so."""
+    rows = info.rows[:MAX_ROWS]
+    steps = min(info.timesteps, MAX_STEPS)
+    if len(rows) == len(info.rows) and steps == info.timesteps:
+        return info, ""
+    last = rows[-1][0]
+    boxes = tuple(b for b in info.boxes if b.y <= last and b.step < steps)
+    note = (
+        f" Drawn: samples 0–{len(rows) - 1} of {len(info.rows)}, steps 0–{steps - 1} of {info.timesteps};"
+        " the table below has them all."
+    )
+    return Flow(boxes, rows, steps, info.subtitle), note
+
+
+def state_flow_figure(mode: ModeResult) -> Figure:
+    """Where each step's state comes from: one box per (sample, step), rows grouped by batch
+    (the first ``MAX_ROWS`` samples and ``MAX_STEPS`` steps; the subtitle says when there are more).
 
     Each box shows its input token and the position it predicts. Arrows bring state in from
     the previous step or from the same slot of the previous batch (stateful); a hollow circle
     marks a box whose state starts from zeros, and "reset" where the state is reset.
     """
-    info = _collect_flow(mode)
+    info, note = _drawn(_collect_flow(mode))
     title = f"{mode_name(mode)}: where each step's state comes from"
     if not info.boxes:
         return empty(title, "No feed to show.")
-    fig = go.Figure(_marker_traces(info))
-    _boxes_and_arrows(fig, info)
     span = info.rows[-1][0] - info.rows[0][0] + 1
     right = max(info.timesteps, MIN_COLUMNS) - 1 + HALF_WIDTH + 0.55
-    fig.update_xaxes(
-        tickmode="array",
-        tickvals=list(range(info.timesteps)),
-        ticktext=[f"step {t}" for t in range(info.timesteps)],
-        side="top",
-        range=[-0.6, right],
-        showgrid=False,
-        zeroline=False,
+    steps = {
+        "tickmode": "array",
+        "tickvals": list(range(info.timesteps)),
+        "ticktext": [f"step {t}" for t in range(info.timesteps)],
+        "side": "top",
+        "range": [-0.6, right],
+        "showgrid": False,
+        "zeroline": False,
+    }
+    samples = {
+        "tickmode": "array",
+        "tickvals": [y for y, _ in info.rows],
+        "ticktext": [label for _, label in info.rows],
+        "range": [info.rows[-1][0] + 0.55, info.rows[0][0] - 0.55],  # reversed: batch 0 on top
+        "showgrid": False,
+        "zeroline": False,
+    }
+    fig = figure(
+        _marker_traces(info),
+        xaxis=steps,
+        yaxis=samples,
+        legend={"orientation": "h", "x": 0.0, "y": 0.0, "yanchor": "top"},
+        **_boxes_and_arrows(info),
     )
-    fig.update_yaxes(
-        tickmode="array",
-        tickvals=[y for y, _ in info.rows],
-        ticktext=[label for _, label in info.rows],
-        range=[info.rows[-1][0] + 0.55, info.rows[0][0] - 0.55],  # reversed: batch 0 on top
-        showgrid=False,
-        zeroline=False,
-    )
-    fig.update_layout(legend={"orientation": "h", "x": 0.0, "y": 0.0, "yanchor": "top"})
-    fig = layout(fig, title, info.subtitle, height=clamp(190 + ROW_PIXELS * span, 300, 2000))
-    fig.update_layout(margin={"t": fig.layout.margin.t + 24, "b": 60, "l": 120})
+    fig = layout(fig, title, info.subtitle + note, height=clamp(190 + ROW_PIXELS * span, 300, 2000))
+    fig["layout"]["margin"].update({"t": fig["layout"]["margin"]["t"] + 24, "b": 60, "l": 120})
     return fig

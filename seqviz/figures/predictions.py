@@ -6,16 +6,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import plotly.graph_objects as go
-
 from seqviz.figures._common import (
     HOVER_CHARS,
     PANEL_CHARS,
     TARGET_COLOR,
     VERDICT_COLORS,
+    Columns,
+    Figure,
     Grid,
+    binned,
+    binned_axis,
     clamp,
+    colorscale,
+    columns,
     empty,
+    figure,
     groups_note,
     label_of,
     label_room,
@@ -74,8 +79,24 @@ def _collect_predictions(mode: ModeResult, vocabulary: list[str], snapshot: int 
     )
 
 
-def _heatmap(info: PredictionGrid, vocabulary: list[str]) -> Any:
+def _heatmap(info: PredictionGrid, vocabulary: list[str], shape: Columns) -> dict[str, Any]:
     positions = range(len(info.probabilities))
+    trace: dict[str, Any] = {
+        "type": "heatmap",
+        "z": transpose(binned(info.probabilities, shape.size)),
+        "x": list(shape.labels) if shape.binned else list(positions),
+        "y": list(range(len(vocabulary))),
+        "zmin": 0,
+        "zmax": 1,
+        "colorscale": colorscale("Blues"),
+        "colorbar": {"title": {"text": "p"}, "thickness": 12},
+    }
+    if not shape.detailed:
+        where, value = ("positions", "mean probability") if shape.binned else ("position", "probability")
+        # The token's name per cell: a few bytes, where the full hover text is ~50.
+        trace["text"] = [[t] * len(trace["x"]) for t in info.tokens]
+        trace["hovertemplate"] = f"{where} %{{x}}<br>token %{{text}}<br>{value} %{{z:.6f}}<extra></extra>"
+        return trace
     customdata = [
         [
             [info.hover_labels[p], token(t, HOVER_CHARS), " (the target)" if info.targets[p] == v else ""]
@@ -83,52 +104,50 @@ def _heatmap(info: PredictionGrid, vocabulary: list[str]) -> Any:
         ]
         for v, t in enumerate(vocabulary)
     ]
-    return go.Heatmap(
-        z=transpose(info.probabilities),
-        x=list(positions),
-        y=list(range(len(vocabulary))),
-        zmin=0,
-        zmax=1,
-        colorscale="Blues",
-        colorbar={"title": {"text": "p"}, "thickness": 12},
-        customdata=customdata,
-        hovertemplate=(
-            "position %{customdata[0]}<br>token %{customdata[1]}%{customdata[2]}"
-            "<br>probability %{z:.6f}<extra></extra>"
-        ),
+    trace["customdata"] = customdata
+    trace["hovertemplate"] = (
+        "position %{customdata[0]}<br>token %{customdata[1]}%{customdata[2]}"
+        "<br>probability %{z:.6f}<extra></extra>"
     )
+    return trace
 
 
-def _marks(fig: Any, info: PredictionGrid) -> None:
-    """The target's outline in each column, and ✓/✗ above it."""
-    for p, t in enumerate(info.targets):
-        if t is not None:
-            fig.add_shape(
-                type="rect",
-                x0=p - 0.5,
-                x1=p + 0.5,
-                y0=t - 0.5,
-                y1=t + 0.5,
-                line={"color": TARGET_COLOR, "width": 2.5},
-            )
-    for p, ok in enumerate(info.correct):
-        fig.add_annotation(
-            x=p,
-            y=1.0,
-            xref="x",
-            yref="paper",
-            yanchor="bottom",
-            text="✓" if ok else "✗",
-            showarrow=False,
-            font={"size": 14, "color": VERDICT_COLORS[ok]},
-        )
+def _marks(info: PredictionGrid) -> dict[str, Any]:
+    """The target's outline in each column, and ✓/✗ above it, as layout items."""
+    shapes = [
+        {
+            "type": "rect",
+            "x0": p - 0.5,
+            "x1": p + 0.5,
+            "y0": t - 0.5,
+            "y1": t + 0.5,
+            "line": {"color": TARGET_COLOR, "width": 2.5},
+        }
+        for p, t in enumerate(info.targets)
+        if t is not None
+    ]
+    annotations = [
+        {
+            "x": p,
+            "y": 1.0,
+            "xref": "x",
+            "yref": "paper",
+            "yanchor": "bottom",
+            "text": "✓" if ok else "✗",
+            "showarrow": False,
+            "font": {"size": 14, "color": VERDICT_COLORS[ok]},
+        }
+        for p, ok in enumerate(info.correct)
+    ]
+    return {"shapes": shapes, "annotations": annotations}
 
 
-def predictions_figure(mode: ModeResult, vocabulary: list[str], snapshot: int | None = None) -> Any:
+def predictions_figure(mode: ModeResult, vocabulary: list[str], snapshot: int | None = None) -> Figure:
     """Heatmap of each token's predicted probability (rows) at each position (columns).
 
     Each position's target cell is outlined and a ✓/✗ above the column says whether the most
-    probable token is the target.
+    probable token is the target; past ``MAX_COLUMNS`` positions, columns average bins of
+    positions and the subtitle alone counts the right ones.
 
     Args:
         mode: one mode's result.
@@ -141,21 +160,24 @@ def predictions_figure(mode: ModeResult, vocabulary: list[str], snapshot: int | 
     title = f"{mode_name(mode)}: predicted probability, {epoch}"
     if info.missing is not None:
         return empty(title, info.missing)
-    fig = go.Figure(_heatmap(info, vocabulary))
-    _marks(fig, info)
-    fig.update_xaxes(**position_axis(info.labels))
-    fig.update_yaxes(
-        title_text="token",
-        tickmode="array",
-        tickvals=list(range(len(info.tokens))),
-        ticktext=list(info.tokens),
-        autorange="reversed",
-    )
-    subtitle = (
-        f"{sum(info.correct)} of {len(info.probabilities)} right "
-        f"(✓: the most probable token is the target, outlined). {groups_note(mode)}"
-    )
-    height = clamp(170 + 30 * len(vocabulary), 260, 760) + label_room(info.labels)
+    token_axis = {
+        "title": {"text": "token"},
+        "tickmode": "array",
+        "tickvals": list(range(len(info.tokens))),
+        "ticktext": list(info.tokens),
+        "autorange": "reversed",
+    }
+    shape = columns(len(info.probabilities), len(vocabulary))
+    heatmap = _heatmap(info, vocabulary, shape)
+    if shape.binned:  # a column per bin: no one target to outline, no one verdict to mark
+        fig = figure([heatmap], xaxis=binned_axis(shape), yaxis=token_axis)
+        marks = f"mean probability over bins of {shape.size} positions"
+    else:
+        fig = figure([heatmap], xaxis=position_axis(info.labels), yaxis=token_axis, **_marks(info))
+        marks = "✓: the most probable token is the target, outlined"
+    subtitle = f"{sum(info.correct)} of {len(info.probabilities)} right ({marks}). {groups_note(mode)}"
+    height = clamp(170 + 30 * len(vocabulary), 260, 760) + label_room(shape.labels or info.labels)
     fig = layout(fig, title, subtitle, height=height, width=PANEL_CHARS)
-    fig.update_layout(margin={"t": fig.layout.margin.t + 22}, title_font_size=14)
+    fig["layout"]["margin"]["t"] += 22
+    fig["layout"]["title"]["font"] = {"size": 14}
     return fig

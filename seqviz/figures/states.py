@@ -13,17 +13,21 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
-
 from seqviz.cells import CELLS, Cell, Internal
 from seqviz.figures._common import (
     HOVER_CHARS,
     IDENTICAL,
+    Columns,
+    Figure,
     Grid,
+    binned,
+    binned_axis,
     cell_of,
     clamp,
+    colorscale,
+    columns,
     empty,
+    figure,
     groups_note,
     label_of,
     label_room,
@@ -164,7 +168,8 @@ def _collect_state(mode: ModeResult, name: str, snapshot: int | None, layer: int
         raise ValueError(f"Unknown state {name!r}; choose one of: {', '.join(_KNOWN)}.")
     cell = cell_of(mode)
     layers = layer_count(mode)
-    labels = tuple(label_of(position_labels(mode, HOVER_CHARS), p) for p in range(len(mode.states)))
+    hover = position_labels(mode, HOVER_CHARS)
+    labels = tuple(label_of(hover, p) for p in range(len(mode.states)))
     label = _label_anywhere(cell, name)
     missing = None if cell is not None else "No states to show."
     if cell is not None and name not in step_names(cell):
@@ -207,29 +212,48 @@ def _customdata(grid: StateGrid) -> list[list[list[str]]]:
     ]
 
 
-def _heatmap(grid: StateGrid, **extra: Any) -> Any:
-    entering = ", ".join(f"{n} = %{{customdata[{k + 1}]}}" for k, (n, _) in enumerate(grid.entering))
-    return go.Heatmap(
-        z=transpose(grid.values),
-        x=list(range(len(grid.values))),
-        y=list(range(len(grid.values[0]))),
-        customdata=_customdata(grid),
-        hovertemplate=(
-            f"position %{{customdata[0]}}<br>unit %{{y}}<br>{grid.name} = %{{z:.6f}}"
-            f"<br>{entering}<extra></extra>"
-        ),
+def _heatmap(grid: StateGrid, shape: Columns, **extra: Any) -> dict[str, Any]:
+    """One state's heatmap trace: every cell with its own hover text when ``shape`` is
+    detailed, else values alone (averaged over bins of positions when it is binned)."""
+    if shape.detailed:
+        entering = ", ".join(f"{n} = %{{customdata[{k + 1}]}}" for k, (n, _) in enumerate(grid.entering))
+        return {
+            "type": "heatmap",
+            "z": transpose(grid.values),
+            "x": list(range(len(grid.values))),
+            "y": list(range(len(grid.values[0]))),
+            "customdata": _customdata(grid),
+            "hovertemplate": (
+                f"position %{{customdata[0]}}<br>unit %{{y}}<br>{grid.name} = %{{z:.6f}}"
+                f"<br>{entering}<extra></extra>"
+            ),
+            **extra,
+        }
+    where, value = ("positions", f"mean {grid.name}") if shape.binned else ("position", grid.name)
+    return {
+        "type": "heatmap",
+        "z": transpose(binned(grid.values, shape.size)),
+        "x": list(shape.labels) if shape.binned else list(range(len(grid.values))),
+        "y": list(range(len(grid.values[0]))),
+        "hovertemplate": f"{where} %{{x}}<br>unit %{{y}}<br>{value} = %{{z:.6f}}<extra></extra>",
         **extra,
-    )
+    }
 
 
 def _scale_args(scale: Scale) -> dict[str, Any]:
-    args: dict[str, Any] = {"colorscale": scale.colorscale, "zmin": scale.zmin, "zmax": scale.zmax}
+    args: dict[str, Any] = {
+        "colorscale": colorscale(scale.colorscale),
+        "zmin": scale.zmin,
+        "zmax": scale.zmax,
+    }
     if scale.zmid is not None:
         args["zmid"] = scale.zmid
     return args
 
 
-def state_figure(mode: ModeResult, name: str, snapshot: int | None = None, layer: int | None = None) -> Any:
+def state_figure(
+    mode: ModeResult, name: str, snapshot: int | None = None, layer: int | None = None
+) -> Figure:
     """Heatmap of one state or internal: positions across, units down.
 
     Args:
@@ -248,11 +272,14 @@ def state_figure(mode: ModeResult, name: str, snapshot: int | None = None, layer
         return empty(title, grid.missing)
     units = len(grid.values[0])
     colorbar = {"title": {"text": grid.name}, "thickness": 12}
-    fig = go.Figure(_heatmap(grid, colorbar=colorbar, **_scale_args(grid.scale)))
     labels = position_labels(mode)
-    fig.update_xaxes(**position_axis(labels))
-    fig.update_yaxes(**unit_axis(units))
-    height = clamp(170 + 14 * units, 320, 900) + label_room(labels)
+    shape = columns(len(grid.values), units)
+    fig = figure(
+        [_heatmap(grid, shape, colorbar=colorbar, **_scale_args(grid.scale))],
+        xaxis=binned_axis(shape) if shape.binned else position_axis(labels),
+        yaxis=unit_axis(units),
+    )
+    height = clamp(170 + 14 * units, 320, 900) + label_room(shape.labels or labels)
     return layout(fig, title, groups_note(mode), height=height)
 
 
@@ -307,7 +334,7 @@ def _axis_layout(panels: tuple[StateGrid, ...], axes: dict[Scale, str]) -> dict[
             "y": 1 - (k + 0.5) / len(axes),
         }
         out[axis] = {
-            "colorscale": scale.colorscale,
+            "colorscale": colorscale(scale.colorscale),
             "cmin": scale.zmin,
             "cmax": scale.zmax,
             "colorbar": colorbar,
@@ -317,7 +344,56 @@ def _axis_layout(panels: tuple[StateGrid, ...], axes: dict[Scale, str]) -> dict[
     return out
 
 
-def internals_figure(mode: ModeResult, cell: str, layer: int | None = None) -> Any:
+def subplot_grid(rows: int, cols: int, titles: list[str], spacing: tuple[float, float]) -> dict[str, Any]:
+    """Layout items of a ``rows`` × ``cols`` grid of plots that share their x axis down each
+    column and their y axis along each row, titled above each plot: what
+    ``plotly.subplots.make_subplots(shared_xaxes=True, shared_yaxes=True)`` lays out (a test
+    holds the two equal), without building a figure object.
+
+    Args:
+        spacing: (horizontal, vertical) gaps between plots, as fractions of the figure.
+    Returns:
+        ``xaxis``, ``yaxis``, ``xaxis2``… and ``annotations``; plot k (row-major) draws on
+        axes ``x{k+1}``/``y{k+1}`` (``x``/``y`` for the first).
+    """
+    across, down = spacing
+    width, height = (1 - across * (cols - 1)) / cols, (1 - down * (rows - 1)) / rows
+    items: dict[str, Any] = {}
+    notes = []
+    for k in range(rows * cols):
+        row, col = divmod(k, cols)
+        # Counted from the bottom left, as make_subplots does, so the domains are its numbers.
+        x0, y0 = (width + across) * col, (height + down) * (rows - 1 - row)
+        y1 = y0 + height
+        x_domain, y_domain = [x0, x0 + width], [y0, y1]
+        suffix = "" if k == 0 else str(k + 1)
+        bottom, first = (rows - 1) * cols + col, row * cols
+        xaxis: dict[str, Any] = {"anchor": f"y{suffix}", "domain": x_domain}
+        yaxis: dict[str, Any] = {"anchor": f"x{suffix}", "domain": y_domain}
+        if k != bottom:
+            xaxis.update(matches=f"x{bottom + 1}", showticklabels=False)
+        if k != first:
+            yaxis.update(matches="y" if first == 0 else f"y{first + 1}", showticklabels=False)
+        items[f"xaxis{suffix}"], items[f"yaxis{suffix}"] = xaxis, yaxis
+        if k < len(titles):
+            notes.append(
+                {
+                    "font": {"size": 16},
+                    "showarrow": False,
+                    "text": titles[k],
+                    "x": x0 + width / 2,
+                    "xanchor": "center",
+                    "xref": "paper",
+                    "y": y1,
+                    "yanchor": "bottom",
+                    "yref": "paper",
+                }
+            )
+    items["annotations"] = notes
+    return items
+
+
+def internals_figure(mode: ModeResult, cell: str, layer: int | None = None) -> Figure:
     """The cell's own internals (``shown_internals``), one heatmap each: positions across,
     units down, each titled with its registry label and coloured over its own range.
 
@@ -334,33 +410,40 @@ def internals_figure(mode: ModeResult, cell: str, layer: int | None = None) -> A
         return empty(title, info.missing)
     cols = min(2, len(info.panels))
     rows = math.ceil(len(info.panels) / cols)
-    fig = make_subplots(
-        rows=rows,
-        cols=cols,
-        subplot_titles=[p.label for p in info.panels],
-        shared_xaxes=True,
-        shared_yaxes=True,
-        horizontal_spacing=0.04,
-        vertical_spacing=0.1,
-    )
+    grid = subplot_grid(rows, cols, [p.label for p in info.panels], (0.04, 0.1))
     axes = _color_axes(info.panels)
-    for k, panel in enumerate(info.panels):
-        fig.add_trace(_heatmap(panel, coloraxis=axes[panel.scale]), row=k // cols + 1, col=k % cols + 1)
     labels = position_labels(mode)
     units = len(info.panels[0].values[0])
-    fig.update_xaxes(
-        tickmode="array", tickvals=list(range(len(labels))), ticktext=list(labels), showgrid=False
+    shape = columns(len(info.panels[0].values), units * len(info.panels))
+    traces = []
+    for k, panel in enumerate(info.panels):
+        suffix = "" if k == 0 else str(k + 1)
+        trace = _heatmap(panel, shape, coloraxis=axes[panel.scale], xaxis=f"x{suffix}", yaxis=f"y{suffix}")
+        traces.append(trace)
+    ticks: dict[str, Any] = {
+        "tickmode": "array",
+        "tickvals": list(range(len(labels))),
+        "ticktext": list(labels),
+    }
+    if shape.binned:
+        ticks = {"type": "category"}
+    for name, axis in grid.items():
+        if name.startswith("xaxis"):
+            axis.update(ticks, showgrid=False)
+        elif name.startswith("yaxis"):
+            axis.update(autorange="reversed", showgrid=False, dtick=unit_dtick(units))
+    fig = figure(traces, **grid, **_axis_layout(info.panels, axes))
+    height = clamp(220 + 28 * units * rows / 2, 460 if rows > 1 else 320, 1100) + label_room(
+        shape.labels or labels
     )
-    fig.update_yaxes(autorange="reversed", showgrid=False, dtick=unit_dtick(units))
-    fig.update_layout(**_axis_layout(info.panels, axes))
-    height = clamp(220 + 28 * units * rows / 2, 460 if rows > 1 else 320, 1100) + label_room(labels)
-    fig = layout(fig, title, groups_note(mode), height=height)
+    note = groups_note(mode) + (f" Positions averaged in bins of {shape.size}." if shape.binned else "")
+    fig = layout(fig, title, note.strip(), height=height)
     # The top row's subplot titles sit above the plot area, where the subtitle would be.
-    fig.update_layout(margin={"t": fig.layout.margin.t + 20})
+    fig["layout"]["margin"]["t"] += 20
     return fig
 
 
-def gates_figure(mode: ModeResult, cell: str | None = None, layer: int | None = None) -> Any:
+def gates_figure(mode: ModeResult, cell: str | None = None, layer: int | None = None) -> Figure:
     """:func:`internals_figure` under its name from when every run was an LSTM.
 
     ``cell`` None: the cell whose names the mode's steps hold, so an old ``gates_figure(mode)``
@@ -426,7 +509,7 @@ def _collect_difference(
 
 def difference_figure(
     mode: ModeResult, a: int, b: int, snapshot: int | None = None, layer: int | None = None
-) -> Any:
+) -> Figure:
     """Per unit, each state the cell carries (``h``; and ``c`` for an LSTM) at position ``a``
     minus the same at position ``b``.
 
@@ -439,30 +522,35 @@ def difference_figure(
     verdict = f"max |Δ| = {info.max_abs:.3g}" + (" (identical)" if info.max_abs <= IDENTICAL else "")
     title = f"{mode_name(mode)}: position {a} minus position {b}: {verdict}"
     color = mode_color(mode.mode)
-    fig = go.Figure()
+    bars = []
     for k, state in enumerate(info.states):
         n = state.name
-        fig.add_trace(
-            go.Bar(
-                x=list(range(len(state.delta))),
-                y=list(state.delta),
-                name=f"{n}({a}) − {n}({b})",
+        bars.append(
+            {
+                "type": "bar",
+                "x": list(range(len(state.delta))),
+                "y": list(state.delta),
+                "name": f"{n}({a}) − {n}({b})",
                 # The first state (h) solid, the others paler: one mode, one colour.
-                marker={
+                "marker": {
                     "color": color,
                     "opacity": 1.0 if k == 0 else 0.45,
                     "line": {"color": color, "width": 1},
                 },
-                customdata=[list(pair) for pair in state.pairs],
-                hovertemplate=(
+                "customdata": [list(pair) for pair in state.pairs],
+                "hovertemplate": (
                     f"unit %{{x}}<br>{n}({a}) = %{{customdata[0]:.6f}}"
                     f"<br>{n}({b}) = %{{customdata[1]:.6f}}<br>Δ{n} = %{{y:.6f}}<extra></extra>"
                 ),
-            )
+            }
         )
-    fig.update_layout(barmode="group", bargap=0.25)
-    fig.update_xaxes(title_text="unit", dtick=unit_dtick(len(info.states[0].delta)))
-    fig.update_yaxes(title_text="difference", zeroline=True, zerolinecolor="#888")
+    fig = figure(
+        bars,
+        barmode="group",
+        bargap=0.25,
+        xaxis={"title": {"text": "unit"}, "dtick": unit_dtick(len(info.states[0].delta))},
+        yaxis={"title": {"text": "difference"}, "zeroline": True, "zerolinecolor": "#888"},
+    )
     labels = position_labels(mode, HOVER_CHARS)
     maxima = ", ".join(f"max |Δ{s.name}| = {s.max_abs:.3g}" for s in info.states)
     subtitle = f"{info.when}. Position {label_of(labels, a)} minus position {label_of(labels, b)}; {maxima}."
