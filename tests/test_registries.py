@@ -65,6 +65,10 @@ def test_every_option_round_trips_through_the_url_with_its_own_key():
         shuffle=True,
         reset="never",
         return_sequences=True,
+        test_sequence="a b a c b a c",
+        predict_batch_size=2,
+        predict_state="carry",
+        reset_at=1,
     )
     query = changed.to_query()
     assert set(query) == {o.name for o in OPTIONS}

@@ -195,6 +195,25 @@ def _boxes_and_arrows(info: Flow) -> dict[str, Any]:
     return {"shapes": shapes, "annotations": arrows}
 
 
+def _cut_traces(boxes: tuple[FlowBox, ...]) -> list[dict[str, Any]]:
+    """A ✂ where state flows in from the previous batch but the gradient stops."""
+    cuts = [b for b in boxes if b.cut]
+    if not cuts:
+        return []
+    return [
+        {
+            "type": "scatter",
+            "x": [b.x - HALF_WIDTH - 0.02 for b in cuts],
+            "y": [b.y + HALF_HEIGHT * 0.55 for b in cuts],
+            "mode": "text",
+            "text": ["✂"] * len(cuts),
+            "textfont": {"size": 13, "color": SOURCE_COLORS[PREVIOUS_BATCH]},
+            "name": "✂ gradient stops: state flows in, backpropagation does not",
+            "hoverinfo": "skip",
+        }
+    ]
+
+
 def _marker_traces(info: Flow) -> list[dict[str, Any]]:
     """The boxes' text and hover, the zeros circles, the reset labels, and a legend entry
     per arrow colour (annotations have none of their own)."""
@@ -242,20 +261,7 @@ def _marker_traces(info: Flow) -> list[dict[str, Any]]:
             "hoverinfo": "skip",
         },
     ]
-    cuts = [b for b in boxes if b.cut]
-    if cuts:
-        traces.append(
-            {
-                "type": "scatter",
-                "x": [b.x - HALF_WIDTH - 0.02 for b in cuts],
-                "y": [b.y + HALF_HEIGHT * 0.55 for b in cuts],
-                "mode": "text",
-                "text": ["✂"] * len(cuts),
-                "textfont": {"size": 13, "color": SOURCE_COLORS[PREVIOUS_BATCH]},
-                "name": "✂ gradient stops: state flows in, backpropagation does not",
-                "hoverinfo": "skip",
-            }
-        )
+    traces += _cut_traces(boxes)
     for kind in (PREVIOUS_STEP, PREVIOUS_BATCH):
         line = {"color": SOURCE_COLORS[kind], "width": 2}
         traces.append(
