@@ -142,7 +142,7 @@ def describe_feed(feed: Feed, dataset: Dataset) -> FeedView:
 
 def _mode_run(
     feed: Feed, dataset: Dataset, config: RunConfig, weights: Weights, progress: RunProgress | None
-) -> tuple[ModeResult, Training]:
+) -> tuple[ModeResult, Training, PredictionFeed | None]:
     targets = dataset.targets
     training = train(
         feed,
@@ -213,10 +213,20 @@ def _mode_run(
         reach_floor=reach_floor,
         beyond_reach=beyond,
     )
+    test = None
     if config.test_sequence.strip():
-        result.test = _test_pass(feed, dataset, config, training)
+        test = prediction_feed(
+            config.test_sequence,
+            config.framing,
+            dataset,
+            feed,
+            config.predict_batch_size,
+            config.predict_state,
+            config.seed,
+        )
+        result.test = _test_pass(test, config, training)
     result.verdict = verdict(result)
-    return result, training
+    return result, training, test
 
 
 def _predictions(dataset: Dataset, outputs: list[np.ndarray], ties: set[int]) -> list[Prediction]:
@@ -240,18 +250,9 @@ def _predictions(dataset: Dataset, outputs: list[np.ndarray], ties: set[int]) ->
     return out
 
 
-def _test_pass(feed: Feed, dataset: Dataset, config: RunConfig, training: Training) -> TestResult:
+def _test_pass(test: PredictionFeed, config: RunConfig, training: Training) -> TestResult:
     """The test sequence predicted as Keras would: its own batch size, from zeros or carrying
     the state training ended in, and again with the state reset before ``reset_at``."""
-    test = prediction_feed(
-        config.test_sequence,
-        config.framing,
-        dataset,
-        feed,
-        config.predict_batch_size,
-        config.predict_state,
-        config.seed,
-    )
     if test.carried and training.final_states is None:
         raise SeqvizError("Carrying the training state needs the NumPy trainer (models of at most 64 units).")
     start = training.final_states if test.carried else None
@@ -355,21 +356,13 @@ def run(config: RunConfig, progress: RunProgress | None = None, limits: Limits =
     )
     for mode in config.modes:
         feed = MODES[mode](dataset, config)
-        mode_result, training = _mode_run(feed, dataset, config, weights, progress)
+        mode_result, training, test = _mode_run(feed, dataset, config, weights, progress)
         result.run.runs.append(mode_result)
         result.feeds[mode] = feed
         result.weights[mode] = training.weights
         result.final_states[mode] = training.final_states
-        if config.test_sequence.strip():
-            result.tests[mode] = prediction_feed(
-                config.test_sequence,
-                config.framing,
-                dataset,
-                feed,
-                config.predict_batch_size,
-                config.predict_state,
-                config.seed,
-            )
+        if test is not None:
+            result.tests[mode] = test
         if mode_result.stopped:
             result.run.stopped = True
             break
