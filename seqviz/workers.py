@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -233,7 +234,11 @@ def _train(conn: Connection, config: RunConfig, limits: Limits) -> None:
         conn.send(("started",))
         deadline = Deadline(limits.time_budget)
 
+        parent = os.getppid()
+
         def progress(mode: str, epoch: int, loss: float) -> bool:
+            if os.getppid() != parent:  # the server is gone: nobody waits for this run
+                return True
             while conn.poll():
                 stop[0] = stop[0] or conn.recv()[0] == "stop"
             now = time.monotonic()
@@ -256,6 +261,10 @@ def serve(conn: Connection) -> None:
     finished is ignored."""
     import seqviz.engine  # noqa: F401  (loaded before the first job, not during it)
 
+    # The server decides when a worker ends (its socket closes, or it is killed): a SIGTERM or
+    # SIGINT sent to the whole process group must not cut a draining server's training short.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
         try:
             message = conn.recv()

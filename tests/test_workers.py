@@ -4,7 +4,6 @@ come back as they would in-process, and a worker that dies is replaced."""
 
 import os
 import signal
-import sys
 import time
 
 import pytest
@@ -51,7 +50,8 @@ def test_a_run_in_a_worker_is_the_run_in_process(pool):
     assert without_timing(pooled.run.to_json()) == without_timing(here.run.to_json())
     assert pooled.feeds.keys() == here.feeds.keys() and pooled.weights.keys() == here.weights.keys()
     assert seen and seen[-1][0] == "window" and seen[-1][1] == 40  # the last mode's last epoch
-    assert "tensorflow" not in sys.modules  # nor did the worker need it: 20 units train in NumPy
+    # Nor did the worker need TensorFlow: 20 units train in NumPy (the worker reports its imports).
+    assert not any(w.heavy for w in pool._workers)
 
 
 def test_a_stop_request_is_honoured_within_a_fraction_of_a_second(pool):
