@@ -159,7 +159,7 @@ def report(run: Run) -> str:
         for mode in run.runs:
             lines.append(
                 f"{mode.mode:<10} {mode.accuracy:>8.0%}  {mode.final_loss:>10.4f}  {mode.loss_floor:.4f}  "
-                f"{mode.verdict or '-'}"
+                f"{mode.verdict or ('- (no test sequence)' if mode.test is None else '- (not fitted yet)')}"
             )
         lines.append("")
         for mode in run.runs:

@@ -285,7 +285,8 @@ def _state_matters(f: StateMatters) -> str:
 def _contrast(f: Contrast) -> str:
     return (
         "State flows across the timesteps of one sample, never across the samples of a batch: "
-        f"{_names(f.stuck)} cannot learn this sequence; {_names(f.learned)} learned it."
+        f"{_names(f.stuck)} cannot learn this sequence; {_names(f.learned)} fit every position of it "
+        "(whether that is the rule or memory, a test sequence tells)."
     )
 
 

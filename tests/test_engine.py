@@ -174,7 +174,8 @@ def test_explanations_say_why_each_mode_succeeds_or_fails(reference_result):
     assert "last 2 inputs" in " ".join(explain_run(run_.mode("window")))
     assert run_.facts == [Contrast(["stateless"], ["stateful", "sequence", "window"])]
     assert explain(run_)[-1].endswith(
-        "stateless cannot learn this sequence; stateful, sequence and window learned it."
+        "stateless cannot learn this sequence; stateful, sequence and window fit every position of it "
+        "(whether that is the rule or memory, a test sequence tells)."
     )
 
 
