@@ -519,7 +519,8 @@ VERDICT_WORDS = {
 def render_test(result: Any) -> None:
     """The test sequence: each mode's verdict, its predictions, and the intervention (a reset
     before a chosen test position), recomputed here without retraining."""
-    from seqviz.predict import predict_positions
+    from seqviz.engine import predict_test
+    from seqviz.figures.phase import prediction_phase_figure
 
     run: Run = result.run
     tested = [m for m in run.runs if m.test is not None]
@@ -543,9 +544,17 @@ def render_test(result: Any) -> None:
         help="Every later prediction that changes was carried by the state.",
     )
     reset_at = None if choice == "none" else int(str(choice))
+    shown: list[ModeResult] = []
     for column, mode in zip(st.columns(len(tested)), tested):
         test = mode.test
         assert test is not None
+        if reset_at != test.reset_at:  # the slider moved: the same pass, reset elsewhere
+            feed = result.tests[mode.mode]
+            start = result.final_states[mode.mode] if feed.carried else None
+            test = predict_test(feed, run.config, result.weights[mode.mode], start, reset_at)
+            mode = replace(mode, test=test)
+        shown.append(mode)
+        after = test.reset_predictions
         with column:
             st.metric(
                 f"{mode.mode} verdict",
@@ -553,26 +562,22 @@ def render_test(result: Any) -> None:
                 help=VERDICT_WORDS.get(mode.verdict or ""),
             )
             st.caption(f"train {mode.accuracy:.0%} · test {test.accuracy:.0%} · test loss {test.loss:.4f}")
-            after = None
-            if reset_at is not None:
-                feed = result.tests[mode.mode]
-                start = result.final_states[mode.mode] if feed.carried else None
-                probabilities = predict_positions(
-                    feed.feed, result.weights[mode.mode], run.config.output, start, reset_at
-                )
-                after = [run.vocabulary[int(p.argmax())] for p in probabilities]
             rows = []
             for k, p in enumerate(test.predictions):
                 row = {"position": p.position, "input": p.input, "target": p.target, "predicted": p.predicted}
                 row[""] = "tie" if p.tie else "✓" if p.correct else "✗"
                 if after is not None:
-                    row["after reset"] = after[k] + (" (changed)" if after[k] != p.predicted else "")
+                    changed = after[k].predicted != p.predicted
+                    row["after reset"] = after[k].predicted + (" (changed)" if changed else "")
                 rows.append(row)
             with st.container(key=f"test_{mode.mode}"):
                 st.text("test predicted: " + " ".join(p.predicted for p in test.predictions))
                 if after is not None:
-                    st.text("after reset: " + " ".join(after))
+                    st.text("after reset: " + " ".join(p.predicted for p in after))
             st.dataframe(rows, hide_index=True, key=f"test_table_{mode.mode}")
+    with st.expander("The test pass as heatmaps: predictions and states, with and without the reset"):
+        for mode in shown:
+            chart(prediction_phase_figure(mode, run.vocabulary), key=f"phase_{mode.mode}")
 
 
 def render_explanation(run: Run) -> None:

@@ -17,7 +17,7 @@ from seqviz.errors import SeqvizError
 from seqviz.floor import ambiguous_positions, identical_groups, loss_floor
 from seqviz.limits import Limits
 from seqviz.modes import MODES, Feed
-from seqviz.predict import PredictionFeed, predict_positions, prediction_feed
+from seqviz.predict import PredictionFeed, predict_pass, prediction_feed
 from seqviz.replay import Replay, replay, step_names
 from seqviz.results import (
     FeedCell,
@@ -256,24 +256,39 @@ def _test_pass(test: PredictionFeed, config: RunConfig, training: Training) -> T
     if test.carried and training.final_states is None:
         raise SeqvizError("Carrying the training state needs the NumPy trainer (models of at most 64 units).")
     start = training.final_states if test.carried else None
-    probabilities = predict_positions(test.feed, training.weights, config.output, start)
+    return predict_test(test, config, training.weights, start, config.reset_at)
+
+
+def predict_test(
+    test: PredictionFeed,
+    config: RunConfig,
+    weights: Weights,
+    start: list[States] | None,
+    reset_at: int | None,
+) -> TestResult:
+    """The test pass from trained ``weights`` (and the carried ``start`` states), scored; with
+    ``reset_at``, the same pass again with the state set to zeros before that position."""
+    untouched = predict_pass(test.feed, weights, config.output, start)
     ties = set(ambiguous_positions(test.feed.keys, test.dataset.targets))
-    predictions = _predictions(test.dataset, list(probabilities), ties)
-    reset = None
-    if config.reset_at is not None:
-        again = predict_positions(test.feed, training.weights, config.output, start, config.reset_at)
-        reset = _predictions(test.dataset, list(again), ties)
+    predictions = _predictions(test.dataset, list(untouched.probabilities), ties)
+    reset = reset_h = None
+    if reset_at is not None:
+        again = predict_pass(test.feed, weights, config.output, start, reset_at)
+        reset = _predictions(test.dataset, list(again.probabilities), ties)
+        reset_h = [_rounded(v) for v in again.h[-1]]
     return TestResult(
         tokens=list(test.dataset.tokens),
         accuracy=sum(p.correct for p in predictions) / len(predictions),
-        loss=mean_loss(probabilities, test.dataset, config.output),
+        loss=mean_loss(untouched.probabilities, test.dataset, config.output),
         ties=sorted(ties),
         predictions=predictions,
         batch_size=config.predict_batch_size,
         state=config.predict_state,
         carried=test.carried,
-        reset_at=config.reset_at,
+        reset_at=reset_at,
         reset_predictions=reset,
+        h=[_rounded(v) for v in untouched.h[-1]],
+        reset_h=reset_h,
     )
 
 

@@ -20,19 +20,27 @@ from seqviz.sequence import Dataset
 
 
 def _model_code(
-    feed: Feed, config: RunConfig, vocab: int, name: str = "model", batch_size: int | None = None
+    feed: Feed,
+    config: RunConfig,
+    vocab: int,
+    name: str = "model",
+    batch_size: int | None = None,
+    stepper: bool = False,
 ) -> str:
-    """The Keras model; ``name`` and ``batch_size`` build a second one for prediction."""
+    """The Keras model; ``name`` and ``batch_size`` build a second one for prediction;
+    ``stepper``: a stateful copy that reads one timestep per call and returns every output."""
+    stateful = feed.stateful or stepper
+    steps = 1 if stepper else feed.timesteps
     shape = (
-        f"batch_shape=({batch_size or feed.batch_size}, {feed.timesteps}, {vocab})"
-        if feed.stateful
-        else (f"shape=({feed.timesteps}, {vocab})")
+        f"batch_shape=({batch_size or feed.batch_size}, {steps}, {vocab})"
+        if stateful
+        else (f"shape=({steps}, {vocab})")
     )
     names = layer_names(config.cell, config.layers)
     lines = []
     for k, layer_name in enumerate(names):
-        options = ", stateful=True" if feed.stateful else ""
-        if feed.return_sequences or k < len(names) - 1:
+        options = ", stateful=True" if stateful else ""
+        if feed.return_sequences or stepper or k < len(names) - 1:
             options += ", return_sequences=True"
         layer = CELLS[config.cell].keras_layer
         lines.append(f'        keras.layers.{layer}({config.units}{options}, name="{layer_name}"),\n')
@@ -158,6 +166,14 @@ def _test_code(test: PredictionFeed, train_feed: Feed, config: RunConfig, vocab:
         code += "predictor.set_weights(model.get_weights())\n"
     else:
         code += "predictor = model\n"
+    if test.carried and config.reset_at is not None:
+        code += (
+            "state_after_fit = [  # kept before predict moves it on\n"
+            "    [v.numpy() for v in layer.states]\n"
+            "    for layer in model.layers\n"
+            "    if getattr(layer, 'stateful', False)\n"
+            "]\n"
+        )
     if train_feed.stateful:
         code += (
             "# Carry on from the state training ended in: no reset after fit.\n"
@@ -171,6 +187,64 @@ for r, out in enumerate(test_trained):
             p = test_probabilities[r, t] if test_probabilities.ndim == 3 else test_probabilities[r]
             x, y = test_pairs[q]
             print(f"test input={{x}} target={{y}} predicted={{vocabulary[int(np.argmax(p))]}}")
+
+"""
+    if config.reset_at is not None:
+        code += _reset_code(test, config, vocab)
+    return code
+
+
+def _reset_code(test: PredictionFeed, config: RunConfig, vocab: int) -> str:
+    """The intervention: the same test pass with the state set to zeros just before position
+    ``reset_at``'s input is read. Keras resets a stateful layer only between calls, and only
+    every row at once, so a one-step stateful copy of the model reads one timestep per call and
+    the rows about to read that position get zero states."""
+    feed, b = test.feed, test.feed.batch_size
+    starts = sorted(int(r) for r in feed.reset_rows) if feed.stateful else "every batch"
+    code = f"""# --- The intervention: the state set to zeros before test position {config.reset_at} -------
+reset_at = {config.reset_at}
+"""
+    code += _model_code(feed, config, vocab, name="stepper", batch_size=b, stepper=True)
+    code += "stepper.set_weights(model.get_weights())\n"
+    code += f"""test_starts = {starts!r}  # batches (by first row) whose samples start from zeros
+
+
+def recurrent_layers(m):
+    return [layer for layer in m.layers if getattr(layer, "stateful", False)]
+
+
+def zero_rows(m, rows):
+    for layer in recurrent_layers(m):
+        for variable in layer.states:
+            value = variable.numpy()
+            value[rows] = 0.0
+            variable.assign(value)
+
+
+steps = X_test.shape[1]
+padded = np.concatenate([X_test, np.zeros(((-len(X_test)) % {b}, steps, X_test.shape[2]), "float32")])
+reset_probabilities = np.zeros((len(X_test), steps, len(vocabulary)), dtype="float32")
+for first in range(0, len(X_test), {b}):
+    if first == 0 and {test.carried!r}:  # carried: the state training ended in
+        for layer, states in zip(recurrent_layers(stepper), state_after_fit):
+            for variable, value in zip(layer.states, states):
+                variable.assign(value)
+    elif first == 0 or test_starts == "every batch" or first in test_starts:
+        for layer in recurrent_layers(stepper):
+            layer.reset_state()
+    real = min({b}, len(X_test) - first)
+    for t in range(steps):
+        hit = [i for i in range(real) if test_rows[first + i][t] == reset_at]
+        if hit:
+            zero_rows(stepper, hit)
+        out = stepper.predict_on_batch(padded[first : first + {b}, t : t + 1])
+        reset_probabilities[first : first + real, t] = np.asarray(out)[:real, 0]
+for r, out in enumerate(test_trained):
+    for t, q in enumerate(out):
+        if q >= 0:
+            x, y = test_pairs[q]
+            best = vocabulary[int(np.argmax(reset_probabilities[r, t]))]
+            print(f"after reset input={{x}} target={{y}} predicted={{best}}")
 
 """
     return code

@@ -63,10 +63,18 @@ def prediction_feed(
     return PredictionFeed(dataset, feed, carried)
 
 
-def predict_positions(
+@dataclass(frozen=True)
+class PredictionPass:
+    """One prediction pass: the output and every layer's ``h`` at each test position."""
+
+    probabilities: np.ndarray  # (positions, V)
+    h: list[np.ndarray]  # per layer, first to last: (positions, units), the h leaving the step
+
+
+def predict_pass(
     feed: Feed, weights: Weights, output: str, start: list[States] | None = None, reset_at: int | None = None
-) -> np.ndarray:
-    """The output at every position of ``feed``, (positions, V), in float64.
+) -> PredictionPass:
+    """The output and the states at every position of ``feed``, in float64.
 
     Args:
         start: per layer, the states the first batch starts from (carried from training);
@@ -78,6 +86,7 @@ def predict_positions(
     n, steps = feed.samples, feed.timesteps
     positions = int(feed.positions.max()) + 1
     out = np.zeros((positions, feed.y.shape[-1]))
+    h = [np.zeros((positions, w.units)) for _ in w.layers]
     inputs = feed.input_positions if feed.input_positions is not None else np.full((n, steps), -1)
     x = feed.x.astype(np.float64)
     mask = feed.step_mask if feed.step_mask is not None else np.ones((n, steps))
@@ -101,4 +110,13 @@ def predict_positions(
                 q = feed.positions[r, t]
                 if q >= 0:
                     out[q] = probabilities[i]
-    return out
+                    for layer, trace in enumerate(traces):
+                        h[layer][q] = trace.h[i, 0]
+    return PredictionPass(out, h)
+
+
+def predict_positions(
+    feed: Feed, weights: Weights, output: str, start: list[States] | None = None, reset_at: int | None = None
+) -> np.ndarray:
+    """The output at every position of ``feed``, (positions, V): :func:`predict_pass`'s."""
+    return predict_pass(feed, weights, output, start, reset_at).probabilities

@@ -75,6 +75,8 @@ class TestResult:
     carried: bool  # whether a state from training was carried in (stateful layouts only)
     reset_at: int | None = None
     reset_predictions: list[Prediction] | None = None  # the same pass, reset before ``reset_at``
+    h: list[Vector] | None = None  # per test position, the last layer's h leaving its step
+    reset_h: list[Vector] | None = None  # the same, in the pass reset before ``reset_at``
 
     def to_json(self) -> dict[str, Any]:
         out = {k: v for k, v in vars(self).items() if k not in ("predictions", "reset_predictions")}

@@ -912,3 +912,50 @@ def test_the_downloads_of_a_thousand_token_run_keep_every_value(thousand):
         assert len(mode["predictions"]) == positions and len(mode["states"]) == positions
     rows = states_csv(r).splitlines()
     assert len(rows) == 1 + len(r.runs) * positions * r.config.units
+
+
+@pytest.fixture(scope="module")
+def tested():
+    """Echo two back, stateful and sequence, with a test sequence and a reset before position 3."""
+    seq = "a a c a c a a c b c c a b b c c"
+    config = RunConfig(
+        sequence=seq,
+        framing="pairs",
+        mode="sequence",
+        epochs=60,
+        output="softmax",
+        test_sequence=seq,
+        reset_at=3,
+    )
+    return run(config).run
+
+
+def test_prediction_phase_draws_the_test_pass_and_the_reset_pass(tested):
+    from seqviz.figures.phase import _collect_phase
+
+    mode = tested.runs[0]
+    test = mode.test
+    fig = figures.prediction_phase_figure(mode, tested.vocabulary)
+    heatmaps = [t for t in fig.data if t.type == "heatmap"]
+    assert len(heatmaps) == 4  # predictions and h, untouched and reset
+    untouched, reset_h = np.array(heatmaps[0].z).T, np.array(heatmaps[3].z).T
+    np.testing.assert_allclose(untouched, [p.probabilities for p in test.predictions])
+    np.testing.assert_allclose(np.array(heatmaps[1].z).T, test.h)
+    np.testing.assert_allclose(reset_h, test.reset_h)
+    info = _collect_phase(mode, tested.vocabulary)
+    changed = [a.predicted != b.predicted for a, b in zip(test.predictions, test.reset_predictions)]
+    assert info.panels[1].changed == tuple(changed)
+    texts = [a.text for a in fig.layout.annotations]
+    assert sum("(changed)" in t for t in texts) == sum(changed)
+    assert sum(t.startswith("tie") for t in texts) == 2 * len(test.ties)
+    # the dashed reset line on both reset panels, just before position 3
+    lines = [s for s in fig.layout.shapes if s.type == "line"]
+    assert [s.x0 for s in lines] == [2.5, 2.5]
+    # states before the reset are untouched; from it on, they differ
+    np.testing.assert_allclose(np.array(test.reset_h)[:3], np.array(test.h)[:3])
+    assert np.abs(np.array(test.reset_h)[3] - np.array(test.h)[3]).max() > 1e-4
+
+
+def test_prediction_phase_without_a_test_sequence_says_so(data):
+    fig = figures.prediction_phase_figure(data.runs[0], data.vocabulary)
+    assert "No test sequence" in fig.layout.annotations[0].text

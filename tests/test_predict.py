@@ -168,3 +168,89 @@ def test_the_exported_script_predicts_the_test_sequence_as_seqviz_did(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     tests = re.findall(r"^test input=(\S+) target=(\S+) predicted=(\S+)$", done.stdout, re.M)
     assert [(x, y) for x, y, _ in tests] == [("2", "3"), ("3", "4"), ("4", "5")]
+
+
+def _trained_positions(feed):
+    """(row, step) of every position the feed predicts, by position."""
+    return {int(q): (r, t) for r, row in enumerate(feed.positions) for t, q in enumerate(row) if q >= 0}
+
+
+@pytest.mark.parametrize("reset_at", [None, 3])
+def test_the_test_pass_states_are_the_keras_layers_own(reset_at):
+    """predict_pass's h at each test position against the recurrent layer's own output, in the
+    rebuilt batch-1 stateful model, reset where seqviz resets."""
+    from seqviz.modes import MODES
+    from seqviz.predict import predict_pass
+
+    config = RunConfig(sequence="1 2 3 4 5 6 7 8 9", framing="next", mode="lanes", output="softmax")
+    dataset = config.validate()
+    feed = MODES["lanes"](dataset, config)
+    start = initial_weights(dataset.vocabulary.size, 5, seed=3, cell="gru", layers=2)
+    ours = train(feed, start, epochs=4, learning_rate=0.05, output="softmax", snapshots=1)
+    test = prediction_feed("3 4 5 6 7 8", "next", dataset, feed, 1, "zeros", 0)
+    passed = predict_pass(test.feed, ours.weights, "softmax", None, reset_at)
+    rebuilt = build_keras_model(test.feed, 5, "softmax", ours.weights)
+    layer = keras.Model(rebuilt.inputs, rebuilt.layers[-2].output)  # the last GRU's h
+    reset_states(rebuilt)
+    h = []
+    for r in range(test.feed.samples):
+        if reset_at is not None and r == reset_at:
+            reset_states(rebuilt)
+        out = np.asarray(layer.predict_on_batch(test.feed.x[r : r + 1]))
+        h.append(out[:, -1] if out.ndim == 3 else out)
+    where = _trained_positions(test.feed)
+    theirs = np.concatenate(h)[[where[q][0] for q in range(len(where))]]
+    np.testing.assert_allclose(passed.h[-1], theirs, atol=1e-5)
+    untouched = predict_pass(test.feed, ours.weights, "softmax")
+    if reset_at is not None:  # the reset changes the state from there on, never before
+        np.testing.assert_allclose(passed.h[-1][:reset_at], untouched.h[-1][:reset_at])
+        assert np.abs(passed.h[-1][reset_at] - untouched.h[-1][reset_at]).max() > 1e-4
+
+
+RESET_EXPORTS = {
+    # a stateful model trained with batch 2, rebuilt for batch 1, from zeros
+    "lanes, rebuilt": dict(sequence="1 2 3 4 5 6 7 8 9", mode="lanes", test_sequence="2 3 4 5 6", reset_at=2),
+    # one-step stateful training, the state training ended in carried on
+    "stateful, carried": dict(
+        sequence="a b c a b d", mode="stateful", test_sequence="a b c a", predict_state="carry", reset_at=1
+    ),
+    # one long sequence: the reset falls inside a single sample
+    "sequence, mid-sample": dict(
+        sequence="a b c a b d", mode="sequence", test_sequence="a b c a b d", reset_at=3
+    ),
+    # windows: each sample starts from zeros; the rows that read the position are reset
+    "window": dict(sequence="a b c a b d", mode="window", window=3, test_sequence="a b c a b d", reset_at=2),
+}
+
+
+@pytest.mark.parametrize("case", list(RESET_EXPORTS))
+def test_the_exported_reset_is_seqvizs_intervention(tmp_path, case):
+    """The exported train.py's intervention (a one-step stateful copy fed step by step, rows
+    zeroed before the position) gives what seqviz's predict_pass gives on the script's own
+    trained weights, within 1e-5; and its untouched pass matches too."""
+    import runpy
+
+    from seqviz.predict import predict_pass
+
+    config = RunConfig(framing="next", epochs=3, output="softmax", cell="lstm", **RESET_EXPORTS[case])
+    result = run(config)
+    mode = config.mode
+    test = result.tests[mode]
+    script = tmp_path / "train.py"
+    script.write_text(training_script(result.feeds[mode], result.dataset, config, test))
+    ns = runpy.run_path(str(script))
+    weights = Weights.from_list(ns["model"].get_weights(), "lstm")
+    start = None
+    if test.carried:
+        start = [tuple(np.asarray(v) for v in layer) for layer in ns["state_after_fit"]]
+    where = _trained_positions(test.feed)
+    order = [where[q] for q in range(len(where))]
+    theirs = np.array([ns["reset_probabilities"][r, t] for r, t in order])
+    ours = predict_pass(test.feed, weights, "softmax", start, config.reset_at).probabilities
+    np.testing.assert_allclose(ours, theirs, atol=1e-5)
+    untouched = np.asarray(ns["test_probabilities"])
+    untouched = np.array([untouched[r, t] if untouched.ndim == 3 else untouched[r] for r, t in order])
+    plain = predict_pass(test.feed, weights, "softmax", start).probabilities
+    np.testing.assert_allclose(plain, untouched, atol=1e-5)
+    assert np.abs(ours - plain).max() > 1e-4  # the reset did change what follows it
+    np.testing.assert_allclose(ours[: config.reset_at], plain[: config.reset_at], atol=1e-6)

@@ -13,6 +13,7 @@ goes through :func:`plain`, which keeps Plotly from reading it as HTML or LaTeX.
 - :mod:`.predictions`: each token's predicted probability at each position.
 - :mod:`.states`: one state or internal, the cell's internals together, two positions' difference.
 - :mod:`.flow`: where each step's state comes from.
+- :mod:`.phase`: the test sequence's prediction pass, untouched and with the state reset.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from seqviz.figures._common import (
 )
 from seqviz.figures.flow import state_flow_figure
 from seqviz.figures.loss import loss_figure
+from seqviz.figures.phase import prediction_phase_figure
 from seqviz.figures.predictions import predictions_figure
 from seqviz.figures.states import (
     difference_figure,
@@ -51,6 +53,7 @@ __all__ = [
     "internals_figure",
     "loss_figure",
     "plain",
+    "prediction_phase_figure",
     "predictions_figure",
     "shown_internals",
     "state_figure",
