@@ -946,7 +946,7 @@ def test_prediction_phase_draws_the_test_pass_and_the_reset_pass(tested):
     changed = [a.predicted != b.predicted for a, b in zip(test.predictions, test.reset_predictions)]
     assert info.panels[1].changed == tuple(changed)
     texts = [a.text for a in fig.layout.annotations]
-    assert sum("(changed)" in t for t in texts) == sum(changed)
+    assert sum(t.endswith("<br>changed") for t in texts) == sum(changed)
     assert sum(t.startswith("tie") for t in texts) == 2 * len(test.ties)
     # the dashed reset line on both reset panels, just before position 3
     lines = [s for s in fig.layout.shapes if s.type == "line"]

@@ -3,7 +3,7 @@ position, and, with a reset, the same pass with the state set to zeros before on
 side by side, so what the reset changed can be seen.
 
 Top row: prediction heatmaps (tokens down), ✓ / ✗ / "tie" above each column and "changed"
-where the reset pass predicts another token. Bottom row: h heatmaps (units down) on one
+under it where the reset pass predicts another token. Bottom row: h heatmaps (units down) on one
 diverging scale; a dashed line marks where the state was reset.
 """
 
@@ -114,11 +114,13 @@ def _axes(k: int, row: int, cols: int, info: PhasePass, shape: Columns) -> dict[
     rows = list(range(len(info.tokens))) if row == 0 else None
     yaxis: dict[str, Any] = {"anchor": f"x{suffix}", "domain": y_domain, "autorange": "reversed"}
     if rows is not None:
-        yaxis.update(tickmode="array", tickvals=rows, ticktext=list(info.tokens) if k == 0 else [])
+        yaxis.update(tickmode="array", tickvals=rows, ticktext=list(info.tokens), showticklabels=k == 0)
         yaxis["title"] = {"text": "token" if k == 0 else ""}
     else:
         units = len(info.panels[0].h[0])
-        yaxis.update(dtick=unit_dtick(units), title={"text": "unit (h)" if k == 0 else ""})
+        yaxis.update(
+            dtick=unit_dtick(units), title={"text": "unit (h)" if k == 0 else ""}, showticklabels=k == 0
+        )
     return {
         f"xaxis{suffix}": {"anchor": f"y{suffix}", "domain": x_domain, "showgrid": False, **ticks},
         f"yaxis{suffix}": yaxis,
@@ -182,7 +184,7 @@ def _marks(panel: PhasePanel, k: int, info: PhasePass) -> dict[str, list[dict[st
     ]
     notes = []
     for p, mark in enumerate(panel.marks):
-        text = mark + (" (changed)" if panel.changed and panel.changed[p] else "")
+        text = mark + ("<br>changed" if panel.changed and panel.changed[p] else "")
         colour = VERDICT_COLORS[mark == "✓"]
         notes.append(
             {
@@ -194,7 +196,6 @@ def _marks(panel: PhasePanel, k: int, info: PhasePass) -> dict[str, list[dict[st
                 "text": text,
                 "showarrow": False,
                 "font": {"size": 12, "color": colour},
-                "textangle": -30 if panel.changed else 0,
             }
         )
     if k > 0 and info.reset_at is not None:
