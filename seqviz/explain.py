@@ -119,7 +119,9 @@ def run_facts(run: Run) -> list[Fact]:
         return []
     learned = [r.mode for r in run.runs if r.accuracy == 1.0]
     stuck = [r.mode for r in run.runs if r.loss_floor > 0]
-    return [Contrast(stuck, learned)] if stuck and learned else []
+    rule = [r.mode for r in run.runs if r.mode in learned and r.verdict == "learned"]
+    memorised = [r.mode for r in run.runs if r.mode in learned and r.verdict == "memorised"]
+    return [Contrast(stuck, learned, rule, memorised)] if stuck and learned else []
 
 
 def attach_facts(run: Run, dataset: Dataset) -> None:
@@ -283,11 +285,18 @@ def _state_matters(f: StateMatters) -> str:
 
 
 def _contrast(f: Contrast) -> str:
-    return (
+    head = (
         "State flows across the timesteps of one sample, never across the samples of a batch: "
-        f"{_names(f.stuck)} cannot learn this sequence; {_names(f.learned)} fit every position of it "
-        "(whether that is the rule or memory, a test sequence tells)."
+        f"{_names(f.stuck)} cannot learn this sequence; {_names(f.learned)} fit every position of it"
     )
+    if not f.rule and not f.memorised:
+        return head + " (whether that is the rule or memory, a test sequence tells)."
+    parts = []
+    if f.rule:
+        parts.append(f"{_names(f.rule)} also predict the test sequence: the rule was learned")
+    if f.memorised:
+        parts.append(f"{_names(f.memorised)} do not predict it: the training sequence was memorised")
+    return head + "; " + "; ".join(parts) + "."
 
 
 SENTENCES: dict[type[Fact], Callable[[Any], str]] = {

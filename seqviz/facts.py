@@ -7,7 +7,7 @@ is a frozen dataclass; its JSON is its fields plus ``"kind"``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 
@@ -145,7 +145,9 @@ class Contrast(Fact):
 
     kind: ClassVar[str] = "contrast"
     stuck: list[str]
-    learned: list[str]
+    learned: list[str]  # fit every training position
+    rule: list[str] = field(default_factory=list)  # of those, verdict "learned": the test is predicted
+    memorised: list[str] = field(default_factory=list)  # verdict "memorised": the test is not
 
 
 FACTS: dict[str, type[Fact]] = {

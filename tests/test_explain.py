@@ -38,6 +38,17 @@ CASES = {
         reset_at=3,
     ),
     "untrained": RunConfig(sequence="a b a c b a", framing="next", mode="sequence", epochs=1),
+    # The page's "Echo 2 back" preset: every mode, each verdict from its own test numbers.
+    "echo 2 back, all modes": RunConfig(
+        sequence="a a c a c a a c b c c a b b c c c b a c c c a a b c b a c b a b",
+        framing="pairs",
+        mode="all",
+        window=3,
+        epochs=400,
+        learning_rate=0.02,
+        output="softmax",
+        test_sequence="a a c a b a c c c b b c b c c b",
+    ),
 }
 
 
@@ -107,6 +118,14 @@ def test_every_sentence_is_backed_by_the_run_s_numbers(case):
         assert isinstance(fact, Contrast)
         assert fact.stuck == [m.mode for m in run_.runs if m.loss_floor > 0]
         assert fact.learned == [m.mode for m in run_.runs if m.accuracy == 1.0]
+        assert fact.rule == [m.mode for m in run_.runs if m.mode in fact.learned and m.verdict == "learned"]
+        assert fact.memorised == [
+            m.mode for m in run_.runs if m.mode in fact.learned and m.verdict == "memorised"
+        ]
+        text = sentence(fact)
+        assert ("a test sequence tells" in text) == (not fact.rule and not fact.memorised)
+        for name in fact.memorised:
+            assert name in text.split("do not predict it")[0].rsplit(";", 1)[-1]
     assert explain(run_)[-len(run_.facts) or None :] == [sentence(f) for f in run_.facts] or not run_.facts
 
 
