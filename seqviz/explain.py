@@ -293,9 +293,11 @@ def _contrast(f: Contrast) -> str:
         return head + " (whether that is the rule or memory, a test sequence tells)."
     parts = []
     if f.rule:
-        parts.append(f"{_names(f.rule)} also predict the test sequence: the rule was learned")
+        verb = "predicts" if len(f.rule) == 1 else "predict"
+        parts.append(f"{_names(f.rule)} also {verb} the test sequence: the rule was learned")
     if f.memorised:
-        parts.append(f"{_names(f.memorised)} do not predict it: the training sequence was memorised")
+        verb = "does" if len(f.memorised) == 1 else "do"
+        parts.append(f"{_names(f.memorised)} {verb} not predict it: the training sequence was memorised")
     return head + "; " + "; ".join(parts) + "."
 
 

@@ -125,7 +125,7 @@ def test_every_sentence_is_backed_by_the_run_s_numbers(case):
         text = sentence(fact)
         assert ("a test sequence tells" in text) == (not fact.rule and not fact.memorised)
         for name in fact.memorised:
-            assert name in text.split("do not predict it")[0].rsplit(";", 1)[-1]
+            assert name in text.split("not predict it")[0].rsplit(";", 1)[-1]
     assert explain(run_)[-len(run_.facts) or None :] == [sentence(f) for f in run_.facts] or not run_.facts
 
 
