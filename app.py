@@ -508,6 +508,29 @@ def render_state_of_mode(
     chart(figures.difference_figure(mode, pair[0], pair[1], snapshot, layer), key=f"diff_{mode.mode}")
 
 
+# --- step through it: time, training, what each position sees, the cell, one unit ---------------
+
+
+@st.fragment
+def render_walkthrough(result: Any) -> None:
+    """The lesson, played: each figure animates in the browser (Plotly frames), so stepping or
+    playing costs no script run; the choices here rerun only this fragment."""
+    from seqviz import figures
+
+    run: Run = result.run
+    st.header("Step through it")
+    labels = [m.mode for m in run.runs]
+    st.subheader("Play through time")
+    st.caption(
+        "One frame per timestep, in the order Keras computes them. The black outline is the step; "
+        "the dashed one is where its state comes from; the heatmap shows the state each step leaves."
+    )
+    chosen = labels[0]
+    if len(labels) > 1:
+        chosen = st.segmented_control("Mode to play", labels, default=labels[0], key="play_mode") or labels[0]
+    chart(figures.step_figure(run.mode(chosen)), key=f"play_time_{chosen}")
+
+
 VERDICT_WORDS = {
     "cannot fit": "cannot fit: the floor is above zero",
     "memorised": "memorised: fits the training data, not the test sequence",
@@ -677,6 +700,7 @@ def main() -> None:
     render_feed(run)
     render_loss(run)
     render_epoch_views(run)
+    render_walkthrough(result)
     render_test(result)
     render_explanation(run)
     render_downloads(result)

@@ -40,6 +40,7 @@ def test_default_page_trains_the_reference_question_in_every_mode():
         "Loss",
         "Predictions",
         "State at every step",
+        "Step through it",
         "What happened",
         "Code and data",
     ]

@@ -13,6 +13,7 @@ goes through :func:`plain`, which keeps Plotly from reading it as HTML or LaTeX.
 - :mod:`.predictions`: each token's predicted probability at each position.
 - :mod:`.states`: one state or internal, the cell's internals together, two positions' difference.
 - :mod:`.flow`: where each step's state comes from.
+- :mod:`.steps`: the flow diagram played one timestep at a time (Plotly frames).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from seqviz.figures.states import (
     state_label,
     state_names,
 )
+from seqviz.figures.steps import step_figure
 
 __all__ = [
     "COLOR_MEANINGS",
@@ -57,4 +59,5 @@ __all__ = [
     "state_flow_figure",
     "state_label",
     "state_names",
+    "step_figure",
 ]
