@@ -529,6 +529,12 @@ def render_walkthrough(result: Any) -> None:
     if len(labels) > 1:
         chosen = st.segmented_control("Mode to play", labels, default=labels[0], key="play_mode") or labels[0]
     chart(figures.step_figure(run.mode(chosen)), key=f"play_time_{chosen}")
+    st.subheader("Play through training")
+    st.caption(
+        "One frame per weight snapshot: the dot on each loss curve is the epoch shown, and below, how sure "
+        "each mode is of each position's target at that epoch. Press play to watch the modes learn, or not."
+    )
+    chart(figures.training_figure(run.runs, run.vocabulary), key="play_training")
 
 
 VERDICT_WORDS = {

@@ -10,7 +10,7 @@ import pytest
 
 from seqviz.config import RunConfig
 from seqviz.engine import run
-from seqviz.figures import steps
+from seqviz.figures import steps, training
 
 
 def valid(spec):
@@ -132,3 +132,49 @@ def test_a_long_feed_plays_its_first_steps_and_says_so():
         "text"
     ].replace("<br>", " ")
     assert len(json.dumps(spec)) < 400_000
+
+
+# --- play through training -----------------------------------------------------------------
+
+
+def test_training_player_has_a_frame_per_snapshot_with_the_loss_marker_at_its_epoch(result):
+    data = result.run
+    spec = valid(training.training_figure(data.runs, data.vocabulary))
+    n = len(data.runs)
+    epochs = [s.epoch for s in data.runs[0].snapshots]
+    assert epochs == [1, 10, 20]  # 3 snapshots of 20 epochs, the first and the last included
+    assert len(spec["frames"]) == len(epochs)
+    labels = [s["label"] for s in spec["layout"]["sliders"][0]["steps"]]
+    assert labels == [str(e) for e in epochs]
+    for k, frame in enumerate(spec["frames"]):
+        assert frame["name"] == str(k)
+        moved = dict(zip(frame["traces"], frame["data"]))
+        for j, mode in enumerate(data.runs):
+            marker = moved[_trace(spec, f"{mode.mode} at the epoch shown")]
+            snapshot = mode.snapshots[k]
+            assert marker["x"] == [snapshot.epoch] == [epochs[k]]
+            # The marker sits on the mode's own loss curve: the loss model.fit logged that epoch.
+            assert marker["y"] == [snapshot.loss] == [mode.loss[snapshot.epoch - 1]]
+            probs = moved[_trace(spec, f"{mode.mode}: probability of the target")]["y"]
+            target = [data.vocabulary.index(p.target) for p in mode.predictions]
+            assert probs == pytest.approx([snapshot.probabilities[p][t] for p, t in enumerate(target)])
+            assert frame["traces"][j] == _trace(spec, f"{mode.mode} at the epoch shown")
+    assert sorted(frame["traces"]) == list(range(n, 3 * n))  # the loss lines themselves never move
+
+
+def test_played_epochs_keep_the_first_and_last_evenly():
+    assert training.played_epochs([1, 2, 3], 5) == [1, 2, 3]
+    assert training.played_epochs(list(range(1, 101)), 5) == [1, 26, 51, 75, 100]
+
+
+def test_a_long_training_plays_some_snapshots_and_says_so():
+    config = RunConfig(sequence="a b a c", framing="pairs", mode="all", epochs=120, snapshots=100)
+    data = run(config).run
+    spec = valid(training.training_figure(data.runs, data.vocabulary))
+    played = [int(s["label"]) for s in spec["layout"]["sliders"][0]["steps"]]
+    kept = [s.epoch for s in data.runs[0].snapshots]
+    assert len(played) == training.MAX_FRAMES < len(kept) and played[0] == 1 and played[-1] == 120
+    assert set(played) <= set(kept)
+    assert f"{training.MAX_FRAMES} of the {len(kept)} snapshot epochs" in spec["layout"]["title"]["subtitle"][
+        "text"
+    ].replace("<br>", " ")

@@ -14,6 +14,7 @@ goes through :func:`plain`, which keeps Plotly from reading it as HTML or LaTeX.
 - :mod:`.states`: one state or internal, the cell's internals together, two positions' difference.
 - :mod:`.flow`: where each step's state comes from.
 - :mod:`.steps`: the flow diagram played one timestep at a time (Plotly frames).
+- :mod:`.training`: the loss and each position's target probability played over the snapshots.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from seqviz.figures.states import (
     state_names,
 )
 from seqviz.figures.steps import step_figure
+from seqviz.figures.training import training_figure
 
 __all__ = [
     "COLOR_MEANINGS",
@@ -60,4 +62,5 @@ __all__ = [
     "state_label",
     "state_names",
     "step_figure",
+    "training_figure",
 ]

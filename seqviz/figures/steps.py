@@ -31,6 +31,7 @@ from seqviz.figures._common import (
     token,
     unit_dtick,
 )
+from seqviz.figures._player import play_buttons, slider
 from seqviz.figures.flow import HALF_HEIGHT, HALF_WIDTH, _collect_flow, _drawn, state_flow_figure
 from seqviz.modes import ZEROS
 from seqviz.results import FeedCell, ModeResult, Values
@@ -238,47 +239,6 @@ def _heatmap(info: Played) -> dict[str, Any]:
     }
 
 
-def _slider(info: Played, y: float) -> dict[str, Any]:
-    move = {"mode": "immediate", "frame": {"duration": 0, "redraw": True}, "transition": {"duration": 0}}
-    return {
-        "active": 0,
-        "x": 0.2,
-        "len": 0.8,
-        "y": y,
-        "yanchor": "top",
-        "pad": {"t": 10},
-        "currentvalue": {"prefix": "step ", "visible": True},
-        "steps": [
-            {"method": "animate", "label": str(k + 1), "args": [[str(k)], move]}
-            for k in range(len(info.steps))
-        ],
-    }
-
-
-def play_buttons(y: float, frame_ms: int) -> dict[str, Any]:
-    """Play and pause, left of a slider whose top is at paper ``y``."""
-    play = {
-        "frame": {"duration": frame_ms, "redraw": True},
-        "transition": {"duration": 0},
-        "fromcurrent": True,
-    }
-    pause = {"mode": "immediate", "frame": {"duration": 0, "redraw": True}, "transition": {"duration": 0}}
-    return {
-        "type": "buttons",
-        "direction": "left",
-        "showactive": False,
-        "x": 0.0,
-        "xanchor": "left",
-        "y": y,
-        "yanchor": "top",
-        "pad": {"t": 18, "r": 10},
-        "buttons": [
-            {"label": "▶ play", "method": "animate", "args": [None, play]},
-            {"label": "❚❚ pause", "method": "animate", "args": [[None], pause]},
-        ],
-    }
-
-
 def _note(info: Played) -> str:
     if len(info.steps) == info.total:
         return ""
@@ -340,8 +300,8 @@ def step_figure(mode: ModeResult, name: str = "h") -> Figure:
     ]
     slider_y = -110 / area
     lay["legend"] = {"orientation": "h", "x": 0.0, "y": -62 / area, "yanchor": "top"}
-    lay["sliders"] = [_slider(info, slider_y)]
-    lay["updatemenus"] = [play_buttons(slider_y, 700)]
+    lay["sliders"] = [slider([str(k + 1) for k in range(len(info.steps))], "step ", slider_y, redraw=True)]
+    lay["updatemenus"] = [play_buttons(slider_y, 700, redraw=True)]
     lay["height"] = margin["t"] + area + below
     margin["b"] = below
     lay["title"]["text"] = title

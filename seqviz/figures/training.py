@@ -1,0 +1,220 @@
+"""Play through training: the loss per epoch with a marker on each mode's curve at the epoch
+shown, and below it each position's probability of its target at that epoch, played over the
+run's weight snapshots with a slider and a play button, in the browser.
+
+Each frame is one snapshot epoch. A mode shows its snapshot of that epoch (a mode that
+stopped early keeps its last one). A long run plays at most ``MAX_FRAMES`` snapshots, evenly
+spaced with the first and the last, and a long sequence averages its positions into bins
+(``columns``): every frame ships every point it moves, and the subtitle says what was thinned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from seqviz.figures._common import (
+    MAX_COLUMNS,
+    Figure,
+    binned,
+    empty,
+    envelope,
+    figure,
+    layout,
+    mode_color,
+    plain,
+)
+from seqviz.figures._player import play_buttons, slider
+from seqviz.results import ModeResult, Snapshot
+
+MAX_FRAMES = 60  # snapshot epochs played at most
+FRAME_VALUES = 30000  # target probabilities shipped over all frames at most (~10 bytes each)
+TITLE = "Play through training: loss and predictions at each snapshot epoch"
+
+
+@dataclass(frozen=True)
+class ModeFrames:
+    """One mode: its loss curve, and per played epoch the snapshot it shows."""
+
+    mode: str
+    epochs: tuple[int, ...]  # of the loss curve, from 1
+    loss: tuple[float, ...]
+    shown: tuple[Snapshot, ...]  # per played epoch
+    targets: tuple[int, ...]  # per position: its target's index in the vocabulary
+
+
+@dataclass(frozen=True)
+class TrainingPlay:
+    epochs: tuple[int, ...]  # the snapshot epochs played
+    kept: int  # snapshot epochs the run has (``epochs`` may be some of them)
+    modes: tuple[ModeFrames, ...]
+    bin_size: int  # positions averaged per point (1: every position)
+    positions: int
+
+
+def played_epochs(epochs: list[int], limit: int) -> list[int]:
+    """At most ``limit`` of ``epochs`` (sorted), evenly spaced, the first and the last kept."""
+    if len(epochs) <= limit:
+        return epochs
+    if limit <= 1:
+        return epochs[-1:]
+    picks = {round(k * (len(epochs) - 1) / (limit - 1)) for k in range(limit)}
+    return [epochs[k] for k in sorted(picks)]
+
+
+def _shown(mode: ModeResult, epoch: int) -> Snapshot:
+    """The mode's snapshot at ``epoch``, or its latest before (a mode that stopped early)."""
+    before = [s for s in mode.snapshots if s.epoch <= epoch]
+    return before[-1] if before else mode.snapshots[0]
+
+
+def _collect_training(modes: list[ModeResult], vocabulary: list[str]) -> TrainingPlay:
+    modes = [m for m in modes if m.snapshots and m.predictions]
+    all_epochs = sorted({s.epoch for m in modes for s in m.snapshots})
+    positions = max([len(m.predictions) for m in modes] + [0])
+    size = max(1, -(-positions // MAX_COLUMNS))
+    per_frame = max(1, len(modes) * -(-positions // size))
+    epochs = tuple(played_epochs(all_epochs, max(2, min(MAX_FRAMES, FRAME_VALUES // per_frame))))
+    index = {token: k for k, token in enumerate(vocabulary)}
+    out = tuple(
+        ModeFrames(
+            mode=m.mode,
+            epochs=tuple(range(1, len(m.loss) + 1)),
+            loss=tuple(float(v) for v in m.loss),
+            shown=tuple(_shown(m, e) for e in epochs),
+            targets=tuple(index.get(p.target, 0) for p in m.predictions),
+        )
+        for m in modes
+    )
+    return TrainingPlay(epochs, len(all_epochs), out, size, positions)
+
+
+def target_probabilities(line: ModeFrames, snapshot: Snapshot, size: int) -> list[float]:
+    """Each position's probability of its target at ``snapshot``, averaged in bins of ``size``."""
+    values = tuple((float(probs[t]),) for probs, t in zip(snapshot.probabilities, line.targets))
+    return [round(row[0], 6) for row in binned(values, size)]
+
+
+def _frame_traces(info: TrainingPlay, k: int) -> list[dict[str, Any]]:
+    """Frame ``k``: each mode's loss marker, then each mode's target probabilities."""
+    markers = [{"x": [line.shown[k].epoch], "y": [line.shown[k].loss]} for line in info.modes]
+    bars = [{"y": target_probabilities(line, line.shown[k], info.bin_size)} for line in info.modes]
+    return markers + bars
+
+
+def _static_traces(info: TrainingPlay) -> list[dict[str, Any]]:
+    traces = []
+    for line in info.modes:
+        name, color = plain(line.mode), mode_color(line.mode)
+        x, y = envelope(line.epochs, line.loss)
+        traces.append(
+            {
+                "type": "scatter",
+                "x": x,
+                "y": y,
+                "mode": "lines",
+                "name": name,
+                "legendgroup": name,
+                "line": {"color": color, "width": 2},
+                "hovertemplate": f"{name}<br>epoch %{{x}}<br>loss %{{y:.6f}}<extra></extra>",
+            }
+        )
+    return traces
+
+
+def _moving_traces(info: TrainingPlay) -> list[dict[str, Any]]:
+    first = _frame_traces(info, 0)
+    n = len(info.modes)
+    starts = range(0, info.positions, info.bin_size)
+    x = (
+        list(starts)
+        if info.bin_size == 1
+        else [f"{a}–{min(a + info.bin_size, info.positions) - 1}" for a in starts]
+    )
+    traces = []
+    for line, marker in zip(info.modes, first[:n]):
+        name, color = plain(line.mode), mode_color(line.mode)
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": f"{name} at the epoch shown",
+                "legendgroup": name,
+                "showlegend": False,
+                "marker": {"size": 13, "color": color, "line": {"color": "#000", "width": 1.5}},
+                "hovertemplate": f"{name}<br>epoch %{{x}}<br>loss %{{y:.6f}}<extra></extra>",
+                **marker,
+            }
+        )
+    for line, probs in zip(info.modes, first[n:]):
+        name, color = plain(line.mode), mode_color(line.mode)
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": f"{name}: probability of the target",
+                "legendgroup": name,
+                "showlegend": False,
+                "x": x,
+                "line": {"color": color, "width": 1.5},
+                "marker": {"size": 7, "color": color},
+                "xaxis": "x2",
+                "yaxis": "y2",
+                "hovertemplate": f"{name}<br>position %{{x}}<br>P(target) = %{{y:.3f}}<extra></extra>",
+                **probs,
+            }
+        )
+    return traces
+
+
+def _note(info: TrainingPlay) -> str:
+    notes = []
+    if len(info.epochs) < info.kept:
+        notes.append(f"Played: {len(info.epochs)} of the {info.kept} snapshot epochs, evenly spaced.")
+    if info.bin_size > 1:
+        notes.append(f"Positions averaged in bins of {info.bin_size}.")
+    return " ".join(notes)
+
+
+def training_figure(modes: list[ModeResult], vocabulary: list[str]) -> Figure:
+    """The loss curves with a marker per mode at the epoch shown, and below each position's
+    probability of its target, played over the snapshot epochs.
+
+    Frame ``k`` (named ``str(k)``) shows snapshot epoch ``k`` of the played ones: its traces
+    are the modes' loss markers, then the modes' target probabilities.
+
+    Args:
+        modes: every mode of a run (``Run.runs``).
+        vocabulary: the run's vocabulary (``Run.vocabulary``), the order of each probability vector.
+    """
+    info = _collect_training(modes, vocabulary)
+    if not info.modes:
+        return empty(TITLE, "No snapshots to play.")
+    fig = figure(
+        _static_traces(info) + _moving_traces(info),
+        xaxis={"title": {"text": "epoch"}, "domain": [0.0, 1.0], "anchor": "y"},
+        yaxis={"title": {"text": "loss"}, "domain": [0.56, 1.0], "anchor": "x"},
+        xaxis2={
+            "title": {"text": "position"},
+            "domain": [0.0, 1.0],
+            "anchor": "y2",
+            "type": "category" if info.bin_size > 1 else "linear",
+            **({"dtick": 1} if info.positions <= 30 and info.bin_size == 1 else {}),
+        },
+        yaxis2={"title": {"text": "P(target)"}, "domain": [0.0, 0.4], "anchor": "x2", "range": [-0.03, 1.03]},
+        legend={"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom"},
+        sliders=[slider([str(e) for e in info.epochs], "epoch ", -0.16)],
+        updatemenus=[play_buttons(-0.16, 500)],
+    )
+    moved = list(range(len(info.modes), 3 * len(info.modes)))
+    fig["frames"] = [
+        {"name": str(k), "data": _frame_traces(info, k), "traces": moved} for k in range(len(info.epochs))
+    ]
+    subtitle = (
+        "Top: the loss per epoch; the ringed dot is each mode at the epoch shown. Bottom: each position's "
+        "probability of its target at that epoch (1 is right and sure). " + _note(info)
+    )
+    fig = layout(fig, TITLE, subtitle.strip(), height=640)
+    fig["layout"]["margin"]["b"] = 150
+    fig["layout"]["margin"]["t"] += 30  # the legend sits above the loss plot
+    return fig
