@@ -535,6 +535,35 @@ def render_walkthrough(result: Any) -> None:
         "each mode is of each position's target at that epoch. Press play to watch the modes learn, or not."
     )
     chart(figures.training_figure(run.runs, run.vocabulary), key="play_training")
+    render_reach(result, figures)
+
+
+def render_reach(result: Any, figures: Any) -> None:
+    """Two positions' inputs seen in every mode; by default the most telling pair."""
+    from seqviz.reach import reach_of, telling_pair
+
+    run: Run = result.run
+    st.subheader("What each position can see")
+    st.caption(
+        "Each row shades the inputs that have reached the state predicting that position. Two positions "
+        "whose rows shade the same tokens look alike to that mode: it must give them the same output."
+    )
+    if len(run.pairs) < 2:
+        return
+    reaches = {name: reach_of(feed) for name, feed in result.feeds.items()}
+    pair = telling_pair(run.pairs, reaches)
+    positions = list(range(len(run.pairs)))
+    chosen = []
+    for column, label, default in zip(st.columns(2), ("Position", "compared with position"), pair):
+        picked = column.selectbox(
+            label,
+            positions,
+            index=default,
+            format_func=lambda p: f"{p}: {run.pairs[p][0]} → {run.pairs[p][1]}",
+            key=f"reach_{label.split()[0].lower()}",
+        )
+        chosen.append(default if picked is None else int(picked))
+    chart(figures.reach_figure(run.runs, reaches, run.pairs, (chosen[0], chosen[1])), key="reach")
 
 
 VERDICT_WORDS = {

@@ -8,8 +8,10 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
+from seqviz import reach
 from seqviz.config import RunConfig
 from seqviz.engine import run
+from seqviz.figures import reach as reach_figure
 from seqviz.figures import steps, training
 
 
@@ -178,3 +180,104 @@ def test_a_long_training_plays_some_snapshots_and_says_so():
     assert f"{training.MAX_FRAMES} of the {len(kept)} snapshot epochs" in spec["layout"]["title"]["subtitle"][
         "text"
     ].replace("<br>", " ")
+
+
+# --- what each position can see ------------------------------------------------------------
+
+LAYOUTS = [
+    RunConfig(mode="all", epochs=1),
+    RunConfig(sequence="a b c d e f a b c d e g", framing="next", mode="chunks", window=3, epochs=1),
+    RunConfig(sequence="1 2 3 4 5 6 7 8 9", framing="next", mode="lanes", epochs=1),
+    RunConfig(sequence="1 2 3 4 5 6 7 8 9", framing="next", mode="rows", epochs=1),
+    RunConfig(
+        sequence="a b c d\nx b c y\na b e",
+        framing="next",
+        mode="custom",
+        timesteps="all",
+        return_sequences=True,
+        epochs=1,
+    ),
+    RunConfig(
+        sequence="a b c d e f g h i j k l m",
+        framing="next",
+        mode="custom",
+        timesteps="3",
+        stride=3,
+        stateful=True,
+        shuffle=True,
+        return_sequences=True,
+        batch_size=2,
+        epochs=1,
+    ),
+    RunConfig(
+        sequence="a b c d e f g h i j k l",
+        framing="next",
+        mode="custom",
+        timesteps="2",
+        stride=2,
+        stateful=True,
+        return_sequences=True,
+        batch_size=2,
+        arrange="lanes",
+        epochs=1,
+    ),
+]
+
+
+@pytest.mark.parametrize("config", LAYOUTS, ids=lambda c: f"{c.mode}-{c.timesteps}")
+def test_reach_as_positions_is_the_feeds_keys(config):
+    """Followed back along each step's source, the positions seen are the Feed's own keys
+    (``layout.keys``, computed another way) and the gradient's reach its ``reach_keys``."""
+    result = run(config)
+    inputs = result.dataset.inputs
+    for name, feed in result.feeds.items():
+        seen = reach.reach_of(feed)
+        assert len(seen.seen) == len(feed.keys) == len(inputs)
+        for p in range(len(inputs)):
+            assert tuple(inputs[q] for q in seen.seen[p]) == tuple(k for k in feed.keys[p] if k is not None)
+            reached = tuple(k for k in feed.reach_keys[p] if k is not None)
+            assert tuple(inputs[q] for q in seen.reached[p]) == reached, (name, p)
+            assert set(seen.reached[p]) <= set(seen.seen[p]) and p in seen.reached[p]
+
+
+def test_reach_figure_shades_what_each_mode_has_seen(result):
+    data = result.run
+    reaches = {name: reach.reach_of(feed) for name, feed in result.feeds.items()}
+    spec = valid(reach_figure.reach_figure(data.runs, reaches, data.pairs, (0, 1)))
+    heat = spec["data"][0]
+    rows = spec["layout"]["yaxis"]["ticktext"]
+    z = dict(zip(rows, heat["z"]))
+    # By hand: position 1 (input 0, target 2) of 0 1 0 2.
+    label = "position 1: 0→2"
+    assert z[f"stateless · {label}"] == [0, 2]  # only its own input
+    assert z[f"stateful · {label}"] == [1, 2]  # position 0's input through the carried state
+    assert z[f"sequence · {label}"] == [2, 2]  # both inputs in its own sample
+    assert z[f"window · {label}"] == [2, 2]
+    assert z["stateless · position 0: 0→1"] == [2, 0]
+    for name, r in reaches.items():
+        for p in (0, 1):
+            row = z[f"{name} · position {p}: {data.pairs[p][0]}→{data.pairs[p][1]}"]
+            assert [q for q, v in enumerate(row) if v] == list(r.seen[p])
+            assert [q for q, v in enumerate(row) if v == 2] == list(r.reached[p])
+    subtitle = spec["layout"]["title"]["subtitle"]["text"].replace("<br>", " ")
+    assert (
+        "They look alike to stateless" in subtitle
+        and "stateful, sequence, window can tell them apart" in subtitle
+    )
+
+
+def test_the_most_telling_pair_looks_alike_somewhere_and_needs_different_targets():
+    data = run(RunConfig(mode="all", epochs=1))
+    reaches = {name: reach.reach_of(feed) for name, feed in data.feeds.items()}
+    assert reach.telling_pair(data.run.pairs, reaches) == (0, 1)
+    # x a y x b z (next): x→a at 0 and x→b at 3 look alike to stateless; the window of 2 sees
+    # (·, x) and (y, x), so it tells them apart.
+    config = RunConfig(sequence="x a y x b z", framing="next", mode="all", window=2, epochs=1)
+    data = run(config)
+    reaches = {name: reach.reach_of(feed) for name, feed in data.feeds.items()}
+    assert reach.telling_pair(data.run.pairs, reaches) == (0, 3)
+    # Nothing looks alike anywhere: the closest pair is the same input with different targets.
+    config = RunConfig(sequence="a b a c", framing="next", mode="sequence", epochs=1)
+    data = run(config)
+    reaches = {name: reach.reach_of(feed) for name, feed in data.feeds.items()}
+    assert reach.telling_pair(data.run.pairs, reaches) == (0, 2)  # a→b and a→c

@@ -15,6 +15,7 @@ goes through :func:`plain`, which keeps Plotly from reading it as HTML or LaTeX.
 - :mod:`.flow`: where each step's state comes from.
 - :mod:`.steps`: the flow diagram played one timestep at a time (Plotly frames).
 - :mod:`.training`: the loss and each position's target probability played over the snapshots.
+- :mod:`.reach`: what each position can see, in every mode (from ``seqviz.reach``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from seqviz.figures._common import (
 from seqviz.figures.flow import state_flow_figure
 from seqviz.figures.loss import loss_figure
 from seqviz.figures.predictions import predictions_figure
+from seqviz.figures.reach import reach_figure
 from seqviz.figures.states import (
     difference_figure,
     gates_figure,
@@ -56,6 +58,7 @@ __all__ = [
     "loss_figure",
     "plain",
     "predictions_figure",
+    "reach_figure",
     "shown_internals",
     "state_figure",
     "state_flow_figure",

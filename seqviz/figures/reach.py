@@ -1,0 +1,193 @@
+"""What each position can see: for two positions, in every mode, the inputs whose tokens have
+reached the state that predicts them (the distill.pub idea), from ``seqviz.reach``.
+
+A row per (mode, position); a column per input position up to the later of the two. Dark:
+the input is in the position's own sample, where the loss's gradient reaches it; light: it
+reached the state only through a state carried from an earlier batch (stateful); white: never
+seen. Two positions whose rows are shaded over the same tokens look alike to that mode.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from seqviz.figures._common import (
+    MAX_COLUMNS,
+    Figure,
+    clamp,
+    empty,
+    figure,
+    layout,
+    mode_color,
+    plain,
+    token,
+)
+from seqviz.reach import Reach
+from seqviz.results import ModeResult
+
+NOT_SEEN, CARRIED, REACHED = 0, 1, 2
+SHADES = {NOT_SEEN: "#FFFFFF", CARRIED: "#BDBDBD", REACHED: "#4D4D4D"}
+SHADE_LABELS = {
+    REACHED: "seen, in its own sample (the gradient reaches it)",
+    CARRIED: "seen through a state carried from an earlier batch (the gradient does not reach it)",
+    NOT_SEEN: "not seen",
+}
+TITLE = "What each position can see"
+
+
+@dataclass(frozen=True)
+class ReachRow:
+    mode: str
+    position: int
+    shade: tuple[int, ...]  # per drawn column: REACHED, CARRIED or NOT_SEEN
+
+
+@dataclass(frozen=True)
+class ReachGrid:
+    pair: tuple[int, int]
+    first: int  # the first drawn column's position
+    rows: tuple[ReachRow, ...]  # per mode: position a, then position b
+    pairs: tuple[tuple[str, str], ...]  # (input, target) per drawn column
+    alike: tuple[tuple[str, bool], ...]  # per mode: do a and b see the same tokens?
+    missing: str | None
+
+
+def shades(reach: Reach, p: int, first: int, last: int) -> tuple[int, ...]:
+    """Position ``p``'s shade of each input position from ``first`` to ``last``."""
+    reached, seen = set(reach.reached[p]), set(reach.seen[p])
+    return tuple(
+        REACHED if q in reached else CARRIED if q in seen else NOT_SEEN for q in range(first, last + 1)
+    )
+
+
+def _collect_reach(
+    modes: list[ModeResult], reaches: dict[str, Reach], pairs: list[tuple[str, str]], pair: tuple[int, int]
+) -> ReachGrid:
+    a, b = pair
+    n = len(pairs)
+    drawn = [m for m in modes if m.mode in reaches]
+    if not drawn or not (0 <= a < n and 0 <= b < n):
+        problem = "No positions to show." if n == 0 else f"Choose two positions between 0 and {n - 1}."
+        return ReachGrid(pair, 0, (), (), (), problem)
+    last = max(a, b)
+    first = max(0, last + 1 - MAX_COLUMNS)
+    rows = tuple(ReachRow(m.mode, p, shades(reaches[m.mode], p, first, last)) for m in drawn for p in (a, b))
+
+    def tokens(r: Reach, p: int) -> tuple[str, ...]:
+        return tuple(pairs[q][0] for q in r.seen[p])
+
+    alike = tuple((m.mode, tokens(reaches[m.mode], a) == tokens(reaches[m.mode], b)) for m in drawn)
+    return ReachGrid(pair, first, rows, tuple(pairs[first : last + 1]), alike, None)
+
+
+def _row_label(row: ReachRow, pairs: list[tuple[str, str]]) -> str:
+    x, y = pairs[row.position]
+    return f"{plain(row.mode)} · position {row.position}: {token(x)}→{token(y)}"
+
+
+def _subtitle(info: ReachGrid, pairs: list[tuple[str, str]]) -> str:
+    a, b = info.pair
+    need = "need different targets" if pairs[a][1] != pairs[b][1] else "need the same target"
+    same = [m for m, alike in info.alike if alike]
+    apart = [m for m, alike in info.alike if not alike]
+    words = f"Positions {a} and {b} {need} ({token(pairs[a][1])} and {token(pairs[b][1])})."
+    if same:
+        words += f" They look alike to {', '.join(same)}: the same tokens reach their state."
+    if apart:
+        words += f" {', '.join(apart)} can tell them apart."
+    if info.first > 0:
+        words += f" Drawn: inputs {info.first}–{max(a, b)}."
+    return plain(words)
+
+
+def _legend() -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "scatter",
+            "x": [None],
+            "y": [None],
+            "mode": "markers",
+            "marker": {
+                "symbol": "square",
+                "size": 12,
+                "color": SHADES[k],
+                "line": {"color": "#888", "width": 1},
+            },
+            "name": SHADE_LABELS[k],
+        }
+        for k in (REACHED, CARRIED, NOT_SEEN)
+    ]
+
+
+def reach_figure(
+    modes: list[ModeResult], reaches: dict[str, Reach], pairs: list[tuple[str, str]], pair: tuple[int, int]
+) -> Figure:
+    """For positions ``pair`` in every mode, the inputs that reached their state (dark: in the
+    position's own sample; light: only through a state carried from an earlier batch), and a
+    ring in the mode's colour on the position itself.
+
+    Args:
+        modes: every mode of a run (``Run.runs``); drawn in this order.
+        reaches: per mode, what each position sees (``seqviz.reach.reach_of`` of its feed).
+        pairs: (input, target) per position (``Run.pairs``).
+        pair: the two positions compared (``seqviz.reach.telling_pair`` is the most telling).
+    """
+    info = _collect_reach(modes, reaches, pairs, pair)
+    if info.missing is not None:
+        return empty(TITLE, info.missing)
+    columns = list(range(info.first, info.first + len(info.pairs)))
+    labels = [_row_label(r, pairs) for r in info.rows]
+    scale = [[0.0, SHADES[0]], [0.33, SHADES[0]], [0.33, SHADES[1]], [0.67, SHADES[1]], [0.67, SHADES[2]]]
+    heat = {
+        "type": "heatmap",
+        "z": [list(r.shade) for r in info.rows],
+        "x": columns,
+        "y": list(range(len(info.rows))),
+        "zmin": 0,
+        "zmax": 2,
+        "colorscale": [*scale, [1.0, SHADES[2]]],
+        "showscale": False,
+        "xgap": 1,
+        "ygap": 1,
+        "hovertemplate": "input position %{x}<br>%{z} (2: seen, gradient reaches; 1: seen, carried; 0: not)"
+        "<extra></extra>",
+    }
+    rings = [
+        {
+            "type": "scatter",
+            "x": [r.position for r in info.rows if r.mode == m],
+            "y": [k for k, r in enumerate(info.rows) if r.mode == m],
+            "mode": "markers",
+            "marker": {"symbol": "square-open", "size": 16, "color": mode_color(m), "line": {"width": 3}},
+            "name": f"{plain(m)}: the position itself",
+            "showlegend": False,
+            "hoverinfo": "skip",
+        }
+        for m in dict.fromkeys(r.mode for r in info.rows)
+    ]
+    ticks = [f"{q}: {token(x)}" for q, (x, _) in zip(columns, info.pairs)]
+    fig = figure(
+        [heat, *rings, *_legend()],
+        xaxis={
+            "title": {"text": "input position: token"},
+            "tickmode": "array",
+            "tickvals": columns,
+            "ticktext": ticks,
+            "showgrid": False,
+            "side": "top",
+        },
+        yaxis={
+            "tickmode": "array",
+            "tickvals": list(range(len(labels))),
+            "ticktext": labels,
+            "autorange": "reversed",
+            "showgrid": False,
+        },
+        legend={"orientation": "h", "x": 0.0, "y": 0.0, "yanchor": "top"},
+        plot_bgcolor="#FFFFFF",
+    )
+    fig = layout(fig, TITLE, _subtitle(info, pairs), height=clamp(200 + 34 * len(info.rows), 300, 900))
+    margin = fig["layout"]["margin"]
+    margin.update({"l": clamp(7 * max(len(t) for t in labels), 120, 320), "t": margin["t"] + 40, "b": 70})
+    return fig
