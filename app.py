@@ -536,6 +536,25 @@ def render_walkthrough(result: Any) -> None:
     )
     chart(figures.training_figure(run.runs, run.vocabulary), key="play_training")
     render_reach(result, figures)
+    render_cell(run.config.cell, figures)
+
+
+def render_cell(cell: str, figures: Any) -> None:
+    """The cell's diagram and, for touch screens that cannot hover, its values as a table."""
+    kind = CELLS[cell]
+    st.subheader(f"The cell, explained: {kind.label}")
+    chart(figures.cell_figure(cell), key=f"cell_{cell}")
+    rows = [
+        {
+            "value": i.name,
+            "what it is": i.label,
+            "equation": i.equation,
+            "high or low means": i.meaning,
+            "range": "unbounded" if i.low is None or i.high is None else f"{i.low:g} to {i.high:g}",
+        }
+        for i in kind.internals
+    ]
+    st.dataframe(rows, hide_index=True, key=f"cell_table_{cell}")
 
 
 def render_reach(result: Any, figures: Any) -> None:

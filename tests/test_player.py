@@ -9,10 +9,11 @@ import plotly.graph_objects as go
 import pytest
 
 from seqviz import reach
+from seqviz.cells import CELLS
 from seqviz.config import RunConfig
 from seqviz.engine import run
+from seqviz.figures import cell, steps, training
 from seqviz.figures import reach as reach_figure
-from seqviz.figures import steps, training
 
 
 def valid(spec):
@@ -281,3 +282,50 @@ def test_the_most_telling_pair_looks_alike_somewhere_and_needs_different_targets
     data = run(config)
     reaches = {name: reach.reach_of(feed) for name, feed in data.feeds.items()}
     assert reach.telling_pair(data.run.pairs, reaches) == (0, 2)  # a→b and a→c
+
+
+# --- the cell, explained -------------------------------------------------------------------
+
+
+def test_the_lstm_diagram_is_wired_as_its_equations_read():
+    spec = valid(cell.cell_figure("lstm"))
+    info = cell._collect_cell("lstm")
+    # By hand, from Keras's LSTM: every gate and the candidate read x and h_tm1; c reads f, c_tm1,
+    # i and g; h reads o and c.
+    wired = {}
+    for src, dst in info.edges:
+        wired.setdefault(dst, set()).add(src)
+    assert wired == {
+        "i": {"x", "h_tm1"},
+        "f": {"x", "h_tm1"},
+        "g": {"x", "h_tm1"},
+        "o": {"x", "h_tm1"},
+        "c": {"f", "c_tm1", "i", "g"},
+        "h": {"o", "c"},
+    }
+    assert len(spec["layout"]["annotations"]) == len(info.edges) == 14
+    columns = {n.name: n.column for n in info.nodes}
+    assert columns == {"x": 0, "h_tm1": 0, "c_tm1": 0, "i": 1, "f": 1, "g": 1, "o": 1, "c": 2, "h": 3}
+
+
+@pytest.mark.parametrize("name", list(CELLS))
+def test_every_value_of_the_cell_has_a_box_with_its_equation_meaning_and_range(name):
+    spec = valid(cell.cell_figure(name))
+    boxes = spec["data"][0]
+    kind = CELLS[name]
+    assert len(boxes["hovertext"]) == len(kind.internals) + 1 + len(kind.state_names)  # x and each *_tm1
+    assert len(spec["layout"]["shapes"]) == len(boxes["hovertext"])
+    for internal in kind.internals:
+        hover = next(h for h in boxes["hovertext"] if h.startswith(f"<b>{internal.label}</b>"))
+        assert internal.equation.replace("<", "&lt;") in hover and internal.meaning in hover
+        if internal.low is None:
+            assert "range: unbounded" in hover
+        else:
+            assert f"range: {internal.low:g} to {internal.high:g}" in hover
+    gates = [i.name for i in kind.internals if i.low == 0 and i.high == 1]
+    assert {n.name for n in cell._collect_cell(name).nodes if n.role == "gate"} == set(gates)
+
+
+def test_an_unknown_cell_is_refused():
+    with pytest.raises(ValueError, match="choose one of: lstm, gru, simple_rnn"):
+        cell.cell_figure("transformer")

@@ -16,6 +16,7 @@ goes through :func:`plain`, which keeps Plotly from reading it as HTML or LaTeX.
 - :mod:`.steps`: the flow diagram played one timestep at a time (Plotly frames).
 - :mod:`.training`: the loss and each position's target probability played over the snapshots.
 - :mod:`.reach`: what each position can see, in every mode (from ``seqviz.reach``).
+- :mod:`.cell`: a diagram of the cell, drawn from its registry record (equations on hover).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from seqviz.figures._common import (
     VERDICT_COLORS,
     plain,
 )
+from seqviz.figures.cell import cell_figure
 from seqviz.figures.flow import state_flow_figure
 from seqviz.figures.loss import loss_figure
 from seqviz.figures.predictions import predictions_figure
@@ -52,6 +54,7 @@ __all__ = [
     "SOURCE_LABELS",
     "TARGET_COLOR",
     "VERDICT_COLORS",
+    "cell_figure",
     "difference_figure",
     "gates_figure",
     "internals_figure",
