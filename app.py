@@ -537,6 +537,22 @@ def render_walkthrough(result: Any) -> None:
     chart(figures.training_figure(run.runs, run.vocabulary), key="play_training")
     render_reach(result, figures)
     render_cell(run.config.cell, figures)
+    render_unit(run, figures)
+
+
+def render_unit(run: Run, figures: Any) -> None:
+    """One unit's values across the positions, every mode as a line."""
+    st.subheader("Follow one unit")
+    left, right = st.columns(2)
+    unit = left.number_input("Unit", 0, max(0, run.config.units - 1), 0, step=1, key="follow_unit")
+    layer = None
+    if run.config.layers > 1:
+        layers = list(range(run.config.layers))
+        chosen = right.selectbox(
+            "Layer", layers, index=layers[-1], format_func=lambda k: f"layer {k + 1}", key="follow_layer"
+        )
+        layer = None if chosen is None else int(chosen)
+    chart(figures.unit_figure(run.runs, run.config.cell, int(unit), layer), key="follow")
 
 
 def render_cell(cell: str, figures: Any) -> None:

@@ -8,11 +8,12 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
+import seqviz.figures as built
 from seqviz import reach
 from seqviz.cells import CELLS
 from seqviz.config import RunConfig
 from seqviz.engine import run
-from seqviz.figures import cell, steps, training
+from seqviz.figures import cell, steps, training, unit
 from seqviz.figures import reach as reach_figure
 
 
@@ -329,3 +330,32 @@ def test_every_value_of_the_cell_has_a_box_with_its_equation_meaning_and_range(n
 def test_an_unknown_cell_is_refused():
     with pytest.raises(ValueError, match="choose one of: lstm, gru, simple_rnn"):
         cell.cell_figure("transformer")
+
+
+# --- follow one unit -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["lstm", "gru", "simple_rnn"])
+def test_unit_lines_are_the_runs_step_values(name):
+    data = run(RunConfig(mode="all", epochs=5, cell=name, layers=2 if name == "gru" else 1)).run
+    for layer in (None, 0) if name == "gru" else (None,):
+        spec = valid(unit.unit_figure(data.runs, name, 3, layer))
+        kind = CELLS[name]
+        titles = [a["text"] for a in spec["layout"]["annotations"]]
+        assert titles == [i.label for i in kind.internals]  # a panel per value, in the registry's order
+        traces = spec["data"]
+        assert len(traces) == len(data.runs) * len(kind.internals)
+        for mode in data.runs:
+            mine = [t for t in traces if t["legendgroup"] == mode.mode]
+            assert [t["line"]["color"] for t in mine] == [built.MODE_COLORS[mode.mode]] * len(mine)
+            for k, (trace, internal) in enumerate(zip(mine, kind.internals)):
+                assert trace["xaxis"] == ("x" if k == 0 else f"x{k + 1}")
+                expected = [s.value(internal.name, layer)[3] for s in mode.states]
+                assert trace["y"] == pytest.approx(expected) and trace["x"] == list(range(len(mode.states)))
+
+
+def test_unit_figure_says_what_cannot_be_shown(result):
+    data = result.run
+    assert "There is no unit 20" in json.dumps(unit.unit_figure(data.runs, "lstm", 20))
+    assert "There is no layer 1" in json.dumps(unit.unit_figure(data.runs, "lstm", 0, layer=1))
+    assert "No states to show." in json.dumps(unit.unit_figure(data.runs, "gru", 0))  # not the cell that ran

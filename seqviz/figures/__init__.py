@@ -17,6 +17,7 @@ goes through :func:`plain`, which keeps Plotly from reading it as HTML or LaTeX.
 - :mod:`.training`: the loss and each position's target probability played over the snapshots.
 - :mod:`.reach`: what each position can see, in every mode (from ``seqviz.reach``).
 - :mod:`.cell`: a diagram of the cell, drawn from its registry record (equations on hover).
+- :mod:`.unit`: one unit's values across the positions, a line per mode.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from seqviz.figures.states import (
 )
 from seqviz.figures.steps import step_figure
 from seqviz.figures.training import training_figure
+from seqviz.figures.unit import unit_figure
 
 __all__ = [
     "COLOR_MEANINGS",
@@ -69,4 +71,5 @@ __all__ = [
     "state_names",
     "step_figure",
     "training_figure",
+    "unit_figure",
 ]
