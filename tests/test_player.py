@@ -126,7 +126,7 @@ def test_the_rows_of_the_step_player_are_the_flow_rows(result):
 
 
 def test_a_long_feed_plays_its_first_steps_and_says_so():
-    """199 windows of 5 steps: the flow draws 60 windows (300 boxes), the player their first 120."""
+    """199 windows of 5 steps: the flow draws 60 windows (300 boxes), the player their first 60."""
     tokens = " ".join("abcab" * 40)
     config = RunConfig(sequence=tokens, framing="next", mode="window", window=5, epochs=1, snapshots=2)
     mode = run(config).run.runs[0]
@@ -359,3 +359,46 @@ def test_unit_figure_says_what_cannot_be_shown(result):
     assert "There is no unit 20" in json.dumps(unit.unit_figure(data.runs, "lstm", 20))
     assert "There is no layer 1" in json.dumps(unit.unit_figure(data.runs, "lstm", 0, layer=1))
     assert "No states to show." in json.dumps(unit.unit_figure(data.runs, "gru", 0))  # not the cell that ran
+
+
+# --- the page's budget ---------------------------------------------------------------------
+
+THOUSAND = " ".join("abcdefghij"[(k * 7 + k // 3) % 10] for k in range(1000))
+
+
+def test_a_thousand_token_run_ships_its_walkthrough_in_under_400_kb():
+    """The section's charts as the page draws them (one mode's step player at a time, the
+    largest here), with 30 snapshot epochs: the rest of the page keeps under ~0.6 MB
+    (tests/test_figures.py), so the whole page stays near the project's 1 MB."""
+    import dataclasses
+
+    from seqviz.limits import Limits
+
+    config = RunConfig(sequence=THOUSAND, framing="next", mode="all", epochs=2, snapshots=2)
+    result = run(config, limits=Limits(max_tokens=1000))
+    data = result.run
+    # Thirty snapshots, as the default run keeps: copies of the last one under new epochs (the
+    # figure's size depends on how many there are, not on their values).
+    modes = [
+        dataclasses.replace(
+            m, snapshots=[dataclasses.replace(m.snapshots[-1], epoch=k + 1) for k in range(30)]
+        )
+        for m in data.runs
+    ]
+    reaches = {name: reach.reach_of(feed) for name, feed in result.feeds.items()}
+    pair = reach.telling_pair(data.pairs, reaches)
+    charts = {
+        "steps": max((valid(steps.step_figure(m)) for m in modes), key=lambda f: len(json.dumps(f))),
+        "training": valid(training.training_figure(modes, data.vocabulary)),
+        "reach": valid(reach_figure.reach_figure(modes, reaches, data.pairs, pair)),
+        "cell": valid(cell.cell_figure("lstm")),
+        "unit": valid(unit.unit_figure(modes, "lstm", 0)),
+    }
+    sizes = {name: len(json.dumps(f, allow_nan=False)) for name, f in charts.items()}
+    print(f"\n1,000-token run, walkthrough: {sum(sizes.values()) / 1e6:.2f} MB: {sizes}")
+    assert sum(sizes.values()) <= 400_000
+    assert len(charts["training"]["frames"]) == 30
+    assert "Positions averaged in bins of 10." in charts["training"]["layout"]["title"]["subtitle"][
+        "text"
+    ].replace("<br>", " ")
+    assert len(charts["steps"]["frames"]) == steps.MAX_FRAMES

@@ -15,7 +15,7 @@ server round trip and the page little data; a long feed plays its first ``MAX_FR
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from seqviz.figures._common import (
@@ -36,7 +36,7 @@ from seqviz.figures.flow import HALF_HEIGHT, HALF_WIDTH, _collect_flow, _drawn, 
 from seqviz.modes import ZEROS
 from seqviz.results import FeedCell, ModeResult, Values
 
-MAX_FRAMES = 120  # steps played at most: the page ships every frame, and a slider of more is too fine
+MAX_FRAMES = 60  # steps played at most: the page ships every frame, and a slider of more is too fine
 NOW_COLOR = "#000000"  # the outline of the step being played: black, like the target outline
 CAPTION_PIXELS = 46  # the band between the diagram and the heatmap that says what frame k shows
 HEATMAP_ROW_PIXELS = 9
@@ -239,6 +239,16 @@ def _heatmap(info: Played) -> dict[str, Any]:
     }
 
 
+def _played_rows(mode: ModeResult, info: Played) -> ModeResult:
+    """``mode`` with only the samples played in its feed: the diagram draws no row that no
+    frame visits (the feed section above draws them all)."""
+    samples = {s.sample for s in info.steps}
+    cells = [c for c in mode.feed.cells if c.sample in samples]
+    if len(cells) == len(mode.feed.cells):
+        return mode
+    return replace(mode, feed=replace(mode.feed, cells=cells))
+
+
 def _note(info: Played) -> str:
     if len(info.steps) == info.total:
         return ""
@@ -259,7 +269,7 @@ def step_figure(mode: ModeResult, name: str = "h") -> Figure:
     info = _collect_played(mode, name)
     if not info.steps or not info.units:
         return empty(title, "No steps to play.")
-    fig = state_flow_figure(mode)
+    fig = state_flow_figure(_played_rows(mode, info))
     lay = fig["layout"]
     margin = lay["margin"]
     flow_plot = lay["height"] - margin["t"] - margin["b"]

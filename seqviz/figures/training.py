@@ -4,8 +4,9 @@ run's weight snapshots with a slider and a play button, in the browser.
 
 Each frame is one snapshot epoch. A mode shows its snapshot of that epoch (a mode that
 stopped early keeps its last one). A long run plays at most ``MAX_FRAMES`` snapshots, evenly
-spaced with the first and the last, and a long sequence averages its positions into bins
-(``columns``): every frame ships every point it moves, and the subtitle says what was thinned.
+spaced with the first and the last, and a sequence of more than ``MAX_POINTS`` positions
+averages them in bins: every frame ships every point it moves, and the subtitle says what was
+thinned.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from seqviz.figures._common import (
-    MAX_COLUMNS,
     Figure,
     binned,
     empty,
@@ -28,7 +28,8 @@ from seqviz.figures._player import play_buttons, slider
 from seqviz.results import ModeResult, Snapshot
 
 MAX_FRAMES = 60  # snapshot epochs played at most
-FRAME_VALUES = 30000  # target probabilities shipped over all frames at most (~10 bytes each)
+FRAME_VALUES = 12000  # target probabilities shipped over all frames at most (~10 bytes each)
+MAX_POINTS = 100  # per mode and frame: more positions are averaged in bins
 TITLE = "Play through training: loss and predictions at each snapshot epoch"
 
 
@@ -72,7 +73,7 @@ def _collect_training(modes: list[ModeResult], vocabulary: list[str]) -> Trainin
     modes = [m for m in modes if m.snapshots and m.predictions]
     all_epochs = sorted({s.epoch for m in modes for s in m.snapshots})
     positions = max([len(m.predictions) for m in modes] + [0])
-    size = max(1, -(-positions // MAX_COLUMNS))
+    size = max(1, -(-positions // MAX_POINTS))
     per_frame = max(1, len(modes) * -(-positions // size))
     epochs = tuple(played_epochs(all_epochs, max(2, min(MAX_FRAMES, FRAME_VALUES // per_frame))))
     index = {token: k for k, token in enumerate(vocabulary)}

@@ -2,7 +2,7 @@
 value the cell computes (LSTM ``i f g o c h``, GRU ``z r hh h``, SimpleRNN ``h``: the registry's
 internals, in its order), so one unit's story can be read across the modes side by side.
 
-A sequence of more than ``MAX_COLUMNS`` positions is averaged in bins of positions, as the
+A sequence of more than ``MAX_POINTS`` positions is averaged in bins of positions, as the
 heatmaps are, and the subtitle says so.
 """
 
@@ -14,7 +14,6 @@ from typing import Any
 
 from seqviz.cells import CELLS, Internal
 from seqviz.figures._common import (
-    MAX_COLUMNS,
     Figure,
     binned,
     cell_of,
@@ -30,6 +29,7 @@ from seqviz.figures._common import (
 from seqviz.results import ModeResult
 
 PANEL_COLUMNS = 3
+MAX_POINTS = 100  # per line: a panel is a third of the page wide
 GAP = (0.06, 0.14)  # between panels: across, down (fractions of the figure)
 
 
@@ -64,7 +64,7 @@ def _collect_unit(modes: list[ModeResult], cell: str, unit: int, layer: int | No
     if problem is not None:
         return UnitLines(unit, kind.internals, (), 1, 0, when, problem)
     positions = max(len(m.states) for m in drawn)
-    size = max(1, math.ceil(positions / MAX_COLUMNS))
+    size = max(1, math.ceil(positions / MAX_POINTS))
     lines = []
     for m in drawn:
         per_name = [unit_values(m, i.name, unit, layer) for i in kind.internals]
