@@ -402,3 +402,15 @@ def test_a_thousand_token_run_ships_its_walkthrough_in_under_400_kb():
         "text"
     ].replace("<br>", " ")
     assert len(charts["steps"]["frames"]) == steps.MAX_FRAMES
+
+
+def test_no_function_in_the_teaching_figures_is_long():
+    import ast
+    import inspect
+
+    from seqviz.figures import _player
+
+    for module in (steps, training, reach_figure, cell, unit, _player, reach):
+        for node in ast.walk(ast.parse(inspect.getsource(module))):
+            if isinstance(node, ast.FunctionDef):
+                assert node.end_lineno - node.lineno + 1 <= 62, (module.__name__, node.name)

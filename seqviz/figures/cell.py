@@ -139,21 +139,9 @@ def _arrow(src: Node, dst: Node) -> dict[str, Any]:
     }
 
 
-def cell_figure(cell: str) -> Figure:
-    """The diagram of ``cell`` (a key of ``seqviz.cells.CELLS``): inputs on the left, each
-    internal in a box with its equation, arrows for what each equation reads; hovering a box
-    shows its equation, what a high or low value means and its range.
-
-    Raises:
-        ValueError: ``cell`` is not a registered cell.
-    """
-    if cell not in CELLS:
-        raise ValueError(f"Unknown cell {cell!r}; choose one of: {', '.join(CELLS)}.")
-    info = _collect_cell(cell)
-    title = f"The {plain(info.label)} cell: what one step computes"
-    if not info.nodes:
-        return empty(title, "This cell has nothing to draw.")
-    at = {n.name: n for n in info.nodes}
+def _boxes(info: CellDiagram) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The boxes (layout shapes), and the traces: their text and hover cards, then a legend
+    entry per role drawn."""
     shapes = [
         {
             "type": "rect",
@@ -199,11 +187,30 @@ def cell_figure(cell: str) -> Figure:
         for role in ROLE_FILLS
         if any(n.role == role for n in info.nodes)
     ]
+    return shapes, [boxes, *legend]
+
+
+def cell_figure(cell: str) -> Figure:
+    """The diagram of ``cell`` (a key of ``seqviz.cells.CELLS``): inputs on the left, each
+    internal in a box with its equation, arrows for what each equation reads; hovering a box
+    shows its equation, what a high or low value means and its range.
+
+    Raises:
+        ValueError: ``cell`` is not a registered cell.
+    """
+    if cell not in CELLS:
+        raise ValueError(f"Unknown cell {cell!r}; choose one of: {', '.join(CELLS)}.")
+    info = _collect_cell(cell)
+    title = f"The {plain(info.label)} cell: what one step computes"
+    if not info.nodes:
+        return empty(title, "This cell has nothing to draw.")
+    at = {n.name: n for n in info.nodes}
+    shapes, traces = _boxes(info)
     columns = max(n.column for n in info.nodes) + 1
     rows = max(n.row for n in info.nodes) + 1
     hidden = {"visible": False, "fixedrange": True, "zeroline": False, "showgrid": False}
     fig = figure(
-        [boxes, *legend],
+        traces,
         shapes=shapes,
         annotations=[_arrow(at[a], at[b]) for a, b in info.edges],
         xaxis={**hidden, "range": [-0.5, columns - 0.5]},

@@ -120,24 +120,8 @@ def _legend() -> list[dict[str, Any]]:
     ]
 
 
-def reach_figure(
-    modes: list[ModeResult], reaches: dict[str, Reach], pairs: list[tuple[str, str]], pair: tuple[int, int]
-) -> Figure:
-    """For positions ``pair`` in every mode, the inputs that reached their state (dark: in the
-    position's own sample; light: only through a state carried from an earlier batch), and a
-    ring in the mode's colour on the position itself.
-
-    Args:
-        modes: every mode of a run (``Run.runs``); drawn in this order.
-        reaches: per mode, what each position sees (``seqviz.reach.reach_of`` of its feed).
-        pairs: (input, target) per position (``Run.pairs``).
-        pair: the two positions compared (``seqviz.reach.telling_pair`` is the most telling).
-    """
-    info = _collect_reach(modes, reaches, pairs, pair)
-    if info.missing is not None:
-        return empty(TITLE, info.missing)
-    columns = list(range(info.first, info.first + len(info.pairs)))
-    labels = [_row_label(r, pairs) for r in info.rows]
+def _traces(info: ReachGrid, columns: list[int]) -> list[dict[str, Any]]:
+    """The shaded grid, and a ring in each mode's colour on each row's own position."""
     scale = [[0.0, SHADES[0]], [0.33, SHADES[0]], [0.33, SHADES[1]], [0.67, SHADES[1]], [0.67, SHADES[2]]]
     heat = {
         "type": "heatmap",
@@ -166,9 +150,30 @@ def reach_figure(
         }
         for m in dict.fromkeys(r.mode for r in info.rows)
     ]
+    return [heat, *rings]
+
+
+def reach_figure(
+    modes: list[ModeResult], reaches: dict[str, Reach], pairs: list[tuple[str, str]], pair: tuple[int, int]
+) -> Figure:
+    """For positions ``pair`` in every mode, the inputs that reached their state (dark: in the
+    position's own sample; light: only through a state carried from an earlier batch), and a
+    ring in the mode's colour on the position itself.
+
+    Args:
+        modes: every mode of a run (``Run.runs``); drawn in this order.
+        reaches: per mode, what each position sees (``seqviz.reach.reach_of`` of its feed).
+        pairs: (input, target) per position (``Run.pairs``).
+        pair: the two positions compared (``seqviz.reach.telling_pair`` is the most telling).
+    """
+    info = _collect_reach(modes, reaches, pairs, pair)
+    if info.missing is not None:
+        return empty(TITLE, info.missing)
+    columns = list(range(info.first, info.first + len(info.pairs)))
+    labels = [_row_label(r, pairs) for r in info.rows]
     ticks = [f"{q}: {token(x)}" for q, (x, _) in zip(columns, info.pairs)]
     fig = figure(
-        [heat, *rings, *_legend()],
+        [*_traces(info, columns), *_legend()],
         xaxis={
             "title": {"text": "input position: token"},
             "tickmode": "array",

@@ -23,7 +23,9 @@ from seqviz.figures._common import (
     MAX_CELLS,
     OTHER_SOURCE_COLOR,
     SOURCE_COLORS,
+    SUBTITLE_CHARS,
     Figure,
+    _wrap,
     clamp,
     colorscale,
     empty,
@@ -254,8 +256,43 @@ def _note(info: Played) -> str:
         return ""
     return (
         f" Played: the first {len(info.steps)} of the {info.total} steps drawn"
-        " (more frames would make the page heavy); the table below has every step."
+        " (more frames would make the page heavy); the feed's table above has every step."
     )
+
+
+def _heatmap_axes(info: Played, top: float) -> dict[str, Any]:
+    """The heatmap's axes: a column per played step (counted from 1), unit 0 on top."""
+    return {
+        "xaxis2": {
+            "domain": [0.0, 0.94],
+            "anchor": "y2",
+            "title": {"text": "step, in the order Keras computes them (each column: the state it leaves)"},
+            "range": [0.5, len(info.steps) + 0.5],
+            "tickmode": "linear",
+            "tick0": 1,
+            "dtick": max(1, len(info.steps) // 20),
+            "showgrid": False,
+            "zeroline": False,
+        },
+        "yaxis2": {
+            "domain": [0.0, top],
+            "anchor": "x2",
+            "title": {"text": "unit"},
+            "range": [info.units - 0.5, -0.5],  # unit 0 on top, as in every state heatmap
+            "showgrid": False,
+            "zeroline": False,
+            "dtick": unit_dtick(info.units),
+        },
+    }
+
+
+def _caption_axes(bottom: float, top: float) -> dict[str, Any]:
+    """Hidden axes for the caption's band, between the diagram and the heatmap."""
+    hidden = {"visible": False, "range": [0, 1], "fixedrange": True}
+    return {
+        "xaxis3": {**hidden, "domain": [0.0, 1.0], "anchor": "y3"},
+        "yaxis3": {**hidden, "domain": [bottom, top], "anchor": "x3"},
+    }
 
 
 def step_figure(mode: ModeResult, name: str = "h") -> Figure:
@@ -279,29 +316,8 @@ def step_figure(mode: ModeResult, name: str = "h") -> Figure:
     heat_top, caption_top = heat / area, (heat + CAPTION_PIXELS) / area
     lay["yaxis"]["domain"] = [caption_top + 20 / area, 1.0]
     lay["xaxis"]["domain"] = [0.0, 0.94]
-    lay["xaxis2"] = {
-        "domain": [0.0, 0.94],
-        "anchor": "y2",
-        "title": {"text": "step, in the order Keras computes them (each column: the state it leaves)"},
-        "range": [0.5, len(info.steps) + 0.5],
-        "tickmode": "linear",
-        "tick0": 1,
-        "dtick": max(1, len(info.steps) // 20),
-        "showgrid": False,
-        "zeroline": False,
-    }
-    lay["yaxis2"] = {
-        "domain": [0.0, heat_top],
-        "anchor": "x2",
-        "title": {"text": "unit"},
-        "range": [info.units - 0.5, -0.5],  # unit 0 on top, as in every state heatmap
-        "showgrid": False,
-        "zeroline": False,
-        "dtick": unit_dtick(info.units),
-    }
-    hidden = {"visible": False, "range": [0, 1], "fixedrange": True}
-    lay["xaxis3"] = {**hidden, "domain": [0.0, 1.0], "anchor": "y3"}
-    lay["yaxis3"] = {**hidden, "domain": [heat_top + 4 / area, caption_top], "anchor": "x3"}
+    lay.update(_heatmap_axes(info, heat_top))
+    lay.update(_caption_axes(heat_top + 4 / area, caption_top))
     first = len(fig["data"]) + 1
     fig["data"] += [_heatmap(info), *_outline_traces(info)]
     moved = list(range(first, first + 5))
@@ -316,8 +332,9 @@ def step_figure(mode: ModeResult, name: str = "h") -> Figure:
     margin["b"] = below
     lay["title"]["text"] = title
     subtitle = lay["title"]["subtitle"]
-    subtitle["text"] += ("<br>" if subtitle["text"] else "") + (
-        f"Below: {info.name} leaving each step. Drag the slider or press play.{_note(info)}"
+    lines = _wrap(
+        f"Below: {info.name} leaving each step. Drag the slider or press play.{_note(info)}", SUBTITLE_CHARS
     )
-    margin["t"] += 16
+    subtitle["text"] = "<br>".join(([subtitle["text"]] if subtitle["text"] else []) + lines)
+    margin["t"] += 16 * len(lines)
     return fig

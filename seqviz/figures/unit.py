@@ -101,23 +101,8 @@ def _range(internal: Internal) -> list[float] | None:
     return [internal.low - pad, internal.high + pad]
 
 
-def unit_figure(modes: list[ModeResult], cell: str, unit: int, layer: int | None = None) -> Figure:
-    """Unit ``unit``'s values across the positions, a panel per value the cell computes and a
-    line per mode (in the mode's colour), after training.
-
-    Args:
-        modes: every mode of a run (``Run.runs``).
-        cell: the cell the run used (``RunConfig.cell``).
-        unit: 0-based, below the layer's units.
-        layer: 0-based; None is the last layer.
-    """
-    if cell not in CELLS:
-        raise ValueError(f"Unknown cell {cell!r}; choose one of: {', '.join(CELLS)}.")
-    info = _collect_unit(modes, cell, unit, layer)
-    title = f"Follow unit {unit} of the {CELLS[cell].label} ({info.when})"
-    if info.missing is not None:
-        return empty(title, info.missing)
-    axes, places = _grid(len(info.names))
+def _lines(info: UnitLines) -> list[dict[str, Any]]:
+    """A line per (mode, value): the value's panel is its place in the registry's order."""
     starts = range(0, info.positions, info.size)
     x: list[Any] = list(starts)
     if info.size > 1:
@@ -144,6 +129,27 @@ def unit_figure(modes: list[ModeResult], cell: str, unit: int, layer: int | None
                     ),
                 }
             )
+    return traces
+
+
+def unit_figure(modes: list[ModeResult], cell: str, unit: int, layer: int | None = None) -> Figure:
+    """Unit ``unit``'s values across the positions, a panel per value the cell computes and a
+    line per mode (in the mode's colour), after training.
+
+    Args:
+        modes: every mode of a run (``Run.runs``).
+        cell: the cell the run used (``RunConfig.cell``).
+        unit: 0-based, below the layer's units.
+        layer: 0-based; None is the last layer.
+    """
+    if cell not in CELLS:
+        raise ValueError(f"Unknown cell {cell!r}; choose one of: {', '.join(CELLS)}.")
+    info = _collect_unit(modes, cell, unit, layer)
+    title = f"Follow unit {unit} of the {CELLS[cell].label} ({info.when})"
+    if info.missing is not None:
+        return empty(title, info.missing)
+    axes, places = _grid(len(info.names))
+    traces = _lines(info)
     for k, internal in enumerate(info.names):
         suffix = "" if k == 0 else str(k + 1)
         axes[f"xaxis{suffix}"]["title"] = {"text": "position"}
