@@ -1,5 +1,5 @@
-"""What every played figure shares: the slider with one step per frame and the play and pause
-buttons beside it, both Plotly's own (``layout.sliders``, ``layout.updatemenus``), so the
+"""What every played figure shares: the play and pause buttons and, under them, the slider with
+one step per frame, both Plotly's own (``layout.sliders``, ``layout.updatemenus``), so the
 browser plays the frames without asking the server.
 
 Frame ``k`` of a played figure is named ``str(k)``; slider step ``k`` shows it.
@@ -55,3 +55,19 @@ def play_buttons(y: float, frame_ms: int, redraw: bool = False) -> dict[str, Any
             {"label": "❚❚ pause", "method": "animate", "args": [[None], _animation(0, redraw)]},
         ],
     }
+
+
+BUTTONS_PIXELS = 46  # the buttons' row, above the slider
+CONTROLS_PIXELS = 130  # the buttons, the slider, its current value and its labels
+
+
+def controls(
+    labels: list[str], prefix: str, top: float, plot_pixels: float, frame_ms: int, redraw: bool = False
+) -> dict[str, Any]:
+    """Layout items: play and pause at paper ``top`` (a fraction of the ``plot_pixels`` high
+    plot area, negative below it), and under them a slider as wide as the figure, which fits a
+    phone's width too. The figure keeps ``CONTROLS_PIXELS`` below ``top`` for them."""
+    buttons = play_buttons(top, frame_ms, redraw)
+    bar = slider(labels, prefix, top - BUTTONS_PIXELS / plot_pixels, redraw)
+    bar.update({"x": 0.0, "len": 1.0})
+    return {"sliders": [bar], "updatemenus": [buttons]}

@@ -1,6 +1,7 @@
 """The cell, explained: a diagram of one recurrent cell drawn from its registry record
-(``seqviz.cells``): a box per input and internal, an arrow wherever an equation reads another
-value, and, on hover, each value's equation, what a high or a low value means and its range.
+(``seqviz.cells``): a box per input and internal, named as Keras names it, an arrow wherever an
+equation reads another value, and, on hover, each value's equation, what a high or a low value
+means and its range.
 
 Nothing here names a cell. The wiring is read from the equations (``c = f * c_tm1 + i * g``
 draws arrows from ``f``, ``c_tm1``, ``i`` and ``g`` into ``c``), and the columns from it: the
@@ -27,6 +28,12 @@ ROLE_WORDS = {
     "gate": "a gate: a sigmoid, from 0 to 1, that scales what passes through it",
     "candidate": "a candidate: a tanh, from -1 to 1, a new value offered to the state",
     "state": "a state the cell carries to its next step",
+}
+ROLE_LEGEND = {
+    "input": "input",
+    "gate": "gate (sigmoid, 0 to 1)",
+    "candidate": "candidate (tanh, -1 to 1)",
+    "state": "state carried to the next step",
 }
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -88,13 +95,17 @@ def _input_hover(cell: type[Cell], name: str) -> str:
 def _node(cell: type[Cell], name: str, record: Internal | None, column: int, row: float) -> Node:
     """The box of ``name``: an input of the step when the registry has no ``record`` of it."""
     if record is None:
-        return Node(name, "input", column, row, _input_hover(cell, name), f"<b>{name}</b>")
+        words = "the input" if name == INPUT else f"the {name.removesuffix('_tm1')} entering"
+        return Node(name, "input", column, row, _input_hover(cell, name), f"<b>{name}</b><br>{words}")
     role = _role(cell, record)
     hover = (
         f"<b>{plain(record.label)}</b><br>{plain(record.equation)}<br>"
         f"{plain(record.meaning)}<br>range: {_range(record)} · {ROLE_WORDS[role]}"
     )
-    return Node(name, role, column, row, hover, f"<b>{plain(record.name)}</b><br>{plain(record.equation)}")
+    # The box names the value; its equation is on hover and in the page's table (a box on a
+    # phone is narrower than any equation).
+    words = record.label.split(", ", 1)[-1]
+    return Node(name, role, column, row, hover, f"<b>{plain(record.name)}</b><br>{plain(words)}")
 
 
 def _collect_cell(cell_name: str) -> CellDiagram:
@@ -182,7 +193,7 @@ def _boxes(info: CellDiagram) -> tuple[list[dict[str, Any]], list[dict[str, Any]
                 "color": ROLE_FILLS[role],
                 "line": {"color": "#666666"},
             },
-            "name": ROLE_WORDS[role],
+            "name": ROLE_LEGEND[role],
         }
         for role in ROLE_FILLS
         if any(n.role == role for n in info.nodes)
@@ -219,7 +230,7 @@ def cell_figure(cell: str) -> Figure:
         plot_bgcolor="#FFFFFF",
     )
     subtitle = (
-        "Each box is one value of a step, with its equation (Keras's names and gate order). Arrows: what "
-        "each equation reads. Hover a box for what a high or low value means."
+        "Each box is one value a step computes (Keras's names and gate order); arrows: what each "
+        "value's equation reads. Hover a box for its equation and what a high or low value means."
     )
     return layout(fig, title, subtitle, height=int(190 + 96 * rows))

@@ -29,8 +29,8 @@ from seqviz.results import ModeResult
 NOT_SEEN, CARRIED, REACHED = 0, 1, 2
 SHADES = {NOT_SEEN: "#FFFFFF", CARRIED: "#BDBDBD", REACHED: "#4D4D4D"}
 SHADE_LABELS = {
-    REACHED: "seen, in its own sample (the gradient reaches it)",
-    CARRIED: "seen through a state carried from an earlier batch (the gradient does not reach it)",
+    REACHED: "seen, in its own sample",
+    CARRIED: "seen via a carried state (no gradient)",
     NOT_SEEN: "not seen",
 }
 TITLE = "What each position can see"
@@ -134,8 +134,8 @@ def _traces(info: ReachGrid, columns: list[int]) -> list[dict[str, Any]]:
         "showscale": False,
         "xgap": 1,
         "ygap": 1,
-        "hovertemplate": "input position %{x}<br>%{z} (2: seen, gradient reaches; 1: seen, carried; 0: not)"
-        "<extra></extra>",
+        "hovertemplate": "input position %{x}<br>%{z} (2: seen in its own sample, where the gradient "
+        "reaches;<br>1: seen only through a state carried from an earlier batch; 0: not seen)<extra></extra>",
     }
     rings = [
         {

@@ -33,14 +33,16 @@ from seqviz.figures._common import (
     token,
     unit_dtick,
 )
-from seqviz.figures._player import play_buttons, slider
+from seqviz.figures._player import CONTROLS_PIXELS, controls
 from seqviz.figures.flow import HALF_HEIGHT, HALF_WIDTH, _collect_flow, _drawn, state_flow_figure
 from seqviz.modes import ZEROS
 from seqviz.results import FeedCell, ModeResult, Values
 
 MAX_FRAMES = 60  # steps played at most: the page ships every frame, and a slider of more is too fine
 NOW_COLOR = "#000000"  # the outline of the step being played: black, like the target outline
-CAPTION_PIXELS = 46  # the band between the diagram and the heatmap that says what frame k shows
+CAPTION_PIXELS = 72  # the band between the diagram and the heatmap that says what frame k shows
+CAPTION_CHARS = 46  # per caption line, for a phone's width (four lines fit the band)
+SHOWN_INPUT = "\x00input\x00"  # where the caption's input token goes
 HEATMAP_ROW_PIXELS = 9
 
 
@@ -180,10 +182,13 @@ def _caption(info: Played, k: int) -> str:
         "previous_step": "the state enters from the previous step (dashed)",
         "previous_batch": "the state enters from the same slot of the previous batch (dashed)",
     }.get(step.kind, f"the state enters from {step.kind}")
-    return (
+    words = (
         f"Step {k + 1} of {len(info.steps)}: batch {step.batch}, sample {step.sample}, timestep {step.step}. "
-        f"Input <b>{token(step.input, HOVER_CHARS)}</b>, {target}; {where}."
+        f"Input {SHOWN_INPUT}, {target}; {where}."
     )
+    # Wrapped for a phone's width; the input is put in after wrapping, so no line breaks inside it.
+    lines = "<br>".join(_wrap(words, CAPTION_CHARS))
+    return lines.replace(SHOWN_INPUT, f"<b>{token(step.input, HOVER_CHARS)}</b>")
 
 
 def _outline_traces(info: Played) -> list[dict[str, Any]]:
@@ -266,7 +271,7 @@ def _heatmap_axes(info: Played, top: float) -> dict[str, Any]:
         "xaxis2": {
             "domain": [0.0, 0.94],
             "anchor": "y2",
-            "title": {"text": "step, in the order Keras computes them (each column: the state it leaves)"},
+            "title": {"text": "step (each column: the state it leaves)"},
             "range": [0.5, len(info.steps) + 0.5],
             "tickmode": "linear",
             "tick0": 1,
@@ -311,7 +316,7 @@ def step_figure(mode: ModeResult, name: str = "h") -> Figure:
     margin = lay["margin"]
     flow_plot = lay["height"] - margin["t"] - margin["b"]
     heat = clamp(90 + HEATMAP_ROW_PIXELS * info.units, 150, 520)
-    below = 190  # the heatmap's step axis, the legend, the slider and its buttons
+    below = 104 + CONTROLS_PIXELS  # the heatmap's step axis, the legend, the buttons and the slider
     area = flow_plot + CAPTION_PIXELS + heat + 40
     heat_top, caption_top = heat / area, (heat + CAPTION_PIXELS) / area
     lay["yaxis"]["domain"] = [caption_top + 20 / area, 1.0]
@@ -324,10 +329,9 @@ def step_figure(mode: ModeResult, name: str = "h") -> Figure:
     fig["frames"] = [
         {"name": str(k), "data": _frame_traces(info, k), "traces": moved} for k in range(len(info.steps))
     ]
-    slider_y = -110 / area
     lay["legend"] = {"orientation": "h", "x": 0.0, "y": -62 / area, "yanchor": "top"}
-    lay["sliders"] = [slider([str(k + 1) for k in range(len(info.steps))], "step ", slider_y, redraw=True)]
-    lay["updatemenus"] = [play_buttons(slider_y, 700, redraw=True)]
+    labels = [str(k + 1) for k in range(len(info.steps))]
+    lay.update(controls(labels, "step ", -104 / area, area, 700, redraw=True))
     lay["height"] = margin["t"] + area + below
     margin["b"] = below
     lay["title"]["text"] = title

@@ -24,7 +24,7 @@ from seqviz.figures._common import (
     mode_color,
     plain,
 )
-from seqviz.figures._player import play_buttons, slider
+from seqviz.figures._player import CONTROLS_PIXELS, controls
 from seqviz.results import ModeResult, Snapshot
 
 MAX_FRAMES = 60  # snapshot epochs played at most
@@ -204,8 +204,6 @@ def training_figure(modes: list[ModeResult], vocabulary: list[str]) -> Figure:
         },
         yaxis2={"title": {"text": "P(target)"}, "domain": [0.0, 0.4], "anchor": "x2", "range": [-0.03, 1.03]},
         legend={"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom"},
-        sliders=[slider([str(e) for e in info.epochs], "epoch ", -0.16)],
-        updatemenus=[play_buttons(-0.16, 500)],
     )
     moved = list(range(len(info.modes), 3 * len(info.modes)))
     fig["frames"] = [
@@ -215,7 +213,10 @@ def training_figure(modes: list[ModeResult], vocabulary: list[str]) -> Figure:
         "Top: the loss per epoch; the ringed dot is each mode at the epoch shown. Bottom: each position's "
         "probability of its target at that epoch (1 is right and sure). " + _note(info)
     )
-    fig = layout(fig, TITLE, subtitle.strip(), height=640)
-    fig["layout"]["margin"]["b"] = 150
-    fig["layout"]["margin"]["t"] += 30  # the legend sits above the loss plot
+    fig = layout(fig, TITLE, subtitle.strip(), height=560 + CONTROLS_PIXELS)
+    margin = fig["layout"]["margin"]
+    margin["t"] += 30  # the legend sits above the loss plot
+    margin["b"] = 56 + CONTROLS_PIXELS  # the position axis's title, then the controls
+    plot = fig["layout"]["height"] - margin["t"] - margin["b"]
+    fig["layout"].update(controls([str(e) for e in info.epochs], "epoch ", -56 / plot, plot, 500))
     return fig
