@@ -84,10 +84,10 @@ def _range(internal: Internal) -> str:
 
 def _input_hover(cell: type[Cell], name: str) -> str:
     if name == INPUT:
-        return "<b>x</b>, the input at this step<br>the token, one-hot: one 1, the rest 0"
+        return "<b><i>x</i></b>, the input at this step<br>the token, one-hot: one 1, the rest 0"
     state = name.removesuffix("_tm1")
     return (
-        f"<b>{name}</b>, the {state} entering the step ({state}0 in the tables)<br>"
+        f"<b><i>{name}</i></b>, the {state} entering the step ({state}0 in the tables)<br>"
         "zeros at a reset; else what the previous step (or batch) left"
     )
 
@@ -96,7 +96,7 @@ def _node(cell: type[Cell], name: str, record: Internal | None, column: int, row
     """The box of ``name``: an input of the step when the registry has no ``record`` of it."""
     if record is None:
         words = "the input" if name == INPUT else f"the {name.removesuffix('_tm1')} entering"
-        return Node(name, "input", column, row, _input_hover(cell, name), f"<b>{name}</b><br>{words}")
+        return Node(name, "input", column, row, _input_hover(cell, name), f"<b><i>{name}</i></b><br>{words}")
     role = _role(cell, record)
     hover = (
         f"<b>{plain(record.label)}</b><br>{plain(record.equation)}<br>"
@@ -105,7 +105,7 @@ def _node(cell: type[Cell], name: str, record: Internal | None, column: int, row
     # The box names the value; its equation is on hover and in the page's table (a box on a
     # phone is narrower than any equation).
     words = record.label.split(", ", 1)[-1]
-    return Node(name, role, column, row, hover, f"<b>{plain(record.name)}</b><br>{plain(words)}")
+    return Node(name, role, column, row, hover, f"<b><i>{plain(record.name)}</i></b><br>{plain(words)}")
 
 
 def _collect_cell(cell_name: str) -> CellDiagram:
