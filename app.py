@@ -581,7 +581,8 @@ def render_reach(result: Any, figures: Any) -> None:
     st.subheader("What each position can see")
     st.caption(
         "Each row shades the inputs that have reached the state predicting that position. Two positions "
-        "whose rows shade the same tokens look alike to that mode: it must give them the same output."
+        "whose rows shade the same tokens look alike to that mode: it must give them the same output. "
+        "The pair shown first is the most telling one: alike to some mode, with different targets."
     )
     if len(run.pairs) < 2:
         return
@@ -589,7 +590,7 @@ def render_reach(result: Any, figures: Any) -> None:
     pair = telling_pair(run.pairs, reaches)
     positions = list(range(len(run.pairs)))
     chosen = []
-    for column, label, default in zip(st.columns(2), ("Position", "compared with position"), pair):
+    for column, label, default in zip(st.columns(2), ("Position A", "compared with position B"), pair):
         picked = column.selectbox(
             label,
             positions,

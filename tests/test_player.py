@@ -248,24 +248,64 @@ def test_reach_figure_shades_what_each_mode_has_seen(result):
     spec = valid(reach_figure.reach_figure(data.runs, reaches, data.pairs, (0, 1)))
     heat = spec["data"][0]
     rows = spec["layout"]["yaxis"]["ticktext"]
+    assert rows[:2] == ["stateless · A", "stateless · B = position 1: 0→2"]
     z = dict(zip(rows, heat["z"]))
     # By hand: position 1 (input 0, target 2) of 0 1 0 2.
-    label = "position 1: 0→2"
-    assert z[f"stateless · {label}"] == [0, 2]  # only its own input
-    assert z[f"stateful · {label}"] == [1, 2]  # position 0's input through the carried state
-    assert z[f"sequence · {label}"] == [2, 2]  # both inputs in its own sample
-    assert z[f"window · {label}"] == [2, 2]
-    assert z["stateless · position 0: 0→1"] == [2, 0]
-    for name, r in reaches.items():
-        for p in (0, 1):
-            row = z[f"{name} · position {p}: {data.pairs[p][0]}→{data.pairs[p][1]}"]
-            assert [q for q, v in enumerate(row) if v] == list(r.seen[p])
-            assert [q for q, v in enumerate(row) if v == 2] == list(r.reached[p])
+    assert z["stateless · B = position 1: 0→2"] == [0, 2]  # only its own input
+    assert z["stateful · B = position 1: 0→2"] == [1, 2]  # position 0's input through the carried state
+    assert z["sequence · B = position 1: 0→2"] == [2, 2]  # both inputs in its own sample
+    assert z["window · B = position 1: 0→2"] == [2, 2]
+    assert z["stateless · A"] == [2, 0]  # A starts at position 0
     subtitle = spec["layout"]["title"]["subtitle"]["text"].replace("<br>", " ")
-    assert (
-        "They look alike to stateless" in subtitle
-        and "stateful, sequence, window can tell them apart" in subtitle
-    )
+    assert "Drag the slider to choose position A" in subtitle
+    caption = spec["data"][-1]["text"][0].replace("<br>", " ")
+    assert "A and B look alike to stateless" in caption
+    assert "stateful, sequence, window can tell them apart" in caption
+
+
+@pytest.mark.parametrize("pair", [(0, 1), (3, 0)])
+def test_reach_slider_moves_position_a_in_the_browser(pair):
+    """x a y x b z (next): a frame per position A, each shading what A and B have seen."""
+    config = RunConfig(sequence="x a y x b z", framing="next", mode="all", window=2, epochs=1)
+    result = run(config)
+    data = result.run
+    reaches = {name: reach.reach_of(feed) for name, feed in result.feeds.items()}
+    spec = valid(reach_figure.reach_figure(data.runs, reaches, data.pairs, pair))
+    a, b = pair
+    assert len(spec["frames"]) == len(data.pairs) == 5
+    assert spec["layout"]["sliders"][0]["active"] == a
+    modes = [m.mode for m in data.runs]
+    for k, frame in enumerate(spec["frames"]):
+        assert frame["name"] == str(k)
+        moved = dict(zip(frame["traces"], frame["data"]))
+        z = moved[0]["z"]
+        for j, mode in enumerate(modes):
+            for row, p in ((2 * j, k), (2 * j + 1, b)):
+                assert [q for q, v in enumerate(z[row]) if v] == list(reaches[mode].seen[p])
+                assert [q for q, v in enumerate(z[row]) if v == 2] == list(reaches[mode].reached[p])
+            assert moved[1 + j]["x"] == [k, b]
+        caption = moved[frame["traces"][-1]]["text"][0].replace("<br>", " ")
+        assert caption.startswith(f"A = position {k}: {data.pairs[k][0]}→{data.pairs[k][1]}.")
+    # x→a (0) and x→b (3) look alike only to stateless; frame 0 with B = 3 says so.
+    if pair == (3, 0):
+        caption = dict(zip(spec["frames"][3]["traces"], spec["frames"][3]["data"]))[
+            spec["frames"][3]["traces"][-1]
+        ]
+        assert "look alike to stateless." in caption["text"][0].replace("<br>", " ")
+
+
+def test_a_long_sequence_compares_two_positions_without_a_slider():
+    tokens = " ".join("abcab" * 20)
+    result = run(RunConfig(sequence=tokens, framing="next", mode="all", epochs=1))
+    data = result.run
+    reaches = {name: reach.reach_of(feed) for name, feed in result.feeds.items()}
+    spec = valid(reach_figure.reach_figure(data.runs, reaches, data.pairs, (10, 40)))
+    assert "frames" not in spec and "sliders" not in spec["layout"]
+    assert spec["layout"]["yaxis"]["ticktext"][:2] == [
+        "stateless · position 10: a→b",
+        "stateless · position 40: a→b",
+    ]
+    assert len(spec["data"][0]["z"][0]) == 41  # inputs 0 to 40: nothing later is seen
 
 
 def test_the_most_telling_pair_looks_alike_somewhere_and_needs_different_targets():

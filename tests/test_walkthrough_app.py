@@ -29,9 +29,9 @@ def test_the_walkthrough_sections_render_with_their_frames():
     assert [str(f["data"][0]["x"][0]) for f in training["frames"]] == labels
     # The most telling pair of 0 1 0 2: positions 0 and 1 (same input, targets 1 and 2).
     assert (at.selectbox(key="reach_position").value, at.selectbox(key="reach_compared").value) == (0, 1)
-    assert "They look alike to stateless" in _figure(at, "What each position can see")["layout"]["title"][
-        "subtitle"
-    ]["text"].replace("<br>", " ")
+    reach = _figure(at, "What each position can see")
+    assert "A and B look alike to stateless" in reach["data"][-1]["text"][0].replace("<br>", " ")
+    assert len(reach["frames"]) == 2  # the slider over position A
     assert _figure(at, "The LSTM cell")["data"][0]["hovertext"]
     assert len(_figure(at, "Follow unit 0")["data"]) == 4 * 6  # four modes, six LSTM values
 
@@ -44,8 +44,6 @@ def test_walkthrough_choices_redraw_without_retraining():
     at.number_input(key="follow_unit").set_value(7).run()
     assert _figure(at, "Follow unit 7")
     at.selectbox(key="reach_compared").set_value(0).run()
-    assert (
-        "Positions 0 and 0"
-        in _figure(at, "What each position can see")["layout"]["title"]["subtitle"]["text"]
-    )
+    reach = _figure(at, "What each position can see")
+    assert reach["layout"]["yaxis"]["ticktext"][1] == "stateless · B = position 0: 0→1"
     assert not at.exception and _figure(at, "Training loss") == loss

@@ -15,6 +15,7 @@ from typing import Any
 from seqviz.figures._common import (
     MAX_COLUMNS,
     Figure,
+    _wrap,
     clamp,
     empty,
     figure,
@@ -23,6 +24,7 @@ from seqviz.figures._common import (
     plain,
     token,
 )
+from seqviz.figures._player import CONTROLS_PIXELS, controls
 from seqviz.reach import Reach
 from seqviz.results import ModeResult
 
@@ -34,6 +36,8 @@ SHADE_LABELS = {
     NOT_SEEN: "not seen",
 }
 TITLE = "What each position can see"
+MAX_FRAMES = 60  # a sequence of at most this many positions gets a slider over position A
+CAPTION_PIXELS = 58
 
 
 @dataclass(frozen=True)
@@ -70,24 +74,48 @@ def _collect_reach(
     if not drawn or not (0 <= a < n and 0 <= b < n):
         problem = "No positions to show." if n == 0 else f"Choose two positions between 0 and {n - 1}."
         return ReachGrid(pair, 0, (), (), (), problem)
-    last = max(a, b)
+    last = n - 1 if n <= MAX_FRAMES else max(a, b)  # played: every position may be chosen
     first = max(0, last + 1 - MAX_COLUMNS)
     rows = tuple(ReachRow(m.mode, p, shades(reaches[m.mode], p, first, last)) for m in drawn for p in (a, b))
 
-    def tokens(r: Reach, p: int) -> tuple[str, ...]:
-        return tuple(pairs[q][0] for q in r.seen[p])
-
-    alike = tuple((m.mode, tokens(reaches[m.mode], a) == tokens(reaches[m.mode], b)) for m in drawn)
+    alike = tuple((m.mode, looks_alike(reaches[m.mode], pairs, a, b)) for m in drawn)
     return ReachGrid(pair, first, rows, tuple(pairs[first : last + 1]), alike, None)
 
 
-def _row_label(row: ReachRow, pairs: list[tuple[str, str]]) -> str:
+def looks_alike(reach: Reach, pairs: list[tuple[str, str]], a: int, b: int) -> bool:
+    """Whether the same tokens, in the same order, reach the states of positions ``a`` and ``b``."""
+    return [pairs[q][0] for q in reach.seen[a]] == [pairs[q][0] for q in reach.seen[b]]
+
+
+def _row_label(row: ReachRow, pairs: list[tuple[str, str]], played: bool, first_row: bool) -> str:
+    if played and first_row:
+        return f"{plain(row.mode)} · A"  # the slider's position: the caption names it
     x, y = pairs[row.position]
-    return f"{plain(row.mode)} · position {row.position}: {token(x)}→{token(y)}"
+    name = "B = " if played else ""
+    return f"{plain(row.mode)} · {name}position {row.position}: {token(x)}→{token(y)}"
 
 
-def _subtitle(info: ReachGrid, pairs: list[tuple[str, str]]) -> str:
+def _caption(
+    modes: list[str], reaches: dict[str, Reach], pairs: list[tuple[str, str]], a: int, b: int
+) -> str:
+    """Frame ``a``'s words: which positions A and B are, and which modes tell them apart."""
+    same = [m for m in modes if looks_alike(reaches[m], pairs, a, b)]
+    apart = [m for m in modes if m not in same]
+    words = [f"A = position {a}: {token(pairs[a][0])}→{token(pairs[a][1])}."]
+    if same:
+        words.append(f"A and B look alike to {', '.join(map(plain, same))}.")
+    if apart:
+        words.append(f"{', '.join(map(plain, apart))} can tell them apart.")
+    return "<br>".join(_wrap(" ".join(words), 90))
+
+
+def _subtitle(info: ReachGrid, pairs: list[tuple[str, str]], played: bool) -> str:
     a, b = info.pair
+    if played:
+        return (
+            "Drag the slider to choose position A; B is chosen above. Rows that shade the same tokens "
+            "look alike to that mode, which must then give both positions the same output."
+        )
     need = "need different targets" if pairs[a][1] != pairs[b][1] else "need the same target"
     same = [m for m, alike in info.alike if alike]
     apart = [m for m, alike in info.alike if not alike]
@@ -153,12 +181,68 @@ def _traces(info: ReachGrid, columns: list[int]) -> list[dict[str, Any]]:
     return [heat, *rings]
 
 
+def _frames(
+    info: ReachGrid, reaches: dict[str, Reach], pairs: list[tuple[str, str]], modes: list[str]
+) -> list[dict[str, Any]]:
+    """One frame per position A (B stays): the grid's shades, each mode's rings, the caption."""
+    b, last = info.pair[1], info.first + len(info.pairs) - 1
+    frames = []
+    for a in range(info.first, last + 1):
+        z = [
+            list(shades(reaches[r.mode], a if k % 2 == 0 else b, info.first, last))
+            for k, r in enumerate(info.rows)
+        ]
+        rings = [{"x": [a, b]} for _ in modes]
+        caption = {"text": [_caption(modes, reaches, pairs, a, b)]}
+        frames.append({"name": str(a), "data": [{"type": "heatmap", "z": z}, *rings, caption]})
+    return frames
+
+
+def _played(
+    fig: Figure, info: ReachGrid, reaches: dict[str, Reach], pairs: list[tuple[str, str]], plot: float
+) -> None:
+    """Add the slider over position A to ``fig``: frames, a caption band under the grid, controls."""
+    modes = list(dict.fromkeys(r.mode for r in info.rows))
+    lay = fig["layout"]
+    band = CAPTION_PIXELS / plot
+    lay["yaxis"]["domain"] = [band, 1.0]
+    hidden = {"visible": False, "range": [0, 1], "fixedrange": True}
+    lay["xaxis2"] = {**hidden, "domain": [0.0, 1.0], "anchor": "y2"}
+    lay["yaxis2"] = {**hidden, "domain": [0.0, band - 8 / plot], "anchor": "x2"}
+    a, b = info.pair
+    fig["data"].append(
+        {
+            "type": "scatter",
+            "x": [0.0],
+            "y": [0.5],
+            "mode": "text",
+            "text": [_caption(modes, reaches, pairs, a, b)],
+            "textposition": "middle right",
+            "textfont": {"size": 13, "color": "#222"},
+            "xaxis": "x2",
+            "yaxis": "y2",
+            "name": "caption",
+            "showlegend": False,
+            "hoverinfo": "skip",
+        }
+    )
+    moved = [0, *range(1, 1 + len(modes)), len(fig["data"]) - 1]
+    fig["frames"] = [{**f, "traces": moved} for f in _frames(info, reaches, pairs, modes)]
+    lay["legend"]["y"] = -10 / plot
+    labels = [str(q) for q in range(info.first, info.first + len(info.pairs))]
+    lay.update(controls(labels, "position A: ", -44 / plot, plot, 600, redraw=True))
+    lay["sliders"][0]["active"] = a - info.first
+
+
 def reach_figure(
     modes: list[ModeResult], reaches: dict[str, Reach], pairs: list[tuple[str, str]], pair: tuple[int, int]
 ) -> Figure:
     """For positions ``pair`` in every mode, the inputs that reached their state (dark: in the
     position's own sample; light: only through a state carried from an earlier batch), and a
     ring in the mode's colour on the position itself.
+
+    A sequence of at most ``MAX_FRAMES`` positions also gets a slider (frames named by
+    position) that moves the first position, A, in the browser; B stays ``pair[1]``.
 
     Args:
         modes: every mode of a run (``Run.runs``); drawn in this order.
@@ -169,8 +253,9 @@ def reach_figure(
     info = _collect_reach(modes, reaches, pairs, pair)
     if info.missing is not None:
         return empty(TITLE, info.missing)
+    played = len(pairs) <= MAX_FRAMES
     columns = list(range(info.first, info.first + len(info.pairs)))
-    labels = [_row_label(r, pairs) for r in info.rows]
+    labels = [_row_label(r, pairs, played, k % 2 == 0) for k, r in enumerate(info.rows)]
     ticks = [f"{q}: {token(x)}" for q, (x, _) in zip(columns, info.pairs)]
     fig = figure(
         [*_traces(info, columns), *_legend()],
@@ -192,7 +277,12 @@ def reach_figure(
         legend={"orientation": "h", "x": 0.0, "y": 0.0, "yanchor": "top"},
         plot_bgcolor="#FFFFFF",
     )
-    fig = layout(fig, TITLE, _subtitle(info, pairs), height=clamp(200 + 34 * len(info.rows), 300, 900))
+    grid = 120 + 34 * len(info.rows)
+    extra = CAPTION_PIXELS + 50 + CONTROLS_PIXELS if played else 0
+    fig = layout(fig, TITLE, _subtitle(info, pairs, played), height=clamp(80 + grid + extra, 300, 1100))
     margin = fig["layout"]["margin"]
     margin.update({"l": clamp(7 * max(len(t) for t in labels), 120, 320), "t": margin["t"] + 40, "b": 70})
+    if played:
+        margin["b"] = 60 + CONTROLS_PIXELS
+        _played(fig, info, reaches, pairs, fig["layout"]["height"] - margin["t"] - margin["b"])
     return fig
