@@ -248,13 +248,13 @@ def test_reach_figure_shades_what_each_mode_has_seen(result):
     spec = valid(reach_figure.reach_figure(data.runs, reaches, data.pairs, (0, 1)))
     heat = spec["data"][0]
     rows = spec["layout"]["yaxis"]["ticktext"]
-    assert rows[:2] == ["stateless · A", "stateless · B = position 1: 0→2"]
+    assert rows[:2] == ["stateless · A", "stateless · B"]
     z = dict(zip(rows, heat["z"]))
-    # By hand: position 1 (input 0, target 2) of 0 1 0 2.
-    assert z["stateless · B = position 1: 0→2"] == [0, 2]  # only its own input
-    assert z["stateful · B = position 1: 0→2"] == [1, 2]  # position 0's input through the carried state
-    assert z["sequence · B = position 1: 0→2"] == [2, 2]  # both inputs in its own sample
-    assert z["window · B = position 1: 0→2"] == [2, 2]
+    # By hand: B is position 1 (input 0, target 2) of 0 1 0 2.
+    assert z["stateless · B"] == [0, 2]  # only its own input
+    assert z["stateful · B"] == [1, 2]  # position 0's input through the carried state
+    assert z["sequence · B"] == [2, 2]  # both inputs in its own sample
+    assert z["window · B"] == [2, 2]
     assert z["stateless · A"] == [2, 0]  # A starts at position 0
     subtitle = spec["layout"]["title"]["subtitle"]["text"].replace("<br>", " ")
     assert "Drag the slider to choose position A" in subtitle
@@ -285,7 +285,8 @@ def test_reach_slider_moves_position_a_in_the_browser(pair):
                 assert [q for q, v in enumerate(z[row]) if v == 2] == list(reaches[mode].reached[p])
             assert moved[1 + j]["x"] == [k, b]
         caption = moved[frame["traces"][-1]]["text"][0].replace("<br>", " ")
-        assert caption.startswith(f"A = position {k}: {data.pairs[k][0]}→{data.pairs[k][1]}.")
+        x, y = data.pairs[k]
+        assert caption.startswith(f"A = position {k}: {x}→{y}; B = position {b}: ")
     # x→a (0) and x→b (3) look alike only to stateless; frame 0 with B = 3 says so.
     if pair == (3, 0):
         caption = dict(zip(spec["frames"][3]["traces"], spec["frames"][3]["data"]))[

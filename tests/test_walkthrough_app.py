@@ -45,5 +45,5 @@ def test_walkthrough_choices_redraw_without_retraining():
     assert _figure(at, "Follow unit 7")
     at.selectbox(key="reach_compared").set_value(0).run()
     reach = _figure(at, "What each position can see")
-    assert reach["layout"]["yaxis"]["ticktext"][1] == "stateless · B = position 0: 0→1"
+    assert "B = position 0: 0→1." in reach["data"][-1]["text"][0].replace("<br>", " ")
     assert not at.exception and _figure(at, "Training loss") == loss

@@ -37,7 +37,8 @@ SHADE_LABELS = {
 }
 TITLE = "What each position can see"
 MAX_FRAMES = 60  # a sequence of at most this many positions gets a slider over position A
-CAPTION_PIXELS = 58
+CAPTION_PIXELS = 84  # five lines
+LEGEND_PIXELS = 84  # room for the legend under the caption (three lines on a phone)
 
 
 @dataclass(frozen=True)
@@ -88,11 +89,10 @@ def looks_alike(reach: Reach, pairs: list[tuple[str, str]], a: int, b: int) -> b
 
 
 def _row_label(row: ReachRow, pairs: list[tuple[str, str]], played: bool, first_row: bool) -> str:
-    if played and first_row:
-        return f"{plain(row.mode)} · A"  # the slider's position: the caption names it
+    if played:  # short, for a phone: the caption names A and B
+        return f"{plain(row.mode)} · {'A' if first_row else 'B'}"
     x, y = pairs[row.position]
-    name = "B = " if played else ""
-    return f"{plain(row.mode)} · {name}position {row.position}: {token(x)}→{token(y)}"
+    return f"{plain(row.mode)} · position {row.position}: {token(x)}→{token(y)}"
 
 
 def _caption(
@@ -101,12 +101,15 @@ def _caption(
     """Frame ``a``'s words: which positions A and B are, and which modes tell them apart."""
     same = [m for m in modes if looks_alike(reaches[m], pairs, a, b)]
     apart = [m for m in modes if m not in same]
-    words = [f"A = position {a}: {token(pairs[a][0])}→{token(pairs[a][1])}."]
+    words = [
+        f"A = position {a}: {token(pairs[a][0])}→{token(pairs[a][1])};",
+        f"B = position {b}: {token(pairs[b][0])}→{token(pairs[b][1])}.",
+    ]
     if same:
         words.append(f"A and B look alike to {', '.join(map(plain, same))}.")
     if apart:
         words.append(f"{', '.join(map(plain, apart))} can tell them apart.")
-    return "<br>".join(_wrap(" ".join(words), 90))
+    return "<br>".join(_wrap(" ".join(words), 38))  # a phone's width
 
 
 def _subtitle(info: ReachGrid, pairs: list[tuple[str, str]], played: bool) -> str:
@@ -218,7 +221,7 @@ def _played(
             "mode": "text",
             "text": [_caption(modes, reaches, pairs, a, b)],
             "textposition": "middle right",
-            "textfont": {"size": 13, "color": "#222"},
+            "textfont": {"size": 12, "color": "#222"},
             "xaxis": "x2",
             "yaxis": "y2",
             "name": "caption",
@@ -230,7 +233,7 @@ def _played(
     fig["frames"] = [{**f, "traces": moved} for f in _frames(info, reaches, pairs, modes)]
     lay["legend"]["y"] = -10 / plot
     labels = [str(q) for q in range(info.first, info.first + len(info.pairs))]
-    lay.update(controls(labels, "position A: ", -44 / plot, plot, 600, redraw=True))
+    lay.update(controls(labels, "position A: ", -LEGEND_PIXELS / plot, plot, 600, redraw=True))
     lay["sliders"][0]["active"] = a - info.first
 
 
@@ -278,11 +281,11 @@ def reach_figure(
         plot_bgcolor="#FFFFFF",
     )
     grid = 120 + 34 * len(info.rows)
-    extra = CAPTION_PIXELS + 50 + CONTROLS_PIXELS if played else 0
+    extra = CAPTION_PIXELS + LEGEND_PIXELS + CONTROLS_PIXELS if played else 0
     fig = layout(fig, TITLE, _subtitle(info, pairs, played), height=clamp(80 + grid + extra, 300, 1100))
     margin = fig["layout"]["margin"]
     margin.update({"l": clamp(7 * max(len(t) for t in labels), 120, 320), "t": margin["t"] + 40, "b": 70})
     if played:
-        margin["b"] = 60 + CONTROLS_PIXELS
+        margin["b"] = LEGEND_PIXELS + CONTROLS_PIXELS
         _played(fig, info, reaches, pairs, fig["layout"]["height"] - margin["t"] - margin["b"])
     return fig
