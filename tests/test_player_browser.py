@@ -136,3 +136,25 @@ def test_playing_the_epochs_moves_the_loss_marker_without_a_script_run(page):
         assert y == pytest.approx(losses[x])  # the marker sits on the curve at the epoch shown
     assert gd.evaluate("g => g._fullLayout.sliders[0].active") == len(epochs) - 1
     _no_server_work(page, sent)
+
+
+def test_moving_position_a_reshades_what_it_has_seen_without_a_script_run(page):
+    chart = _chart(page, "What each position can see")
+    gd = chart.locator(".js-plotly-plot")
+    rows = gd.evaluate("g => g.layout.yaxis.ticktext")
+    assert rows[:2] == ["stateless · A", "stateless · B"]
+    # The most telling pair of 0 1 0 2 is A = 0, B = 1: stateless sees only each one's own input.
+    assert gd.evaluate("g => g.data[0].z[0]") == [2, 0]
+    sent = _watch(page)
+    tick = chart.locator(".slider-tick-rect").nth(1).bounding_box()
+    page.mouse.click(tick["x"] + tick["width"] / 2, tick["y"] - 4)
+    page.wait_for_function(
+        "el => el._fullLayout.sliders[0].active === 1", arg=gd.element_handle(), timeout=5000
+    )
+    shaded = dict(zip(rows, gd.evaluate("g => g.data[0].z")))
+    assert shaded["stateless · A"] == [0, 2]  # A = 1 now: stateless sees its own input only
+    assert shaded["stateful · A"] == [1, 2]  # stateful also position 0's, through the carried state
+    assert shaded["sequence · A"] == [2, 2]
+    caption = gd.evaluate("g => g.data[g.data.length - 1].text[0]").replace("<br>", " ")
+    assert caption.startswith("A = position 1: 0→2; B = position 1: 0→2.")
+    _no_server_work(page, sent)
