@@ -516,6 +516,7 @@ def render_walkthrough(result: Any) -> None:
     """The lesson, played: each figure animates in the browser (Plotly frames), so stepping or
     playing costs no script run; the choices here rerun only this fragment."""
     from seqviz import figures
+    from seqviz.reach import reach_of, telling_pair
 
     run: Run = result.run
     st.header("Step through it")
@@ -532,10 +533,13 @@ def render_walkthrough(result: Any) -> None:
     st.subheader("Play through training")
     st.caption(
         "One frame per weight snapshot: the dot on each loss curve is the epoch shown, and below, how sure "
-        "each mode is of each position's target at that epoch. Press play to watch the modes learn, or not."
+        "each mode is of each position's target at that epoch, and how far apart the states of the most "
+        "telling pair of positions are. Press play to watch the modes learn, or not."
     )
-    chart(figures.training_figure(run.runs, run.vocabulary), key="play_training")
-    render_reach(result, figures)
+    reaches = {name: reach_of(feed) for name, feed in result.feeds.items()}
+    pair = telling_pair(run.pairs, reaches) if len(run.pairs) > 1 else None
+    chart(figures.training_figure(run.runs, run.vocabulary, pair), key="play_training")
+    render_reach(run, reaches, pair, figures)
     render_cell(run.config.cell, figures)
     render_unit(run, figures)
 
@@ -573,21 +577,16 @@ def render_cell(cell: str, figures: Any) -> None:
     st.dataframe(rows, hide_index=True, key=f"cell_table_{cell}")
 
 
-def render_reach(result: Any, figures: Any) -> None:
+def render_reach(run: Run, reaches: dict[str, Any], pair: tuple[int, int] | None, figures: Any) -> None:
     """Two positions' inputs seen in every mode; by default the most telling pair."""
-    from seqviz.reach import reach_of, telling_pair
-
-    run: Run = result.run
     st.subheader("What each position can see")
     st.caption(
         "Each row shades the inputs that have reached the state predicting that position. Two positions "
         "whose rows shade the same tokens look alike to that mode: it must give them the same output. "
         "The pair shown first is the most telling one: alike to some mode, with different targets."
     )
-    if len(run.pairs) < 2:
+    if pair is None:
         return
-    reaches = {name: reach_of(feed) for name, feed in result.feeds.items()}
-    pair = telling_pair(run.pairs, reaches)
     positions = list(range(len(run.pairs)))
     chosen = []
     for column, label, default in zip(st.columns(2), ("Position A", "compared with position B"), pair):

@@ -166,6 +166,30 @@ def test_training_player_has_a_frame_per_snapshot_with_the_loss_marker_at_its_ep
     assert sorted(frame["traces"]) == list(range(n, 3 * n))  # the loss lines themselves never move
 
 
+def test_training_player_with_a_pair_plays_how_far_apart_their_states_are(result):
+    data = result.run
+    spec = valid(training.training_figure(data.runs, data.vocabulary, (0, 1)))
+    n = len(data.runs)
+    for k, frame in enumerate(spec["frames"]):
+        assert sorted(frame["traces"]) == list(range(2 * n, 5 * n))  # loss and gap lines stay
+        moved = dict(zip(frame["traces"], frame["data"]))
+        for mode in data.runs:
+            snapshot = mode.snapshots[k]
+            h = np.array(snapshot.states["h"])
+            gap = moved[_trace(spec, f"{mode.mode}: state gap at the epoch shown")]
+            assert gap["x"] == [snapshot.epoch]
+            assert gap["y"][0] == pytest.approx(np.abs(h[0] - h[1]).max(), abs=1e-6)
+            if mode.mode == "stateless":
+                assert gap["y"] == [0.0]  # the same input from zeros: the same state at every epoch
+    for mode in data.runs:
+        line = spec["data"][_trace(spec, f"{mode.mode}: state gap")]
+        assert line["x"] == [s.epoch for s in mode.snapshots]
+    assert max(spec["data"][_trace(spec, "sequence: state gap")]["y"]) > 0.01  # sequence tells them apart
+    assert "how far apart the states positions 0 and 1 leave are" in spec["layout"]["title"]["subtitle"][
+        "text"
+    ].replace("<br>", " ")
+
+
 def test_played_epochs_keep_the_first_and_last_evenly():
     assert training.played_epochs([1, 2, 3], 5) == [1, 2, 3]
     assert training.played_epochs(list(range(1, 101)), 5) == [1, 26, 51, 75, 100]

@@ -42,6 +42,9 @@ class ModeFrames:
     loss: tuple[float, ...]
     shown: tuple[Snapshot, ...]  # per played epoch
     targets: tuple[int, ...]  # per position: its target's index in the vocabulary
+    apart: tuple[
+        tuple[int, float], ...
+    ] = ()  # per snapshot: (epoch, max |h(a) - h(b)|), when a pair is given
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class TrainingPlay:
     modes: tuple[ModeFrames, ...]
     bin_size: int  # positions averaged per point (1: every position)
     positions: int
+    pair: tuple[int, int] | None = None  # the two positions whose states are compared
 
 
 def played_epochs(epochs: list[int], limit: int) -> list[int]:
@@ -69,7 +73,15 @@ def _shown(mode: ModeResult, epoch: int) -> Snapshot:
     return before[-1] if before else mode.snapshots[0]
 
 
-def _collect_training(modes: list[ModeResult], vocabulary: list[str]) -> TrainingPlay:
+def state_gap(snapshot: Snapshot, a: int, b: int) -> float:
+    """The largest difference, over the units, between the ``h`` positions ``a`` and ``b`` leave."""
+    h = snapshot.states["h"]
+    return round(max((abs(x - y) for x, y in zip(h[a], h[b])), default=0.0), 6)
+
+
+def _collect_training(
+    modes: list[ModeResult], vocabulary: list[str], pair: tuple[int, int] | None = None
+) -> TrainingPlay:
     modes = [m for m in modes if m.snapshots and m.predictions]
     all_epochs = sorted({s.epoch for m in modes for s in m.snapshots})
     positions = max([len(m.predictions) for m in modes] + [0])
@@ -84,10 +96,11 @@ def _collect_training(modes: list[ModeResult], vocabulary: list[str]) -> Trainin
             loss=tuple(float(v) for v in m.loss),
             shown=tuple(_shown(m, e) for e in epochs),
             targets=tuple(index.get(p.target, 0) for p in m.predictions),
+            apart=() if pair is None else tuple((s.epoch, state_gap(s, *pair)) for s in m.snapshots),
         )
         for m in modes
     )
-    return TrainingPlay(epochs, len(all_epochs), out, size, positions)
+    return TrainingPlay(epochs, len(all_epochs), out, size, positions, pair)
 
 
 def target_probabilities(line: ModeFrames, snapshot: Snapshot, size: int) -> list[float]:
@@ -97,14 +110,18 @@ def target_probabilities(line: ModeFrames, snapshot: Snapshot, size: int) -> lis
 
 
 def _frame_traces(info: TrainingPlay, k: int) -> list[dict[str, Any]]:
-    """Frame ``k``: each mode's loss marker, then each mode's target probabilities."""
+    """Frame ``k``: each mode's loss marker, each mode's target probabilities, and with a pair
+    each mode's marker on its line of state differences."""
     markers = [{"x": [line.shown[k].epoch], "y": [line.shown[k].loss]} for line in info.modes]
     bars = [{"y": target_probabilities(line, line.shown[k], info.bin_size)} for line in info.modes]
-    return markers + bars
+    if info.pair is None:
+        return markers + bars
+    gaps = [{"x": [line.shown[k].epoch], "y": [state_gap(line.shown[k], *info.pair)]} for line in info.modes]
+    return markers + bars + gaps
 
 
 def _static_traces(info: TrainingPlay) -> list[dict[str, Any]]:
-    traces = []
+    traces: list[dict[str, Any]] = []
     for line in info.modes:
         name, color = plain(line.mode), mode_color(line.mode)
         x, y = envelope(line.epochs, line.loss)
@@ -118,6 +135,23 @@ def _static_traces(info: TrainingPlay) -> list[dict[str, Any]]:
                 "legendgroup": name,
                 "line": {"color": color, "width": 2},
                 "hovertemplate": f"{name}<br>epoch %{{x}}<br>loss %{{y:.6f}}<extra></extra>",
+            }
+        )
+    for line in info.modes if info.pair is not None else []:
+        name, color = plain(line.mode), mode_color(line.mode)
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [e for e, _ in line.apart],
+                "y": [g for _, g in line.apart],
+                "mode": "lines",
+                "name": f"{name}: state gap",
+                "legendgroup": name,
+                "showlegend": False,
+                "line": {"color": color, "width": 1.5, "dash": "dot"},
+                "xaxis": "x3",
+                "yaxis": "y3",
+                "hovertemplate": f"{name}<br>epoch %{{x}}<br>max |Δh| = %{{y:.6f}}<extra></extra>",
             }
         )
     return traces
@@ -165,6 +199,22 @@ def _moving_traces(info: TrainingPlay) -> list[dict[str, Any]]:
                 **probs,
             }
         )
+    for line, gap in zip(info.modes, first[2 * n :]):
+        name, color = plain(line.mode), mode_color(line.mode)
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": f"{name}: state gap at the epoch shown",
+                "legendgroup": name,
+                "showlegend": False,
+                "marker": {"size": 11, "color": color, "line": {"color": "#000", "width": 1.5}},
+                "xaxis": "x3",
+                "yaxis": "y3",
+                "hovertemplate": f"{name}<br>epoch %{{x}}<br>max |Δh| = %{{y:.6f}}<extra></extra>",
+                **gap,
+            }
+        )
     return traces
 
 
@@ -177,46 +227,85 @@ def _note(info: TrainingPlay) -> str:
     return " ".join(notes)
 
 
-def training_figure(modes: list[ModeResult], vocabulary: list[str]) -> Figure:
-    """The loss curves with a marker per mode at the epoch shown, and below each position's
-    probability of its target, played over the snapshot epochs.
-
-    Frame ``k`` (named ``str(k)``) shows snapshot epoch ``k`` of the played ones: its traces
-    are the modes' loss markers, then the modes' target probabilities.
-
-    Args:
-        modes: every mode of a run (``Run.runs``).
-        vocabulary: the run's vocabulary (``Run.vocabulary``), the order of each probability vector.
-    """
-    info = _collect_training(modes, vocabulary)
-    if not info.modes:
-        return empty(TITLE, "No snapshots to play.")
-    fig = figure(
-        _static_traces(info) + _moving_traces(info),
-        xaxis={"title": {"text": "epoch"}, "domain": [0.0, 1.0], "anchor": "y"},
-        yaxis={"title": {"text": "loss"}, "domain": [0.56, 1.0], "anchor": "x"},
-        xaxis2={
+def _axes(info: TrainingPlay) -> dict[str, Any]:
+    """The loss on top, the target probabilities under it, and with a pair the state gap last."""
+    loss, probs, gap = (
+        ([0.56, 1.0], [0.0, 0.4], None)
+        if info.pair is None
+        else (
+            [0.72, 1.0],
+            [0.36, 0.6],
+            [0.0, 0.24],
+        )
+    )
+    axes: dict[str, Any] = {
+        "xaxis": {"title": {"text": "epoch"}, "domain": [0.0, 1.0], "anchor": "y"},
+        "yaxis": {"title": {"text": "loss"}, "domain": loss, "anchor": "x"},
+        "xaxis2": {
             "title": {"text": "position"},
             "domain": [0.0, 1.0],
             "anchor": "y2",
             "type": "category" if info.bin_size > 1 else "linear",
             **({"dtick": 1} if info.positions <= 30 and info.bin_size == 1 else {}),
         },
-        yaxis2={"title": {"text": "P(target)"}, "domain": [0.0, 0.4], "anchor": "x2", "range": [-0.03, 1.03]},
+        "yaxis2": {"title": {"text": "P(target)"}, "domain": probs, "anchor": "x2", "range": [-0.03, 1.03]},
+    }
+    if gap is not None:
+        axes["xaxis3"] = {"title": {"text": "epoch"}, "domain": [0.0, 1.0], "anchor": "y3", "matches": "x"}
+        axes["yaxis3"] = {"title": {"text": "max |Δh|"}, "domain": gap, "anchor": "x3", "rangemode": "tozero"}
+    return axes
+
+
+def training_figure(
+    modes: list[ModeResult], vocabulary: list[str], pair: tuple[int, int] | None = None
+) -> Figure:
+    """The loss curves with a marker per mode at the epoch shown, below them each position's
+    probability of its target, and, for a ``pair`` of positions, how far apart the states
+    (``h``) they leave are, played over the snapshot epochs.
+
+    Frame ``k`` (named ``str(k)``) shows snapshot epoch ``k`` of the played ones: its traces
+    are the modes' loss markers, the modes' target probabilities, then (with a pair) the
+    modes' state-gap markers.
+
+    Args:
+        modes: every mode of a run (``Run.runs``).
+        vocabulary: the run's vocabulary (``Run.vocabulary``), the order of each probability vector.
+        pair: two positions (``seqviz.reach.telling_pair``); None draws no state panel.
+    """
+    positions = min((len(m.predictions) for m in modes), default=0)
+    if pair is not None and not all(0 <= p < positions for p in pair):
+        pair = None
+    info = _collect_training(modes, vocabulary, pair)
+    if not info.modes:
+        return empty(TITLE, "No snapshots to play.")
+    fig = figure(
+        _static_traces(info) + _moving_traces(info),
+        **_axes(info),
         legend={"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom"},
     )
-    moved = list(range(len(info.modes), 3 * len(info.modes)))
+    n, panels = len(info.modes), 2 if pair is None else 3
+    moved = list(range((panels - 1) * n, (2 * panels - 1) * n))
     fig["frames"] = [
         {"name": str(k), "data": _frame_traces(info, k), "traces": moved} for k in range(len(info.epochs))
     ]
     subtitle = (
-        "Top: the loss per epoch; the ringed dot is each mode at the epoch shown. Bottom: each position's "
-        "probability of its target at that epoch (1 is right and sure). " + _note(info)
+        "Top: the loss per epoch; the ringed dot is each mode at the epoch shown. Then each position's "
+        "probability of its target at that epoch (1 is right and sure)."
     )
-    fig = layout(fig, TITLE, subtitle.strip(), height=560 + CONTROLS_PIXELS)
+    if pair is not None:
+        subtitle += (
+            f" Bottom: how far apart the states positions {pair[0]} and {pair[1]} leave are (0: the mode "
+            "cannot tell them apart)."
+        )
+    fig = layout(
+        fig,
+        TITLE,
+        f"{subtitle} {_note(info)}".strip(),
+        height=(560 if pair is None else 760) + CONTROLS_PIXELS,
+    )
     margin = fig["layout"]["margin"]
     margin["t"] += 30  # the legend sits above the loss plot
-    margin["b"] = 56 + CONTROLS_PIXELS  # the position axis's title, then the controls
+    margin["b"] = 56 + CONTROLS_PIXELS  # the last axis's title, then the controls
     plot = fig["layout"]["height"] - margin["t"] - margin["b"]
     fig["layout"].update(controls([str(e) for e in info.epochs], "epoch ", -56 / plot, plot, 500))
     return fig
