@@ -479,3 +479,35 @@ def test_no_function_in_the_teaching_figures_is_long():
         for node in ast.walk(ast.parse(inspect.getsource(module))):
             if isinstance(node, ast.FunctionDef):
                 assert node.end_lineno - node.lineno + 1 <= 62, (module.__name__, node.name)
+
+
+@pytest.mark.parametrize("config", LAYOUTS[1:], ids=lambda c: f"{c.mode}-{c.timesteps}-{c.stateful}")
+def test_every_layout_plays_every_drawn_step_once_in_keras_order(config):
+    """Chunks, lanes (with a padded lane), rows, several sequences, shuffled stateful chunks: the
+    step player has a frame per drawn step, in the order Keras computes them, and every figure
+    of the section is a valid figure."""
+    result = run(config)
+    data = result.run
+    for mode in data.runs:
+        spec = valid(steps.step_figure(mode))
+        cells = sorted(mode.feed.cells, key=lambda c: (c.batch, c.step, c.index_in_batch))
+        assert len(spec["frames"]) == min(len(cells), steps.MAX_FRAMES)
+        now = _trace(spec, "this step")
+        xs = [_centre(dict(zip(f["traces"], f["data"]))[now])[0] for f in spec["frames"]]
+        assert xs == pytest.approx([c.step for c in cells[: len(xs)]])
+    reaches = {name: reach.reach_of(feed) for name, feed in result.feeds.items()}
+    pair = reach.telling_pair(data.pairs, reaches)
+    valid(training.training_figure(data.runs, data.vocabulary, pair))
+    valid(reach_figure.reach_figure(data.runs, reaches, data.pairs, pair))
+    valid(unit.unit_figure(data.runs, data.config.cell, 0))
+
+
+@pytest.mark.parametrize("name", ["gru", "simple_rnn"])
+def test_other_cells_play_their_h(name):
+    data = run(RunConfig(mode="all", epochs=2, cell=name, layers=2)).run
+    for mode in data.runs:
+        spec = valid(steps.step_figure(mode))
+        heat = spec["data"][_trace(spec, "h leaving each step")]
+        column = [row[0] for row in heat["z"]]
+        first = min(mode.feed.cells, key=lambda c: (c.batch, c.step, c.index_in_batch))
+        assert column == pytest.approx(_step_value(mode, first.sample, first.step, "h"))
