@@ -115,7 +115,10 @@ def _collect_played(mode: ModeResult, name: str) -> Played:
         box = drawn[(cell.sample, cell.step)]
         row = x_tokens[cell.sample] if cell.sample < len(x_tokens) else []
         here = values.get((cell.sample, cell.step))
-        origin = (cell.source.sample, cell.source.step)
+        origin = cell.source.sample, cell.source.step
+        source = (
+            index.get((origin[0], origin[1])) if origin[0] is not None and origin[1] is not None else None
+        )
         played.append(
             PlayedStep(
                 sample=cell.sample,
@@ -126,7 +129,7 @@ def _collect_played(mode: ModeResult, name: str) -> Played:
                 input=row[cell.step] if cell.step < len(row) else None,
                 position=cell.position,
                 kind=cell.source.kind,
-                source=None if cell.source.kind == ZEROS else index.get(origin),  # type: ignore[arg-type]
+                source=None if cell.source.kind == ZEROS else source,
                 leaving=None if cell.masked else _vector(here, name),
                 entering=None if cell.masked else _vector(here, entering),
             )
