@@ -529,6 +529,7 @@ def render_walkthrough(result: Any) -> None:
     chosen = labels[0]
     if len(labels) > 1:
         chosen = st.segmented_control("Mode to play", labels, default=labels[0], key="play_mode") or labels[0]
+    chosen = chosen if chosen in labels else labels[0]
     chart(figures.step_figure(run.mode(chosen)), key=f"play_time_{chosen}")
     st.subheader("Play through training")
     st.caption(
@@ -548,7 +549,10 @@ def render_unit(run: Run, figures: Any) -> None:
     """One unit's values across the positions, every mode as a line."""
     st.subheader("Follow one unit")
     left, right = st.columns(2)
-    unit = left.number_input("Unit", 0, max(0, run.config.units - 1), 0, step=1, key="follow_unit")
+    last = max(0, run.config.units - 1)
+    if st.session_state.get("follow_unit", 0) > last:  # a unit of an earlier, wider run
+        st.session_state["follow_unit"] = last
+    unit = left.number_input("Unit", 0, last, 0, step=1, key="follow_unit")
     layer = None
     if run.config.layers > 1:
         layers = list(range(run.config.layers))

@@ -47,3 +47,13 @@ def test_walkthrough_choices_redraw_without_retraining():
     reach = _figure(at, "What each position can see")
     assert "B = position 0: 0→1." in reach["data"][-1]["text"][0].replace("<br>", " ")
     assert not at.exception and _figure(at, "Training loss") == loss
+
+
+def test_a_unit_past_a_narrower_runs_units_falls_back_to_its_last():
+    at = app_at({"epochs": "20", "mode": "sequence"})
+    at.number_input(key="follow_unit").set_value(15).run()
+    assert _figure(at, "Follow unit 15")
+    at.number_input(key="w_units").set_value(4)
+    next(b for b in at.button if b.label == "Train").click().run()
+    assert not at.exception and not at.error
+    assert at.number_input(key="follow_unit").value == 3 and _figure(at, "Follow unit 3")
