@@ -530,7 +530,13 @@ def render_walkthrough(result: Any) -> None:
     if len(labels) > 1:
         chosen = st.segmented_control("Mode to play", labels, default=labels[0], key="play_mode") or labels[0]
     chosen = chosen if chosen in labels else labels[0]
-    chart(figures.step_figure(run.mode(chosen)), key=f"play_time_{chosen}")
+    carried = list(CELLS[run.config.cell].state_names)  # h, and an LSTM's c
+    state = carried[0]
+    if len(carried) > 1:
+        state = (
+            st.segmented_control("State shown", carried, default=carried[0], key="play_state") or carried[0]
+        )
+    chart(figures.step_figure(run.mode(chosen), state), key=f"play_time_{chosen}")
     st.subheader("Play through training")
     st.caption(
         "One frame per weight snapshot: the dot on each loss curve is the epoch shown, and below, how sure "

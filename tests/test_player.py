@@ -511,3 +511,15 @@ def test_other_cells_play_their_h(name):
         column = [row[0] for row in heat["z"]]
         first = min(mode.feed.cells, key=lambda c: (c.batch, c.step, c.index_in_batch))
         assert column == pytest.approx(_step_value(mode, first.sample, first.step, "h"))
+
+
+def test_the_step_player_can_show_an_lstms_cell_state(result):
+    mode = _mode(result, "sequence")
+    spec = valid(steps.step_figure(mode, "c"))
+    heat = np.array(spec["data"][_trace(spec, "c leaving each step")]["z"])
+    for k, (sample, step) in enumerate(ORDER["sequence"]):
+        np.testing.assert_allclose(heat[:, k], _step_value(mode, sample, step, "c"))
+    # c entering step 1 (c0) is the c step 0 left: the column the frame outlines dashed.
+    np.testing.assert_allclose(_step_value(mode, 0, 1, "c0"), heat[:, 0], atol=1e-6)
+    moved = dict(zip(spec["frames"][1]["traces"], spec["frames"][1]["data"]))
+    assert _centre(moved[_trace(spec, "entering")])[0] == 1
