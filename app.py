@@ -508,6 +508,109 @@ def render_state_of_mode(
     chart(figures.difference_figure(mode, pair[0], pair[1], snapshot, layer), key=f"diff_{mode.mode}")
 
 
+# --- step through it: time, training, what each position sees, the cell, one unit ---------------
+
+
+@st.fragment
+def render_walkthrough(result: Any) -> None:
+    """The lesson, played: each figure animates in the browser (Plotly frames), so stepping or
+    playing costs no script run; the choices here rerun only this fragment."""
+    from seqviz import figures
+    from seqviz.reach import reach_of, telling_pair
+
+    run: Run = result.run
+    st.header("Step through it")
+    labels = [m.mode for m in run.runs]
+    st.subheader("Play through time")
+    st.caption(
+        "One frame per timestep, in the order Keras computes them. The black outline is the step; "
+        "the dashed one is where its state comes from; the heatmap shows the state each step leaves."
+    )
+    chosen = labels[0]
+    if len(labels) > 1:
+        chosen = st.segmented_control("Mode to play", labels, default=labels[0], key="play_mode") or labels[0]
+    chosen = chosen if chosen in labels else labels[0]
+    carried = list(CELLS[run.config.cell].state_names)  # h, and an LSTM's c
+    state = carried[0]
+    if len(carried) > 1:
+        state = (
+            st.segmented_control("State shown", carried, default=carried[0], key="play_state") or carried[0]
+        )
+    chart(figures.step_figure(run.mode(chosen), state), key=f"play_time_{chosen}")
+    st.subheader("Play through training")
+    st.caption(
+        "One frame per weight snapshot: the dot on each loss curve is the epoch shown, and below, how sure "
+        "each mode is of each position's target at that epoch, and how far apart the states of the most "
+        "telling pair of positions are. Press play to watch the modes learn, or not."
+    )
+    reaches = {name: reach_of(feed) for name, feed in result.feeds.items()}
+    pair = telling_pair(run.pairs, reaches) if len(run.pairs) > 1 else None
+    chart(figures.training_figure(run.runs, run.vocabulary, pair), key="play_training")
+    render_reach(run, reaches, pair, figures)
+    render_cell(run.config.cell, figures)
+    render_unit(run, figures)
+
+
+def render_unit(run: Run, figures: Any) -> None:
+    """One unit's values across the positions, every mode as a line."""
+    st.subheader("Follow one unit")
+    left, right = st.columns(2)
+    last = max(0, run.config.units - 1)
+    if st.session_state.get("follow_unit", 0) > last:  # a unit of an earlier, wider run
+        st.session_state["follow_unit"] = last
+    unit = left.number_input("Unit", 0, last, 0, step=1, key="follow_unit")
+    layer = None
+    if run.config.layers > 1:
+        layers = list(range(run.config.layers))
+        chosen = right.selectbox(
+            "Layer", layers, index=layers[-1], format_func=lambda k: f"layer {k + 1}", key="follow_layer"
+        )
+        layer = None if chosen is None else int(chosen)
+    chart(figures.unit_figure(run.runs, run.config.cell, int(unit), layer), key="follow")
+
+
+def render_cell(cell: str, figures: Any) -> None:
+    """The cell's diagram and, for touch screens that cannot hover, its values as a table."""
+    kind = CELLS[cell]
+    st.subheader(f"The cell, explained: {kind.label}")
+    chart(figures.cell_figure(cell), key=f"cell_{cell}")
+    rows = [
+        {
+            "value": i.name,
+            "what it is": i.label,
+            "equation": i.equation,
+            "high or low means": i.meaning,
+            "range": "unbounded" if i.low is None or i.high is None else f"{i.low:g} to {i.high:g}",
+        }
+        for i in kind.internals
+    ]
+    st.dataframe(rows, hide_index=True, key=f"cell_table_{cell}")
+
+
+def render_reach(run: Run, reaches: dict[str, Any], pair: tuple[int, int] | None, figures: Any) -> None:
+    """Two positions' inputs seen in every mode; by default the most telling pair."""
+    st.subheader("What each position can see")
+    st.caption(
+        "Each row shades the inputs that have reached the state predicting that position. Two positions "
+        "whose rows shade the same tokens look alike to that mode: it must give them the same output. "
+        "The pair shown first is the most telling one: alike to some mode, with different targets."
+    )
+    if pair is None:
+        return
+    positions = list(range(len(run.pairs)))
+    chosen = []
+    for column, label, default in zip(st.columns(2), ("Position A", "compared with position B"), pair):
+        picked = column.selectbox(
+            label,
+            positions,
+            index=default,
+            format_func=lambda p: f"{p}: {run.pairs[p][0]} → {run.pairs[p][1]}",
+            key=f"reach_{label.split()[0].lower()}",
+        )
+        chosen.append(default if picked is None else int(picked))
+    chart(figures.reach_figure(run.runs, reaches, run.pairs, (chosen[0], chosen[1])), key="reach")
+
+
 VERDICT_WORDS = {
     "cannot fit": "cannot fit: the floor is above zero",
     "memorised": "memorised: fits the training data, not the test sequence",
@@ -682,6 +785,7 @@ def main() -> None:
     render_feed(run)
     render_loss(run)
     render_epoch_views(run)
+    render_walkthrough(result)
     render_test(result)
     render_explanation(run)
     render_downloads(result)

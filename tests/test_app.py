@@ -40,6 +40,7 @@ def test_default_page_trains_the_reference_question_in_every_mode():
         "Loss",
         "Predictions",
         "State at every step",
+        "Step through it",
         "What happened",
         "Code and data",
     ]
@@ -237,7 +238,9 @@ def test_a_thousand_token_run_ships_at_most_a_megabyte_of_charts(monkeypatch):
     at.toggle(key="gates_on_stateless").set_value(True).run()
     assert not at.exception
     specs = [chart.proto.spec for chart in at.get("plotly_chart")]
-    assert len(specs) == 12  # four flows, loss, four predictions, state, internals, difference
+    # Four flows, loss, four predictions, state, internals, difference, and the walkthrough's
+    # step player, training player, what each position sees, the cell and one unit.
+    assert len(specs) == 17
     print(f"\n1,000-token run: {sum(map(len, specs)) / 1e6:.2f} MB of chart JSON on the page")
     assert sum(map(len, specs)) <= 1_000_000
     assert len(at.text) == 4 and all(len(t.value.split()) == 1 + 999 for t in at.text)  # every prediction

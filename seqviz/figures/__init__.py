@@ -14,6 +14,11 @@ goes through :func:`plain`, which keeps Plotly from reading it as HTML or LaTeX.
 - :mod:`.states`: one state or internal, the cell's internals together, two positions' difference.
 - :mod:`.flow`: where each step's state comes from.
 - :mod:`.phase`: the test sequence's prediction pass, untouched and with the state reset.
+- :mod:`.steps`: the flow diagram played one timestep at a time (Plotly frames).
+- :mod:`.training`: the loss and each position's target probability played over the snapshots.
+- :mod:`.reach`: what each position can see, in every mode (from ``seqviz.reach``).
+- :mod:`.cell`: a diagram of the cell, drawn from its registry record (equations on hover).
+- :mod:`.unit`: one unit's values across the positions, a line per mode.
 """
 
 from __future__ import annotations
@@ -27,10 +32,12 @@ from seqviz.figures._common import (
     VERDICT_COLORS,
     plain,
 )
+from seqviz.figures.cell import cell_figure
 from seqviz.figures.flow import state_flow_figure
 from seqviz.figures.loss import loss_figure
 from seqviz.figures.phase import prediction_phase_figure
 from seqviz.figures.predictions import predictions_figure
+from seqviz.figures.reach import reach_figure
 from seqviz.figures.states import (
     difference_figure,
     gates_figure,
@@ -40,6 +47,9 @@ from seqviz.figures.states import (
     state_label,
     state_names,
 )
+from seqviz.figures.steps import step_figure
+from seqviz.figures.training import training_figure
+from seqviz.figures.unit import unit_figure
 
 __all__ = [
     "COLOR_MEANINGS",
@@ -48,6 +58,7 @@ __all__ = [
     "SOURCE_LABELS",
     "TARGET_COLOR",
     "VERDICT_COLORS",
+    "cell_figure",
     "difference_figure",
     "gates_figure",
     "internals_figure",
@@ -55,9 +66,13 @@ __all__ = [
     "plain",
     "prediction_phase_figure",
     "predictions_figure",
+    "reach_figure",
     "shown_internals",
     "state_figure",
     "state_flow_figure",
     "state_label",
     "state_names",
+    "step_figure",
+    "training_figure",
+    "unit_figure",
 ]

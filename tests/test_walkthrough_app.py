@@ -1,0 +1,59 @@
+"""The "Step through it" section through Streamlit's AppTest: every part renders from the run,
+the played figures carry their frames, and the choices there redraw without retraining."""
+
+from tests.test_app import app_at, figures
+
+
+def _figure(at, title_part):
+    return next(f for f in figures(at) if title_part in (f["layout"].get("title") or {}).get("text", ""))
+
+
+def test_the_walkthrough_sections_render_with_their_frames():
+    at = app_at({"epochs": "20", "snapshots": "5"})
+    assert not at.exception and not at.error
+    subheaders = [h.value for h in at.subheader]
+    for name in (
+        "Play through time",
+        "Play through training",
+        "What each position can see",
+        "The cell, explained: LSTM",
+        "Follow one unit",
+    ):
+        assert name in subheaders
+    played = _figure(at, "play through time")
+    assert len(played["frames"]) == 2  # stateless, the first mode: two one-step samples
+    training = _figure(at, "Play through training")
+    labels = [s["label"] for s in training["layout"]["sliders"][0]["steps"]]
+    assert len(training["frames"]) == len(labels) == 5 and (labels[0], labels[-1]) == ("1", "20")
+    # Each frame's loss markers sit at its slider step's epoch.
+    assert [str(f["data"][0]["x"][0]) for f in training["frames"]] == labels
+    # The most telling pair of 0 1 0 2: positions 0 and 1 (same input, targets 1 and 2).
+    assert (at.selectbox(key="reach_position").value, at.selectbox(key="reach_compared").value) == (0, 1)
+    reach = _figure(at, "What each position can see")
+    assert "A and B look alike to stateless" in reach["data"][-1]["text"][0].replace("<br>", " ")
+    assert len(reach["frames"]) == 2  # the slider over position A
+    assert _figure(at, "The LSTM cell")["data"][0]["hovertext"]
+    assert len(_figure(at, "Follow unit 0")["data"]) == 4 * 6  # four modes, six LSTM values
+
+
+def test_walkthrough_choices_redraw_without_retraining():
+    at = app_at({"epochs": "20"})
+    loss = _figure(at, "Training loss")
+    at.segmented_control(key="play_mode").set_value("window").run()
+    assert len(_figure(at, "play through time")["frames"]) == 4  # two windows of two steps
+    at.number_input(key="follow_unit").set_value(7).run()
+    assert _figure(at, "Follow unit 7")
+    at.selectbox(key="reach_compared").set_value(0).run()
+    reach = _figure(at, "What each position can see")
+    assert "B = position 0: 0→1." in reach["data"][-1]["text"][0].replace("<br>", " ")
+    assert not at.exception and _figure(at, "Training loss") == loss
+
+
+def test_a_unit_past_a_narrower_runs_units_falls_back_to_its_last():
+    at = app_at({"epochs": "20", "mode": "sequence"})
+    at.number_input(key="follow_unit").set_value(15).run()
+    assert _figure(at, "Follow unit 15")
+    at.number_input(key="w_units").set_value(4)
+    next(b for b in at.button if b.label == "Train").click().run()
+    assert not at.exception and not at.error
+    assert at.number_input(key="follow_unit").value == 3 and _figure(at, "Follow unit 3")
