@@ -12,8 +12,9 @@ one with more than ``DETAIL_CELLS`` cells keeps a short hover box, and long loss
 each bucket's lowest and highest point (:func:`columns`, :func:`binned`, :func:`envelope`).
 The run itself, and so every download, keeps every value.
 
-Nothing here knows a particular figure; the figure modules (``loss``, ``predictions``,
-``states``, ``flow``) import from here and never from each other.
+Nothing here knows a particular figure; the figure modules import from here (and the
+players from ``_player``), not from each other, with one exception: ``steps`` plays the
+state-flow diagram, so it builds on ``flow``'s collected boxes instead of drawing them again.
 """
 
 from __future__ import annotations
