@@ -136,5 +136,7 @@ def view_from_query(query: Mapping[str, Any]) -> tuple[View, list[str]]:
                     "pair": "two positions, as 0,1",
                 }.get(key, "a name of up to 40 characters")
             )
-            notices.append(f"Parameter {key}={str(raw)[:40]} is not valid and was ignored; it takes {accepted}.")
+            notices.append(
+                f"Parameter {key}={str(raw)[:40]} is not valid and was ignored; it takes {accepted}."
+            )
     return View(**values), notices

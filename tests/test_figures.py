@@ -903,7 +903,8 @@ def test_binned_heatmaps_draw_the_mean_of_each_bin(thousand):
     assert f"{right} of {len(m.predictions)} right" in _shown(preds.layout.title.subtitle.text)
     flow_ = figures.state_flow_figure(_by_mode(r)["stateless"])
     assert len(flow_.layout.shapes) == flow.MAX_ROWS  # one box per drawn sample
-    assert f"samples 0–{flow.MAX_ROWS - 1} of {len(m.predictions)}" in _shown(flow_.layout.title.subtitle.text)
+    drawn = _shown(flow_.layout.title.subtitle.text)
+    assert f"samples 0–{flow.MAX_ROWS - 1} of {len(m.predictions)}" in drawn
 
 
 def test_the_downloads_of_a_thousand_token_run_keep_every_value(thousand):

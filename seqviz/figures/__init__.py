@@ -23,8 +23,11 @@ from seqviz.figures._common import (
     SOURCE_COLORS,
     SOURCE_LABELS,
     TARGET_COLOR,
+    THEMES,
     VERDICT_COLORS,
+    Theme,
     plain,
+    themed,
 )
 from seqviz.figures.flow import state_flow_figure
 from seqviz.figures.loss import loss_figure
@@ -45,7 +48,9 @@ __all__ = [
     "SOURCE_COLORS",
     "SOURCE_LABELS",
     "TARGET_COLOR",
+    "THEMES",
     "VERDICT_COLORS",
+    "Theme",
     "difference_figure",
     "gates_figure",
     "internals_figure",
@@ -57,4 +62,5 @@ __all__ = [
     "state_flow_figure",
     "state_label",
     "state_names",
+    "themed",
 ]

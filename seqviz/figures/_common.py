@@ -419,7 +419,10 @@ def themed(fig: Figure, theme: Theme) -> Figure:
         sub_lines = wrap_markup(_unwrapped(subtitle), sub_chars) if subtitle else []
         title["text"] = "<br>".join(title_lines)
         title["font"] = {"size": theme.title_size, "color": theme.color}
-        title["subtitle"] = {"text": "<br>".join(sub_lines), "font": {"size": theme.font_size, "color": theme.subtitle_color}}
+        title["subtitle"] = {
+            "text": "<br>".join(sub_lines),
+            "font": {"size": theme.font_size, "color": theme.subtitle_color},
+        }
         old_top = int(meta.get("title_pixels", 0))
         top = (
             TOOLBAR_PIXELS
