@@ -437,7 +437,7 @@ def test_collect_flow():
                 x=1.0,
                 y=0.0,
                 position=0,
-                text="&lt;b&gt;<br>→ p0",
+                text="&lt;b&gt;<br>→ b",
                 hover=(
                     "batch 0, sample 0, step 1<br>input &lt;b&gt;<br>predicts position 0: a→b"
                     f"<br>{SOURCE_LABELS['previous_step']} (sample 0, step 0)"
@@ -816,7 +816,7 @@ def test_empty_inputs_still_give_titled_figures(data, by_cell):
     for fig in built:
         assert fig.layout.title.text and fig.layout.height > 0
         assert fig.layout.template.layout.paper_bgcolor == "white"  # plotly_white
-    assert "no snapshot 0" in _shown(built[2].layout.title.text)
+    assert "kept no snapshots" in _shown(built[2].layout.title.text)
     np.testing.assert_array_equal(_z(built[4]), _grid(bare, "h"))
 
 

@@ -199,8 +199,11 @@ def pick_snapshot(mode: ModeResult, snapshot: int | None) -> tuple[Snapshot | No
     if snapshot is None:
         return None, final
     snapshots = mode.snapshots
+    # Snapshots are counted from 1 in every phrase ("snapshot 3 of 30"); the index is 0-based.
+    if not snapshots:
+        return None, f"{final}; the run kept no snapshots"
     if not -len(snapshots) <= snapshot < len(snapshots):
-        return None, f"{final}; there is no snapshot {snapshot}, the run kept {len(snapshots)}"
+        return None, f"{final}; there is no snapshot {snapshot + 1}, the run kept {len(snapshots)}"
     chosen = snapshots[snapshot]
     k = snapshot % len(snapshots)
     return chosen, f"epoch {chosen.epoch}, snapshot {k + 1} of {len(snapshots)}"
