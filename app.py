@@ -173,13 +173,18 @@ class StoppedRun(Exception):
     """A run that hit the time budget: shown as a message, never cached."""
 
 
-def obtain_result(config: RunConfig, limits: Limits) -> Any:
+def obtain_result(config: RunConfig, limits: Limits, chain: tuple[int, ...] = ()) -> Any:
     """The run for ``config``: from the server's cache, or trained now in a worker process
-    (``seqviz.workers``) with a progress bar.
+    (``seqviz.workers``) with a progress bar. ``chain``: continued training, so many more
+    epochs at a time, each from the weights the run before it ended with.
 
     Pressing Train again or leaving the page makes Streamlit raise inside the progress or
     waiting callback, which stops the worker's training; nothing half-done is cached.
     """
+    from seqviz.engine import joined
+
+    parent = obtain_result(config, limits, chain[:-1]) if chain else None
+    job = replace(config, epochs=chain[-1]) if chain else config
     status, bar = st.empty(), st.empty()
     modes = config.modes
 
@@ -197,11 +202,9 @@ def obtain_result(config: RunConfig, limits: Limits) -> Any:
 
             def progress(mode: str, epoch: int, loss: float) -> None:
                 now = time.monotonic()
-                if now - shown[0] > 0.1 or epoch == config.epochs:
-                    done = (modes.index(mode) + epoch / config.epochs) / len(modes)
-                    bar.progress(
-                        min(done, 1.0), text=f"{mode}: epoch {epoch}/{config.epochs} · loss {loss:.4f}"
-                    )
+                if now - shown[0] > 0.1 or epoch == job.epochs:
+                    done = (modes.index(mode) + epoch / job.epochs) / len(modes)
+                    bar.progress(min(done, 1.0), text=f"{mode}: epoch {epoch}/{job.epochs} · loss {loss:.4f}")
                     shown[0] = now
 
             def still_here() -> None:
@@ -212,7 +215,10 @@ def obtain_result(config: RunConfig, limits: Limits) -> Any:
                 started[0] = time.monotonic()
 
             try:
-                result = worker_pool().run(config, limits, progress, on_wait=still_here, on_start=begun)
+                start = None if parent is None else parent.weights
+                result = worker_pool().run(
+                    job, limits, progress, on_wait=still_here, on_start=begun, start=start
+                )
             except BaseException:
                 log.info("training abandoned after %.2f s", time.monotonic() - started[0])
                 raise
@@ -226,6 +232,8 @@ def obtain_result(config: RunConfig, limits: Limits) -> Any:
                 f"Training stopped after {limits.time_budget:.0f} s, this server's time budget for one run. "
                 "Try fewer epochs, fewer units or a shorter sequence."
             )
+        if parent is not None:
+            result = joined(parent, result)
         # Weighed by its float count: the step values per layer and position, states per snapshot.
         k, cell = len(result.run.pairs), CELLS[config.cell]
         per_position = config.layers * len(step_names(cell)) + len(cell.state_names) * config.snapshots
@@ -235,7 +243,7 @@ def obtain_result(config: RunConfig, limits: Limits) -> Any:
         status.info("Another visitor is training this exact configuration; its result will be shared.")
 
     try:
-        result, _ = result_cache().get_or_compute(config, compute, waiting)
+        result, _ = result_cache().get_or_compute((config, chain) if chain else config, compute, waiting)
     finally:
         status.empty()
         bar.empty()
@@ -257,6 +265,7 @@ def _apply_preset(name: str) -> None:
     _set_widgets(config)
     st.session_state["pending"] = config
     st.session_state["preset"] = (name, config)
+    st.session_state["chain"] = ()
 
 
 def read_url(limits: Limits) -> tuple[RunConfig, list[str]]:
@@ -389,10 +398,7 @@ def chart(fig: dict[str, Any], key: str) -> None:
 def note_view(name: str, value: Any, default: Any) -> None:
     """Remember a view control's value for the URL (only when it is not the default)."""
     noted = st.session_state.setdefault("view_now", {})
-    if value == default:
-        noted.pop(name, None)
-    else:
-        noted[name] = value
+    noted[name] = getattr(View(), name) if value == default else value
 
 
 def view_query() -> dict[str, str]:
@@ -537,7 +543,7 @@ def render_epoch_views(run: Run) -> None:
             options=epochs,
             value=view.epoch if view.epoch in epochs else epochs[-1],
             key="epoch",
-            help="Drag to replay training. " + GLOSSARY["snapshot"],
+            help="Drag to replay training. " + glossary_text("snapshot"),
         )
         snapshot = epochs.index(epoch)
         note_view("epoch", epoch, epochs[-1])
@@ -649,7 +655,7 @@ def render_state_of_mode(
     if len(positions) < 2:
         return
     labels = {p.position: f"position {p.position}: {p.input} → {p.target}" for p in mode.predictions}
-    first = groups[0] if groups else positions[:2]
+    first = natural = groups[0] if groups else positions[:2]
     wanted = current_view().pair
     if wanted is not None and all(p in positions for p in wanted):
         first = list(wanted)
@@ -666,7 +672,7 @@ def render_state_of_mode(
             "model cannot tell them apart. " + GLOSSARY["position"],
         )
         pair.append(default if chosen is None else chosen)
-    note_view("pair", (pair[0], pair[1]), (first[0], first[1]))
+    note_view("pair", (pair[0], pair[1]), (natural[0], natural[1]))
     chart(figures.difference_figure(mode, pair[0], pair[1], snapshot, layer), key=f"diff_{mode.mode}")
 
 
@@ -808,6 +814,38 @@ def render_answer(run: Run, previous: bool) -> None:
                 )
 
 
+def _continue(epochs_key: str) -> None:
+    state = st.session_state
+    state["chain"] = (*state.get("chain", ()), int(state[epochs_key]))
+
+
+def render_continue(run: Run, chain: tuple[int, ...], limits: Limits) -> None:
+    """Train more epochs from the weights this run ended with."""
+    if chain:
+        first = run.config.epochs - sum(chain)
+        more = " + ".join(map(str, chain))
+        st.caption(
+            f"Continued training: {first} epochs, then {more} more from the weights training ended with "
+            f"({run.config.epochs} in all). A link to this page trains the first {first} only."
+        )
+    left, right = st.columns([1, 2], vertical_alignment="bottom")
+    left.number_input(
+        "More epochs",
+        1,
+        limits.max_epochs,
+        value=min(100, limits.max_epochs),
+        step=10,
+        key="more_epochs",
+        help="Epochs to train on from the weights this run ended with, without starting over.",
+    )
+    right.button(
+        "Continue training",
+        on_click=_continue,
+        args=("more_epochs",),
+        help="Trains every mode on from its final weights; the loss curve goes on where it stopped.",
+    )
+
+
 def render_contrast(run: Run) -> None:
     """The state heatmaps of the two modes that tell the lesson, side by side."""
     from seqviz import figures
@@ -911,11 +949,15 @@ def main() -> None:
             if config is pending:
                 return
             previous = True
+        if not previous:
+            st.session_state["chain"] = ()  # a new configuration trains from the start
+    chain: tuple[int, ...] = st.session_state.get("chain", ())
     try:
-        result = obtain_result(config, limits)
+        result = obtain_result(config, limits, chain)
     except StoppedRun as stopped:
         st.error(str(stopped))
         st.session_state.pop("pending", None)
+        st.session_state["chain"] = chain[:-1]  # the continuation that stopped is not kept
         return
     except SeqvizError as error:
         st.error(md(str(error)))
@@ -928,6 +970,8 @@ def main() -> None:
     if not view.hidden("answer"):
         with answer_slot:
             render_answer(run, previous)
+            if not view.hidden("continue"):
+                render_continue(run, chain, limits)
     contrast_slot = st.container()
     # Cheap first (Streamlit sends each element as the script reaches it), then the state views.
     if not view.hidden("loss"):

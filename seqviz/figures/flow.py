@@ -214,7 +214,8 @@ def _cut_traces(boxes: tuple[FlowBox, ...]) -> list[dict[str, Any]]:
             "y": [b.y + HALF_HEIGHT * 0.55 for b in cuts],
             "mode": "text",
             "text": ["✂"] * len(cuts),
-            "textfont": {"size": 13, "color": SOURCE_COLORS[PREVIOUS_BATCH]},
+            # The page's text colour: the orange of the arrows is 2.3:1 on white, too faint for text.
+            "textfont": {"size": 13},
             "name": "✂ gradient stops: state flows in, backpropagation does not",
             "hoverinfo": "skip",
         }
