@@ -123,6 +123,7 @@ PRESET_NOTES: dict[str, str] = {
     ),
 }
 PRESETS_PER_ROW = 4
+PANELS_PER_ROW = 2  # per-mode charts and tables side by side
 # The toolbar appears only on hover; figures leave room for it above their titles.
 CHART_CONFIG = {
     "displaylogo": False,
@@ -419,6 +420,14 @@ def sync_view_to_url() -> None:
             del st.query_params[key]
 
 
+def panels(count: int) -> list[Any]:
+    """``count`` columns, two a row at most: four side by side leave a laptop's panel too
+    narrow for a chart's title or a table's columns."""
+    per_row = max(1, min(count, PANELS_PER_ROW))
+    rows = [st.columns(per_row) for _ in range(0, count, per_row)]
+    return [column for row in rows for column in row][:count]
+
+
 def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
@@ -515,7 +524,7 @@ def _prediction_rows(mode: ModeResult, snapshot: int | None, vocabulary: list[st
                 "input": p.input,
                 "target": p.target,
                 "predicted": vocabulary[best],
-                "probability": round(probs[best], 3),
+                "p": round(probs[best], 3),
                 "": "✓" if vocabulary[best] == p.target else "✗",
             }
         )
@@ -552,7 +561,7 @@ def render_epoch_views(run: Run) -> None:
         if not view.hidden("states"):
             render_states(run, snapshot, figures)
         return
-    for column, mode in zip(st.columns(len(modes)), modes):
+    for column, mode in zip(panels(len(modes)), modes):
         with column:
             rows = _prediction_rows(mode, snapshot, vocabulary)
             right = sum(row[""] == "✓" for row in rows)
@@ -711,7 +720,7 @@ def render_test(result: Any) -> None:
         help="Every later prediction that changes was carried by the state.",
     )
     reset_at = None if choice == "none" else int(str(choice))
-    for column, mode in zip(st.columns(len(tested)), tested):
+    for column, mode in zip(panels(len(tested)), tested):
         test = mode.test
         assert test is not None
         with column:

@@ -58,9 +58,10 @@ SOURCE_COLORS: dict[str, str] = {
 }
 OTHER_SOURCE_COLOR = "#BBBBBB"  # a source kind this package does not know yet
 SOURCE_LABELS: dict[str, str] = {
-    ZEROS: "starts from zeros (the entering states are 0)",
+    # Short: they are legend entries too, and a legend entry must fit a phone's width.
+    ZEROS: "starts from zeros",
     PREVIOUS_STEP: "state from the previous step",
-    PREVIOUS_BATCH: "state from the previous batch (stateful)",
+    PREVIOUS_BATCH: "state from the previous batch",
 }
 
 # The prediction heatmap's marks. The target outline must show on white and on the dark end
@@ -345,7 +346,7 @@ class Theme:
 
 THEMES: dict[str, Theme] = {
     # #1f1f1f is 16.4:1 on white, #444444 9.7:1 (Plotly's default grey ticks are ~3.7:1 at 12 px).
-    "normal": Theme("normal", 13, 11, 16, "#1f1f1f", "#444444", 44, 56, 1.0),
+    "normal": Theme("normal", 13, 11, 16, "#1f1f1f", "#444444", 36, 50, 1.0),
     "present": Theme("present", 18, 18, 24, "#000000", "#1f1f1f", 30, 40, 1.3),
 }
 

@@ -216,7 +216,7 @@ def _cut_traces(boxes: tuple[FlowBox, ...]) -> list[dict[str, Any]]:
             "text": ["✂"] * len(cuts),
             # The page's text colour: the orange of the arrows is 2.3:1 on white, too faint for text.
             "textfont": {"size": 13},
-            "name": "✂ gradient stops: state flows in, backpropagation does not",
+            "name": "✂ state flows in, the gradient stops",
             "hoverinfo": "skip",
         }
     ]
