@@ -393,7 +393,9 @@ def chart(fig: dict[str, Any], key: str) -> None:
         from seqviz.figures import THEMES, themed
 
         fig = themed(fig, THEMES["present"])
-    st.plotly_chart(_figure_spec_class()(fig), width="stretch", config=CHART_CONFIG, key=key)
+    # theme=None: Streamlit's chart theme would replace the figure's text sizes and colours with its
+    # own (grey tick labels of 3.7:1); seqviz.figures sets them for contrast and presentation.
+    st.plotly_chart(_figure_spec_class()(fig), width="stretch", config=CHART_CONFIG, key=key, theme=None)
 
 
 def note_view(name: str, value: Any, default: Any) -> None:
@@ -525,7 +527,7 @@ def _prediction_rows(mode: ModeResult, snapshot: int | None, vocabulary: list[st
                 "target": p.target,
                 "predicted": vocabulary[best],
                 "p": round(probs[best], 3),
-                "": "✓" if vocabulary[best] == p.target else "✗",
+                "right": "✓" if vocabulary[best] == p.target else "✗",
             }
         )
     return rows
@@ -564,7 +566,7 @@ def render_epoch_views(run: Run) -> None:
     for column, mode in zip(panels(len(modes)), modes):
         with column:
             rows = _prediction_rows(mode, snapshot, vocabulary)
-            right = sum(row[""] == "✓" for row in rows)
+            right = sum(row["right"] == "✓" for row in rows)
             st.metric(
                 f"{mode.mode} accuracy", f"{right / len(rows):.0%}", help=f"{right} of {len(rows)} right"
             )
@@ -741,7 +743,7 @@ def render_test(result: Any) -> None:
             rows = []
             for k, p in enumerate(test.predictions):
                 row = {"position": p.position, "input": p.input, "target": p.target, "predicted": p.predicted}
-                row[""] = "tie" if p.tie else "✓" if p.correct else "✗"
+                row["right"] = "tie" if p.tie else "✓" if p.correct else "✗"
                 if after is not None:
                     row["after reset"] = after[k] + (" (changed)" if after[k] != p.predicted else "")
                 rows.append(row)
@@ -888,10 +890,11 @@ def render_glossary() -> None:
 # --- the page --------------------------------------------------------------------------------
 
 # The band Streamlit leaves above the title (6 rem) shrinks to what its toolbar needs; captions
-# are darker than Streamlit's 60% grey (3.7:1 on white) so they reach 4.5:1.
+# lose Streamlit's 60% opacity (3.0:1 on white, axe's color-contrast) for a grey of 8.6:1.
 PAGE_CSS = """
 <style>
 [data-testid="stMainBlockContainer"] { padding-top: 3.5rem; }
+[data-testid="stCaptionContainer"] { opacity: 1; }
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { color: #4a4c57; }
 [data-testid="stWidgetLabel"] p { color: #1f2029; }
 </style>

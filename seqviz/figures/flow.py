@@ -218,7 +218,17 @@ def _cut_traces(boxes: tuple[FlowBox, ...]) -> list[dict[str, Any]]:
             "textfont": {"size": 13},
             "name": "✂ state flows in, the gradient stops",
             "hoverinfo": "skip",
-        }
+            "showlegend": False,
+        },
+        {
+            # The legend's entry: a text trace's own sample ("Aa") is drawn at 10 px whatever the theme.
+            "type": "scatter",
+            "x": [None],
+            "y": [None],
+            "mode": "markers",
+            "marker": {"symbol": "line-ns-open", "size": 12, "color": SOURCE_COLORS[PREVIOUS_BATCH]},
+            "name": "✂ state flows in, the gradient stops",
+        },
     ]
 
 
