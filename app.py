@@ -893,7 +893,7 @@ def render_glossary() -> None:
 # lose Streamlit's 60% opacity (3.0:1 on white, axe's color-contrast) for a grey of 8.6:1.
 PAGE_CSS = """
 <style>
-[data-testid="stMainBlockContainer"] { padding-top: 3.5rem; }
+[data-testid="stMainBlockContainer"] { padding-top: 1.5rem; }
 [data-testid="stCaptionContainer"] { opacity: 1; }
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { color: #4a4c57; }
 [data-testid="stWidgetLabel"] p { color: #1f2029; }

@@ -26,6 +26,8 @@ SIZES = {  # name: (CSS width, CSS height, device pixel ratio)
     "phone-390x844": (390, 844, 1.0),
 }
 QUERY = "?epochs=60"  # the reference question in every mode, trained briefly
+# A lecture's link: the answer, then the contrast.
+PRESENT_HIDES = "intro,presets,form,glossary,continue,downloads"
 
 # What a person sees, measured in the page: the answer's place in the document, each chart
 # text's box against its chart's, each table's scrolled width, and the page's own widths.
@@ -148,13 +150,15 @@ def test_presentation_mode_has_18_px_chart_text_and_hides_what_the_link_hides(se
     base_url, browser = server
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        page.goto(f"{base_url}/{QUERY}&present=1&hide=form,presets,downloads")
+        page.goto(f"{base_url}/{QUERY}&present=1&hide={PRESENT_HIDES}")
         page.locator(".st-key-answer_stateless").wait_for(timeout=120000)  # no form: no Train button
         wait_for_run(page)
         page.wait_for_timeout(500)
         assert page.get_by_role("button", name="Train", exact=True).count() == 0
         assert page.get_by_role("textbox", name="Sequence", exact=True).count() == 0
         assert page.get_by_text("Code and data").count() == 0
+        assert page.get_by_text("Glossary").count() == 0
+        assert page.get_by_text("Continue training").count() == 0
         sizes = page.evaluate(CHART_TEXT_SIZES)
         assert len(sizes) > 100 and min(sizes) >= 18, sorted(sizes)[:5]
         normal = browser.new_page(viewport={"width": 1400, "height": 1000})
