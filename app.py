@@ -841,7 +841,7 @@ def render_continue(run: Run, chain: tuple[int, ...], limits: Limits) -> None:
         )
     left, right = st.columns([1, 2], vertical_alignment="bottom")
     left.number_input(
-        "More epochs",
+        "Train on for this many passes",
         1,
         limits.max_epochs,
         value=min(100, limits.max_epochs),

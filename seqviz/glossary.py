@@ -10,8 +10,8 @@ GLOSSARY: dict[str, str] = {
     ),
     "K": "The number of positions (input → target pairs) in the sequence.",
     "framing": (
-        "How the typed tokens become pairs: pairs reads x1 y1 x2 y2 …; next makes each token "
-        "predict the one after it."
+        "How the typed tokens become (input → target) pairs. With pairs the tokens read "
+        "x1 y1 x2 y2 …; with next each token predicts the one after it."
     ),
     "one-hot": (
         "How a token enters the network: a vector as long as the vocabulary, 1 at the token's "
