@@ -63,6 +63,17 @@ MEASURE = """() => {
           box.right - r.right]);
       });
   });
+  // Plotly's toolbar (shown on hover, always laid out) must not cover a title.
+  const covered = [];
+  const meets = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  document.querySelectorAll('[data-testid="stPlotlyChart"]').forEach((chart) => {
+    const bar = chart.querySelector('.modebar');
+    if (!bar) return;
+    const barBox = bar.getBoundingClientRect();
+    chart.querySelectorAll('.gtitle, .gtitle-subtitle').forEach((el) => {
+      if (meets(barBox, el.getBoundingClientRect())) covered.push(el.textContent.slice(0, 50));
+    });
+  });
   const tables = [...document.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller')]
     .filter((s) => s.scrollWidth > s.clientWidth + 1).map((s) => [s.scrollWidth, s.clientWidth]);
   const main = document.querySelector('[data-testid="stMain"]');
@@ -70,7 +81,8 @@ MEASURE = """() => {
   const sideways = [[de.scrollWidth, de.clientWidth], [main.scrollWidth, main.clientWidth]]
     .filter(([scroll, client]) => scroll > client);
   const charts = document.querySelectorAll('[data-testid="stPlotlyChart"]').length;
-  return {top, bottom, height: window.innerHeight, clipped, tables, sideways, charts};
+  const bars = document.querySelectorAll('[data-testid="stPlotlyChart"] .modebar').length;
+  return {top, bottom, height: window.innerHeight, clipped, covered, bars, tables, sideways, charts};
 }"""
 
 CHART_TEXT_SIZES = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"] svg text')]
@@ -119,6 +131,7 @@ def test_after_train_the_answer_is_in_the_first_screen_and_nothing_is_clipped(se
         assert seen["charts"] >= 10
         assert seen["top"] is not None and seen["top"] >= 0 and seen["bottom"] <= seen["height"], seen
         assert seen["clipped"] == [], seen["clipped"]
+        assert seen["bars"] == seen["charts"] and seen["covered"] == [], seen["covered"]
         assert seen["tables"] == [], seen["tables"]
         assert seen["sideways"] == [], seen["sideways"]
         to_top(page)

@@ -298,7 +298,8 @@ def layout(
         fig["layout"],
         {
             # Anchored to the top of the whole figure, so a long title never runs into the plot;
-            # ``pad.t`` keeps it below the toolbar Plotly shows over a chart's top right corner.
+            # ``themed`` sets ``y`` so that, with this pad, the title's text starts just below the
+            # toolbar Plotly shows over a chart's top right corner (measured in Chromium).
             "title": {
                 "text": title,
                 "subtitle": {"text": subtitle},
@@ -307,7 +308,7 @@ def layout(
                 "yref": "container",
                 "y": 1.0,
                 "yanchor": "top",
-                "pad": {"t": TOOLBAR_PIXELS},
+                "pad": {"t": 14},
             },
             "height": height,
             "margin": {"l": 60, "r": 20, "t": 0, "b": 40},
@@ -442,6 +443,8 @@ def themed(fig: Figure, theme: Theme) -> Figure:
             # The plot's own height: what layout() was given, less the title area it held then.
             base = int(meta.setdefault("base_height", lay["height"] - OLD_TITLE_PIXELS))
             lay["height"] = round(base * theme.height_scale) + top
+            # Below the toolbar (TOOLBAR_PIXELS down the figure), however narrow the chart.
+            title["y"] = round(1 - TOOLBAR_PIXELS / lay["height"], 4)
     return out
 
 
