@@ -704,7 +704,11 @@ def render_test(result: Any) -> None:
     tested = [m for m in run.runs if m.test is not None]
     if not tested:
         return
-    st.header("Learned or memorised: the test sequence")
+    st.header("Learned or memorised: the test sequence", help=glossary_text("verdict", "tie"))
+    look_at(
+        "each mode's verdict: a mode that fits its training data but not this new sequence memorised "
+        "it. Move the reset slider: a prediction that changes after the reset was carried by the state."
+    )
     first = tested[0].test
     assert first is not None
     st.caption(
@@ -758,6 +762,7 @@ def render_explanation(run: Run) -> None:
     from seqviz.explain import sentence
 
     st.header("What happened")
+    look_at("each mode's score beside its loss floor, then the reason, in the run's own numbers.")
     for mode in run.runs:
         score, *rest = mode.facts
         st.markdown(f"**{md(sentence(score))}**")
