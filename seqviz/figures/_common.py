@@ -315,7 +315,7 @@ def layout(
             "meta": {"subtitle_chars": width},
         },
     )
-    return themed(fig, THEMES["normal"])
+    return _apply_theme(fig, THEMES["normal"])  # a new figure of ours: no copy needed
 
 
 # --- themes: the page's normal look and presentation mode ---------------------------------
@@ -403,9 +403,13 @@ def themed(fig: Figure, theme: Theme) -> Figure:
     length, the top margin fitted to them. A new figure; ``fig`` is left as it is (its
     template is shared by every figure and never changed)."""
     out: Figure = {"data": json.loads(json.dumps(fig["data"])), "layout": {}}
-    source = fig["layout"]
-    for key, value in source.items():
+    for key, value in fig["layout"].items():
         out["layout"][key] = value if key == "template" else json.loads(json.dumps(value))
+    return _apply_theme(out, theme)
+
+
+def _apply_theme(out: Figure, theme: Theme) -> Figure:
+    """:func:`themed`, in place."""
     lay = out["layout"]
     normal = THEMES["normal"]
     scale = theme.font_size / normal.font_size
