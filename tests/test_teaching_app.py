@@ -217,3 +217,26 @@ def test_continued_run_joins_losses_and_numbers_snapshots_by_epochs_in_all():
     assert mode.epochs == 15 and len(mode.loss) == 15 and more.run.config.epochs == 15
     assert json.loads(json.dumps(more.run.to_json()))["config"]["epochs"] == 15
     assert replace(more.run.config, epochs=10) == first.run.config
+
+
+def test_titles_wrap_by_shown_characters_and_never_inside_a_tag():
+    from seqviz.figures._common import _visible, wrap_markup
+
+    title = "<span style='color:#0072B2'>stateless</span>: h, the hidden state (output) (final, epoch 60)"
+    lines = wrap_markup(title, 20)
+    assert " ".join(lines) == title  # only the breaks are new
+    assert all(_visible(line) <= 20 for line in lines)
+    assert lines[0].startswith("<span style='color:#0072B2'>stateless</span>")
+    assert wrap_markup("a &amp; b", 5) == ["a &amp; b"]  # an entity shows one character
+
+
+def test_presentation_theme_is_a_copy_and_leaves_the_shared_template_alone():
+    from seqviz import figures
+    from seqviz.figures._common import template
+
+    r = run(RunConfig(mode="sequence", epochs=5)).run
+    fig = figures.state_figure(r.runs[0], "h")
+    before = json.dumps(fig, sort_keys=True)
+    big = figures.themed(fig, figures.THEMES["present"])
+    assert json.dumps(fig, sort_keys=True) == before and big["layout"]["template"] is template()
+    assert big["layout"]["font"]["size"] == 18 and big["layout"]["height"] > fig["layout"]["height"]
