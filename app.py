@@ -22,11 +22,13 @@ import streamlit as st
 from seqviz.cells import CELLS
 from seqviz.config import ALL, OPTION_BY_NAME, Option, RunConfig
 from seqviz.errors import SeqvizError
+from seqviz.glossary import GLOSSARY, glossary_text
 from seqviz.limits import Limits, limits_from_env
 from seqviz.replay import step_names
 from seqviz.results import ModeResult, Run
 from seqviz.serving import ResultCache, TrainingGate
 from seqviz.shutdown import DRAIN
+from seqviz.view import View, split_query, view_from_query
 from seqviz.workers import WorkerPool
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -88,8 +90,46 @@ PRESETS: dict[str, dict[str, Any]] = {
         "test_sequence": "x b c y",
     },
 }
+# What each preset shows: shown above the answer while its run is on the page.
+PRESET_NOTES: dict[str, str] = {
+    "The reference question: 0 1 0 2": (
+        "Notice: stateless sees '0' at both positions from zero state and cannot tell them apart; "
+        "sequence carries the first pair into the second."
+    ),
+    "Words: a b a c": "Notice: the same lesson with words: 'a' must be followed by 'b' once and by 'c' once.",
+    "Counting: 1 2 3 1 2 4 (next)": (
+        "Notice: after '2' comes '3' once and '4' once, so the model has to remember what came "
+        "before the '2'."
+    ),
+    "Needs a window of 2: x a y x b z (next)": (
+        "Notice: a window of 2 inputs is enough to tell every position apart, and the test sequence "
+        "reorders the pieces: the window learned the rule."
+    ),
+    "Echo 2 back: learned or memorised?": (
+        "Notice: stateful fits the training stream yet fails the test sequence (memorised); "
+        "the window of 3 learns the rule."
+    ),
+    "Stateful chunks (truncated BPTT)": (
+        "Notice the ✂ marks: state flows from chunk to chunk, but the gradient stops at each chunk's start."
+    ),
+    "Stateful lanes: 2 streams side by side": (
+        "Notice the arrows: each lane of the batch continues its own contiguous stream."
+    ),
+    "Rows in order (a common mistake)": (
+        "Notice the arrows: with consecutive rows side by side, lane i sees only every b-th input."
+    ),
+    "Several sequences, one per line": (
+        "Notice: each line is its own sample, so no state flows from one sequence into the next."
+    ),
+}
 PRESETS_PER_ROW = 4
-CHART_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+PANELS_PER_ROW = 2  # per-mode charts and tables side by side
+# The toolbar appears only on hover; figures leave room for it above their titles.
+CHART_CONFIG = {
+    "displaylogo": False,
+    "displayModeBar": "hover",
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|$<>~])")
 
 
@@ -134,13 +174,18 @@ class StoppedRun(Exception):
     """A run that hit the time budget: shown as a message, never cached."""
 
 
-def obtain_result(config: RunConfig, limits: Limits) -> Any:
+def obtain_result(config: RunConfig, limits: Limits, chain: tuple[int, ...] = ()) -> Any:
     """The run for ``config``: from the server's cache, or trained now in a worker process
-    (``seqviz.workers``) with a progress bar.
+    (``seqviz.workers``) with a progress bar. ``chain``: continued training, so many more
+    epochs at a time, each from the weights the run before it ended with.
 
     Pressing Train again or leaving the page makes Streamlit raise inside the progress or
     waiting callback, which stops the worker's training; nothing half-done is cached.
     """
+    from seqviz.engine import joined
+
+    parent = obtain_result(config, limits, chain[:-1]) if chain else None
+    job = replace(config, epochs=chain[-1]) if chain else config
     status, bar = st.empty(), st.empty()
     modes = config.modes
 
@@ -158,11 +203,9 @@ def obtain_result(config: RunConfig, limits: Limits) -> Any:
 
             def progress(mode: str, epoch: int, loss: float) -> None:
                 now = time.monotonic()
-                if now - shown[0] > 0.1 or epoch == config.epochs:
-                    done = (modes.index(mode) + epoch / config.epochs) / len(modes)
-                    bar.progress(
-                        min(done, 1.0), text=f"{mode}: epoch {epoch}/{config.epochs} · loss {loss:.4f}"
-                    )
+                if now - shown[0] > 0.1 or epoch == job.epochs:
+                    done = (modes.index(mode) + epoch / job.epochs) / len(modes)
+                    bar.progress(min(done, 1.0), text=f"{mode}: epoch {epoch}/{job.epochs} · loss {loss:.4f}")
                     shown[0] = now
 
             def still_here() -> None:
@@ -173,7 +216,10 @@ def obtain_result(config: RunConfig, limits: Limits) -> Any:
                 started[0] = time.monotonic()
 
             try:
-                result = worker_pool().run(config, limits, progress, on_wait=still_here, on_start=begun)
+                start = None if parent is None else parent.weights
+                result = worker_pool().run(
+                    job, limits, progress, on_wait=still_here, on_start=begun, start=start
+                )
             except BaseException:
                 log.info("training abandoned after %.2f s", time.monotonic() - started[0])
                 raise
@@ -187,6 +233,8 @@ def obtain_result(config: RunConfig, limits: Limits) -> Any:
                 f"Training stopped after {limits.time_budget:.0f} s, this server's time budget for one run. "
                 "Try fewer epochs, fewer units or a shorter sequence."
             )
+        if parent is not None:
+            result = joined(parent, result)
         # Weighed by its float count: the step values per layer and position, states per snapshot.
         k, cell = len(result.run.pairs), CELLS[config.cell]
         per_position = config.layers * len(step_names(cell)) + len(cell.state_names) * config.snapshots
@@ -196,7 +244,7 @@ def obtain_result(config: RunConfig, limits: Limits) -> Any:
         status.info("Another visitor is training this exact configuration; its result will be shared.")
 
     try:
-        result, _ = result_cache().get_or_compute(config, compute, waiting)
+        result, _ = result_cache().get_or_compute((config, chain) if chain else config, compute, waiting)
     finally:
         status.empty()
         bar.empty()
@@ -217,19 +265,24 @@ def _apply_preset(name: str) -> None:
     config = replace(RunConfig.default(limits_from_env()), **PRESETS[name])
     _set_widgets(config)
     st.session_state["pending"] = config
+    st.session_state["preset"] = (name, config)
+    st.session_state["chain"] = ()
 
 
 def read_url(limits: Limits) -> tuple[RunConfig, list[str]]:
-    return RunConfig.from_query_lenient(st.query_params.to_dict(), limits)
+    options, _ = split_query(st.query_params.to_dict())
+    return RunConfig.from_query_lenient(options, limits)
 
 
 def render_presets() -> None:
-    st.caption("Presets that teach: each one trains at once.")
+    st.caption("Presets that teach: each one trains at once and says what to notice.")
     names = list(PRESETS)
     for first in range(0, len(names), PRESETS_PER_ROW):
         row = names[first : first + PRESETS_PER_ROW]
         for column, name in zip(st.columns(PRESETS_PER_ROW), row):
-            column.button(name, on_click=_apply_preset, args=(name,), width="stretch")
+            column.button(
+                name, on_click=_apply_preset, args=(name,), width="stretch", help=PRESET_NOTES[name]
+            )
 
 
 FORM_MAIN = ("sequence", "framing", "test_sequence")  # left; "mode" on the right; the rest below
@@ -329,23 +382,79 @@ def _figure_spec_class() -> type:
     return FigureSpec
 
 
+def current_view() -> View:
+    view = st.session_state.get("view")
+    return view if isinstance(view, View) else View()
+
+
 def chart(fig: dict[str, Any], key: str) -> None:
-    st.plotly_chart(_figure_spec_class()(fig), width="stretch", config=CHART_CONFIG, key=key)
+    """A figure in the page's theme (presentation mode: large, high-contrast text)."""
+    if current_view().present:
+        from seqviz.figures import THEMES, themed
+
+        fig = themed(fig, THEMES["present"])
+    # theme=None: Streamlit's chart theme would replace the figure's text sizes and colours with its
+    # own (grey tick labels of 3.7:1); seqviz.figures sets them for contrast and presentation.
+    st.plotly_chart(_figure_spec_class()(fig), width="stretch", config=CHART_CONFIG, key=key, theme=None)
+
+
+def note_view(name: str, value: Any, default: Any) -> None:
+    """Remember a view control's value for the URL (only when it is not the default)."""
+    noted = st.session_state.setdefault("view_now", {})
+    noted[name] = getattr(View(), name) if value == default else value
+
+
+def view_query() -> dict[str, str]:
+    view = current_view()
+    return replace(view, **st.session_state.get("view_now", {})).to_query()
+
+
+def sync_view_to_url() -> None:
+    """The view's parameters in the URL, beside the run's: a copied link opens on this view."""
+    from seqviz.view import VIEW_KEYS
+
+    wanted = view_query()
+    for key in VIEW_KEYS:
+        if key in wanted:
+            if st.query_params.get(key) != wanted[key]:
+                st.query_params[key] = wanted[key]
+        elif key in st.query_params:
+            del st.query_params[key]
+
+
+def panels(count: int) -> list[Any]:
+    """``count`` columns, two a row at most: four side by side leave a laptop's panel too
+    narrow for a chart's title or a table's columns."""
+    per_row = max(1, min(count, PANELS_PER_ROW))
+    rows = [st.columns(per_row) for _ in range(0, count, per_row)]
+    return [column for row in rows for column in row][:count]
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _shape_text(shape: list[int]) -> str:
-    names = ["samples", "timesteps", "features"] if len(shape) == 3 else ["samples", "features"]
-    return " × ".join(f"{n} {name}" for n, name in zip(shape, names))
+    names = ["sample", "timestep", "feature"] if len(shape) == 3 else ["sample", "feature"]
+    return " × ".join(plural(n, name) for n, name in zip(shape, names))
+
+
+def look_at(text: str) -> None:
+    """The sentence under a section's header that says what to look at."""
+    st.markdown(f"**What to look at:** {md(text)}")
 
 
 def render_feed(run: Run) -> None:
     from seqviz import figures
 
-    st.header("How the data is fed")
+    st.header("How the data is fed", help=glossary_text("sample", "timestep", "batch", "stateful"))
+    look_at(
+        "the arrows. State flows along the timesteps of one sample; it never crosses from one sample "
+        "to the next inside a batch. A hollow circle marks a step that starts from zeros."
+    )
     st.markdown(
         "Keras reads X as **(samples, timesteps, features)**. "
-        "State flows along the timesteps of one sample; it never crosses from one sample to the next "
-        "inside a batch. Only `stateful=True` carries sample *i* of one batch into sample *i* of the next."
+        "Only `stateful=True` carries sample *i* of one batch into sample *i* of the next."
     )
     modes = run.runs
     per_row = 2 if len(modes) > 1 else 1
@@ -362,7 +471,10 @@ def render_feed_of_mode(mode: ModeResult, figures: Any) -> None:
         f"X `{tuple(mode.x_shape)}` · Y `{tuple(mode.y_shape)}` · batch size `{mode.batch_size}` · "
         f"`stateful={mode.stateful}` · `return_sequences={mode.return_sequences}`"
     )
-    st.caption(f"X: {_shape_text(mode.x_shape)} (one-hot). Y: {_shape_text(mode.y_shape)}.")
+    st.caption(
+        f"X: {_shape_text(mode.x_shape)} (one-hot). Y: {_shape_text(mode.y_shape)}.",
+        help=GLOSSARY["one-hot"],
+    )
     chart(figures.state_flow_figure(mode), key=f"flow_{mode.mode}")
     feed = mode.feed
     with st.expander("X and Y as tokens"):
@@ -387,8 +499,18 @@ def render_feed_of_mode(mode: ModeResult, figures: Any) -> None:
 def render_loss(run: Run) -> None:
     from seqviz import figures
 
-    st.header("Loss")
-    log_scale = st.toggle("Log scale", key="log_scale")
+    st.header("Loss", help=GLOSSARY["loss floor"])
+    stuck = [m.mode for m in run.runs if m.loss_floor > 0]
+    if stuck:
+        look_at(
+            f"{', '.join(stuck)}: the line flattens on its dashed floor, above zero: no amount of "
+            "training brings it lower. The other lines fall towards zero."
+        )
+    else:
+        look_at("every floor is zero: each line can fall towards zero with enough training.")
+    log_scale = st.toggle(
+        "Log scale", key="log_scale", help="A logarithmic loss axis; floors of 0 cannot be drawn on it."
+    )
     chart(figures.loss_figure(run.runs, log_scale=log_scale), key="loss")
     st.caption("Dashed lines: each mode's floor, the lowest loss it can reach at all on this data.")
 
@@ -404,8 +526,8 @@ def _prediction_rows(mode: ModeResult, snapshot: int | None, vocabulary: list[st
                 "input": p.input,
                 "target": p.target,
                 "predicted": vocabulary[best],
-                "probability": round(probs[best], 3),
-                "": "✓" if vocabulary[best] == p.target else "✗",
+                "p": round(probs[best], 3),
+                "right": "✓" if vocabulary[best] == p.target else "✗",
             }
         )
     return rows
@@ -418,21 +540,33 @@ def render_epoch_views(run: Run) -> None:
 
     modes, vocabulary = run.runs, run.vocabulary
     epochs = [s.epoch for s in modes[0].snapshots]
-    st.header("Predictions")
+    view = current_view()
     snapshot = None
-    if len(epochs) > 1:
+    if not view.hidden("predictions"):
+        st.header("Predictions", help=GLOSSARY["tie"])
+        look_at(
+            "the ✗ marks and the outlined target in each column: a mode that cannot tell two positions "
+            "apart gives both the same probabilities."
+        )
+    if len(epochs) > 1 and not (view.hidden("predictions") and view.hidden("states")):
         epoch = st.select_slider(
             "Epoch (weights snapshot)",
             options=epochs,
-            value=epochs[-1],
+            value=view.epoch if view.epoch in epochs else epochs[-1],
             key="epoch",
-            help="Drag to replay training",
+            help="Drag to replay training. " + glossary_text("snapshot"),
         )
         snapshot = epochs.index(epoch)
-    for column, mode in zip(st.columns(len(modes)), modes):
+        note_view("epoch", epoch, epochs[-1])
+        sync_view_to_url()
+    if view.hidden("predictions"):
+        if not view.hidden("states"):
+            render_states(run, snapshot, figures)
+        return
+    for column, mode in zip(panels(len(modes)), modes):
         with column:
             rows = _prediction_rows(mode, snapshot, vocabulary)
-            right = sum(row[""] == "✓" for row in rows)
+            right = sum(row["right"] == "✓" for row in rows)
             st.metric(
                 f"{mode.mode} accuracy", f"{right / len(rows):.0%}", help=f"{right} of {len(rows)} right"
             )
@@ -446,18 +580,39 @@ def render_epoch_views(run: Run) -> None:
 def render_states(run: Run, snapshot: int | None, figures: Any) -> None:
     """The state section: which value, which layer, which mode."""
     cell, modes = run.config.cell, run.runs
-    st.header("State at every step")
+    view = current_view()
+    st.header("State at every step", help=glossary_text("h0/c0", "≡"))
+    look_at(
+        "the columns marked ≡: positions that start from the same state with the same visible input "
+        "have identical states, so no output layer can give them different targets."
+    )
     kind = CELLS[cell]
     names = [*kind.state_names, *(n for n in step_names(kind) if n not in kind.state_names)]
     left, right = st.columns(2)
-    name = left.selectbox("Show", names, format_func=lambda n: figures.state_label(cell, n), key="state_name")
+    name = left.selectbox(
+        "Show",
+        names,
+        index=names.index(view.state) if view.state in names else 0,
+        format_func=lambda n: figures.state_label(cell, n),
+        key="state_name",
+        help="The state a step leaves (h; an LSTM's c), the state entering it (h0, c0), or a gate. "
+        + GLOSSARY["h0/c0"],
+    )
+    note_view("state", name, names[0])
     layer = None
     if run.config.layers > 1:
         layers = list(range(run.config.layers))
+        wanted = layers[-1] if view.layer is None or view.layer - 1 not in layers else view.layer - 1
         chosen_layer = right.segmented_control(
-            "Layer", layers, default=layers[-1], format_func=lambda k: f"layer {k + 1}", key="state_layer"
+            "Layer",
+            layers,
+            default=wanted,
+            format_func=lambda k: f"layer {k + 1}",
+            key="state_layer",
+            help="Stacked recurrent layers, counted from 1 (the input's).",
         )
         layer = layers[-1] if chosen_layer is None else chosen_layer
+        note_view("layer", layer + 1, layers[-1] + 1)
     if snapshot is not None and name not in kind.state_names:
         st.caption(
             "The epoch slider redraws the states a step leaves; the other values are shown after training."
@@ -467,8 +622,19 @@ def render_states(run: Run, snapshot: int | None, figures: Any) -> None:
     chosen = modes[0].mode
     if len(modes) > 1:
         labels = [m.mode for m in modes]
-        chosen = st.segmented_control("Mode", labels, default=labels[0], key="state_mode") or labels[0]
+        chosen = (
+            st.segmented_control(
+                "Mode",
+                labels,
+                default=view.view_mode if view.view_mode in labels else labels[0],
+                key="state_mode",
+                help="Which mode's states to show.",
+            )
+            or labels[0]
+        )
+        note_view("view_mode", chosen, labels[0])
     render_state_of_mode(run.mode(chosen), cell, name, snapshot, layer, figures)
+    sync_view_to_url()
 
 
 def render_state_of_mode(
@@ -487,24 +653,37 @@ def render_state_of_mode(
         )
     chart(figures.state_figure(mode, name, snapshot, layer), key=f"state_{mode.mode}_{name}")
     if len(CELLS[cell].internals) > 1 and st.toggle(
-        f"Show all of the {CELLS[cell].label}'s internals", key=f"gates_on_{mode.mode}"
+        f"Show all of the {CELLS[cell].label}'s internals",
+        value=current_view().gates,
+        key=f"gates_on_{mode.mode}",
+        help=GLOSSARY["gates"],
     ):
+        note_view("gates", True, False)
         chart(figures.internals_figure(mode, cell, layer), key=f"gates_{mode.mode}")
+    else:
+        note_view("gates", False, False)
     positions = [p.position for p in mode.predictions]
     if len(positions) < 2:
         return
     labels = {p.position: f"position {p.position}: {p.input} → {p.target}" for p in mode.predictions}
-    first = groups[0] if groups else positions[:2]
+    first = natural = groups[0] if groups else positions[:2]
+    wanted = current_view().pair
+    if wanted is not None and all(p in positions for p in wanted):
+        first = list(wanted)
     pair: list[int] = []
     for column, label, default in zip(st.columns(2), ("Compare position", "with position"), first[:2]):
+        key = f"diff_{label.split()[0].lower()}_{mode.mode}"
         chosen: int | None = column.selectbox(
             label,
             positions,
             index=positions.index(default),
             format_func=lambda p: labels[p],
-            key=f"diff_{label.split()[0].lower()}_{mode.mode}",
+            key=key,
+            help="The difference of the two positions' states, unit by unit: all zero when the "
+            "model cannot tell them apart. " + GLOSSARY["position"],
         )
         pair.append(default if chosen is None else chosen)
+    note_view("pair", (pair[0], pair[1]), (natural[0], natural[1]))
     chart(figures.difference_figure(mode, pair[0], pair[1], snapshot, layer), key=f"diff_{mode.mode}")
 
 
@@ -629,7 +808,11 @@ def render_test(result: Any) -> None:
     tested = [m for m in run.runs if m.test is not None]
     if not tested:
         return
-    st.header("Learned or memorised: the test sequence")
+    st.header("Learned or memorised: the test sequence", help=glossary_text("verdict", "tie"))
+    look_at(
+        "each mode's verdict: a mode that fits its training data but not this new sequence memorised "
+        "it. Move the reset slider: a prediction that changes after the reset was carried by the state."
+    )
     first = tested[0].test
     assert first is not None
     st.caption(
@@ -648,7 +831,7 @@ def render_test(result: Any) -> None:
     )
     reset_at = None if choice == "none" else int(str(choice))
     shown: list[ModeResult] = []
-    for column, mode in zip(st.columns(len(tested)), tested):
+    for column, mode in zip(panels(len(tested)), tested):
         test = mode.test
         assert test is not None
         if reset_at != test.reset_at:  # the slider moved: the same pass, reset elsewhere
@@ -668,7 +851,7 @@ def render_test(result: Any) -> None:
             rows = []
             for k, p in enumerate(test.predictions):
                 row = {"position": p.position, "input": p.input, "target": p.target, "predicted": p.predicted}
-                row[""] = "tie" if p.tie else "✓" if p.correct else "✗"
+                row["right"] = "tie" if p.tie else "✓" if p.correct else "✗"
                 if after is not None:
                     changed = after[k].predicted != p.predicted
                     row["after reset"] = after[k].predicted + (" (changed)" if changed else "")
@@ -687,6 +870,7 @@ def render_explanation(run: Run) -> None:
     from seqviz.explain import sentence
 
     st.header("What happened")
+    look_at("each mode's score beside its loss floor, then the reason, in the run's own numbers.")
     for mode in run.runs:
         score, *rest = mode.facts
         st.markdown(f"**{md(sentence(score))}**")
@@ -728,7 +912,117 @@ def render_downloads(result: Any) -> None:
     st.caption("Every chart's toolbar has a camera button that downloads it as PNG.")
 
 
+# --- the answer first ---------------------------------------------------------------------------
+
+
+def render_answer(run: Run, previous: bool) -> None:
+    """One line per mode: its verdict and the reason, from the run's facts."""
+    from seqviz.explain import answer
+
+    with st.container(key="answer"):
+        if previous:
+            st.warning(
+                f"Showing the previous run ({md(run.config.sequence[:60])}, mode {run.config.mode}): "
+                "the configuration above has an error and was not trained."
+            )
+        preset = st.session_state.get("preset")
+        if preset is not None and preset[1] == run.config:
+            st.info(PRESET_NOTES[preset[0]])
+        for mode in run.runs:
+            a = answer(mode)
+            mark = "✗" if a.stuck else "✓" if a.correct == a.total else "…"
+            with st.container(key=f"answer_{mode.mode}"):
+                st.markdown(
+                    f"{mark} **{md(a.mode)}: {md(a.headline)}** ({a.correct} of {a.total} positions right). "
+                    + md(a.reason)
+                )
+
+
+def _continue(epochs_key: str) -> None:
+    state = st.session_state
+    state["chain"] = (*state.get("chain", ()), int(state[epochs_key]))
+
+
+def render_continue(run: Run, chain: tuple[int, ...], limits: Limits) -> None:
+    """Train more epochs from the weights this run ended with."""
+    if chain:
+        first = run.config.epochs - sum(chain)
+        more = " + ".join(map(str, chain))
+        st.caption(
+            f"Continued training: {first} epochs, then {more} more from the weights training ended with "
+            f"({run.config.epochs} in all). A link to this page trains the first {first} only."
+        )
+    left, right = st.columns([1, 2], vertical_alignment="bottom")
+    left.number_input(
+        "Train on for this many passes",
+        1,
+        limits.max_epochs,
+        value=min(100, limits.max_epochs),
+        step=10,
+        key="more_epochs",
+        help="Epochs to train on from the weights this run ended with, without starting over.",
+    )
+    right.button(
+        "Continue training",
+        on_click=_continue,
+        args=("more_epochs",),
+        help="Trains every mode on from its final weights; the loss curve goes on where it stopped.",
+    )
+
+
+def render_contrast(run: Run) -> None:
+    """The state heatmaps of the two modes that tell the lesson, side by side."""
+    from seqviz import figures
+    from seqviz.explain import contrast_pair
+
+    pair = contrast_pair(run)
+    if pair is None:
+        return
+    stuck, other = (run.mode(name) for name in pair)
+    st.header("The contrast: the same positions, two feeds", help=GLOSSARY["≡"])
+    alike = [g for g in stuck.identical_groups if len(g) > 1]
+    if alike:
+        group = ", ".join(map(str, alike[0][:8]))
+        look_at(
+            f"positions {group} (marked ≡A): for {stuck.mode} their columns are identical, the same "
+            f"state for inputs that need different targets; for {other.mode} the same columns differ."
+        )
+    else:
+        look_at(f"how the state at each position differs between {stuck.mode} and {other.mode}.")
+    for column, mode in zip(st.columns(2), (stuck, other)):
+        with column:
+            name = CELLS[run.config.cell].state_names[0]
+            chart(figures.state_figure(mode, name), key=f"contrast_{mode.mode}")
+
+
+def render_glossary() -> None:
+    with st.expander("Glossary: the words this page uses"):
+        st.markdown("\n".join(f"- **{md(term)}**: {md(text)}" for term, text in GLOSSARY.items()))
+
+
 # --- the page --------------------------------------------------------------------------------
+
+# The band Streamlit leaves above the title (6 rem) shrinks to what its toolbar needs; captions
+# lose Streamlit's 60% opacity (3.0:1 on white, axe's color-contrast) for a grey of 8.6:1.
+PAGE_CSS = """
+<style>
+[data-testid="stMainBlockContainer"] { padding-top: 1.5rem; }
+[data-testid="stCaptionContainer"] { opacity: 1; }
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { color: #4a4c57; }
+[data-testid="stWidgetLabel"] p { color: #1f2029; }
+</style>
+"""
+# Presentation mode: every text of the page larger (Streamlit sizes text in rem).
+PRESENT_CSS = """
+<style>
+html { font-size: 20px; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.15rem; }
+</style>
+"""
+
+
+def style_page(view: View) -> None:
+    st.html(PAGE_CSS + (PRESENT_CSS if view.present else ""))
 
 
 def choose_config(limits: Limits) -> RunConfig | None:
@@ -736,29 +1030,40 @@ def choose_config(limits: Limits) -> RunConfig | None:
     state = st.session_state
     if "shown" not in state:
         config, notices = read_url(limits)
-        for notice in notices:
+        view, view_notices = view_from_query(st.query_params.to_dict())
+        for notice in notices + view_notices:
             st.warning(md(notice))  # notices quote the URL, which anyone can write
         _set_widgets(config)
         state["shown"] = config
         state["pending"] = config
+        state["view"] = view
     return state.get("pending")
 
 
 def main() -> None:
     st.set_page_config(page_title="seqviz: what does your LSTM remember?", layout="wide")
     limits = limits_from_env()
-    st.title("seqviz: what does your LSTM remember?")
-    st.markdown(
-        "Type a sequence, pick how it is fed to a Keras LSTM (or a GRU or SimpleRNN, stacked or not), "
-        "press **Train**, and see, step by step, "
-        "where the LSTM's state comes from, and why *stateless* training cannot learn `0 1 0 2`."
-    )
     pending = choose_config(limits)
-    render_presets()
-    submitted = render_form(limits)
-    if submitted is not None:
-        pending = submitted
+    view = current_view()
+    style_page(view)
+    st.title("seqviz: what does your LSTM remember?")
+    if not view.hidden("intro"):
+        st.markdown(
+            "Type a sequence, pick how it is fed to a Keras LSTM (or a GRU or SimpleRNN, stacked or not), "
+            "press **Train**, and see, step by step, "
+            "where the LSTM's state comes from, and why *stateless* training cannot learn `0 1 0 2`."
+        )
+    answer_slot = st.container()
+    if not view.hidden("glossary"):
+        render_glossary()
+    if not view.hidden("presets"):
+        render_presets()
+    if not view.hidden("form"):
+        submitted = render_form(limits)
+        if submitted is not None:
+            pending = submitted
     config = pending or st.session_state["shown"]
+    previous = False
     if pending is not None:
         try:
             config.validate(limits)
@@ -768,11 +1073,16 @@ def main() -> None:
             config = st.session_state["shown"]
             if config is pending:
                 return
+            previous = True
+        if not previous:
+            st.session_state["chain"] = ()  # a new configuration trains from the start
+    chain: tuple[int, ...] = st.session_state.get("chain", ())
     try:
-        result = obtain_result(config, limits)
+        result = obtain_result(config, limits, chain)
     except StoppedRun as stopped:
         st.error(str(stopped))
         st.session_state.pop("pending", None)
+        st.session_state["chain"] = chain[:-1]  # the continuation that stopped is not kept
         return
     except SeqvizError as error:
         st.error(md(str(error)))
@@ -780,15 +1090,32 @@ def main() -> None:
         return
     st.session_state["shown"] = config
     st.session_state.pop("pending", None)
-    st.query_params.from_dict(config.to_query())
+    st.query_params.from_dict({**config.to_query(), **view_query()})
     run = result.run
-    render_feed(run)
-    render_loss(run)
-    render_epoch_views(run)
-    render_walkthrough(result)
-    render_test(result)
-    render_explanation(run)
-    render_downloads(result)
+    if not view.hidden("answer"):
+        with answer_slot:
+            render_answer(run, previous)
+            if not view.hidden("continue"):
+                render_continue(run, chain, limits)
+    contrast_slot = st.container()
+    # Cheap first (Streamlit sends each element as the script reaches it), then the state views.
+    if not view.hidden("loss"):
+        render_loss(run)
+    if not (view.hidden("predictions") and view.hidden("states")):
+        render_epoch_views(run)
+    if not view.hidden("contrast"):
+        with contrast_slot:
+            render_contrast(run)
+    if not view.hidden("feed"):
+        render_feed(run)
+    if not view.hidden("walkthrough"):
+        render_walkthrough(result)
+    if not view.hidden("test"):
+        render_test(result)
+    if not view.hidden("explanation"):
+        render_explanation(run)
+    if not view.hidden("downloads"):
+        render_downloads(result)
 
 
 with DRAIN.page_run():  # a draining server (serve.py) lets this run finish first

@@ -4,8 +4,8 @@ weights, replay each step's state, and collect everything into a typed :class:`R
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -343,9 +343,18 @@ def _inner_step(
     return InnerStep(k, x_tokens[s][k], values, _source(feed, s, k), layers)
 
 
-def run(config: RunConfig, progress: RunProgress | None = None, limits: Limits = Limits()) -> RunResult:
+def run(
+    config: RunConfig,
+    progress: RunProgress | None = None,
+    limits: Limits = Limits(),
+    start: Mapping[str, Weights] | None = None,
+) -> RunResult:
     """Train every mode ``config`` asks for and collect the result.
 
+    Args:
+        start: per mode, the weights training starts from (a run being continued); a mode
+            without an entry starts from ``config.seed``'s initial weights, as every mode does
+            when ``start`` is None.
     Raises:
         SeqvizError: the configuration is invalid; nothing is trained.
     """
@@ -353,7 +362,7 @@ def run(config: RunConfig, progress: RunProgress | None = None, limits: Limits =
 
     dataset = config.validate(limits)
     started = time.perf_counter()
-    weights = initial_weights(
+    first = initial_weights(
         dataset.vocabulary.size, config.units, config.seed, cell=config.cell, layers=config.layers
     )
     result = RunResult(
@@ -371,6 +380,7 @@ def run(config: RunConfig, progress: RunProgress | None = None, limits: Limits =
     )
     for mode in config.modes:
         feed = MODES[mode](dataset, config)
+        weights = first if start is None or mode not in start else start[mode]
         mode_result, training, test = _mode_run(feed, dataset, config, weights, progress)
         result.run.runs.append(mode_result)
         result.feeds[mode] = feed
@@ -384,3 +394,38 @@ def run(config: RunConfig, progress: RunProgress | None = None, limits: Limits =
     result.run.total_seconds = time.perf_counter() - started
     attach_facts(result.run, dataset)
     return result
+
+
+def continue_run(
+    parent: RunResult,
+    epochs: int,
+    progress: RunProgress | None = None,
+    limits: Limits = Limits(),
+) -> RunResult:
+    """``epochs`` more epochs of ``parent``'s run, each mode starting from the weights its
+    training ended with (Adam's moments start afresh, as a new ``model.fit`` on a model with
+    those weights would); see :func:`joined`."""
+    more = replace(parent.run.config, epochs=epochs)
+    return joined(parent, run(more, progress=progress, limits=limits, start=parent.weights))
+
+
+def joined(parent: RunResult, more: RunResult) -> RunResult:
+    """``more`` (trained from ``parent``'s final weights) read as one run with ``parent``: its
+    losses follow the parent's, its snapshots are numbered by epochs in all, and its
+    configuration's ``epochs`` is the total. Predictions, states and facts are those of the
+    final weights. ``more`` is changed in place and returned."""
+    from seqviz.explain import attach_facts
+
+    done = {m.mode: m for m in parent.run.runs}
+    for mode in more.run.runs:
+        before = done.get(mode.mode)
+        if before is None:
+            continue
+        offset = before.epochs
+        mode.loss = list(before.loss) + list(mode.loss)
+        mode.snapshots = list(before.snapshots) + [replace(s, epoch=s.epoch + offset) for s in mode.snapshots]
+        mode.epochs = offset + mode.epochs
+    config = parent.run.config
+    more.run.config = replace(config, epochs=config.epochs + more.run.config.epochs)
+    attach_facts(more.run, more.dataset)
+    return more

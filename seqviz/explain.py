@@ -8,6 +8,7 @@ them without interpreting any markup. Callers choose facts by type, never by par
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from seqviz.facts import (
@@ -330,3 +331,74 @@ def explain(run: Run) -> list[str]:
     """Sentences for every mode in a run, then the comparison when there is one."""
     lines = [line for mode in run.runs for line in explain_run(mode)]
     return lines + [sentence(f) for f in run.facts]
+
+
+# --- the answer first ------------------------------------------------------------------------
+
+# The short verdict of the answer line, by the fact that decides it (test verdicts first).
+VERDICT_HEADLINES = {
+    "cannot fit": "cannot learn this",
+    "memorised": "memorised the training data",
+    "learned": "learned the rule",
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One mode's line at the top of the page: its verdict in a few words, and why.
+
+    ``stuck``: no weights fit the data (a loss floor above zero). ``reason`` is the sentence
+    of the fact that explains the verdict, never a canned text.
+    """
+
+    mode: str
+    headline: str
+    reason: str
+    correct: int
+    total: int
+    stuck: bool
+
+
+def _first(facts: list[Fact], kind: type[Fact]) -> Any:
+    return next((f for f in facts if isinstance(f, kind)), None)
+
+
+def answer(mode: ModeResult) -> Answer:
+    """The answer line of ``mode`` from its facts (``mode.facts``, set by :func:`attach_facts`)."""
+    facts = mode.facts
+    score: Score | None = _first(facts, Score)
+    correct, total = (score.correct, score.total) if score else (mode.correct, len(mode.predictions))
+    stuck = _first(facts, FloorGap) is not None
+    verdict: Verdict | None = _first(facts, Verdict)
+    if verdict is not None:
+        headline = VERDICT_HEADLINES.get(verdict.verdict, verdict.verdict)
+    elif stuck:
+        headline = VERDICT_HEADLINES["cannot fit"]
+    elif _first(facts, NotYetLearned) is not None:
+        headline = "has not learned it yet"
+    elif _first(facts, Memorises) is not None:
+        headline = "fits every position, by memorising this stream"
+    else:
+        headline = "fits every position"
+    if _first(facts, Stopped) is not None:
+        headline += " (training was stopped)"
+    order: tuple[type[Fact], ...] = (LookAlike, Memorises, NotYetLearned, TellsApart, NotConfident)
+    if verdict is not None and verdict.verdict == "memorised":
+        order = (Memorises, LookAlike, NotYetLearned, TellsApart)
+    reason = next((sentence(f) for kind in order for f in facts if isinstance(f, kind)), "")
+    if not reason and score is not None:
+        reason = sentence(score)
+    return Answer(mode.mode, headline, reason, correct, total, stuck)
+
+
+def contrast_pair(run: Run) -> tuple[str, str] | None:
+    """The two modes whose states tell the lesson side by side: one that cannot learn the data
+    beside one that fits it (``sequence`` when it does), else the first two modes."""
+    names = [m.mode for m in run.runs]
+    if len(names) < 2:
+        return None
+    contrast: Contrast | None = _first(run.facts, Contrast)
+    if contrast is not None:
+        learned = "sequence" if "sequence" in contrast.learned else contrast.learned[0]
+        return contrast.stuck[0], learned
+    return names[0], names[1]

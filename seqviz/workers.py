@@ -23,7 +23,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -132,10 +132,12 @@ class WorkerPool:
         progress: Progress | None = None,
         on_wait: Callable[[], None] | None = None,
         on_start: Callable[[], None] | None = None,
+        start: Mapping[str, Any] | None = None,
     ) -> Any:
         """Train ``config`` in a worker and return its ``RunResult``.
 
         Args:
+            start: per mode, the weights training starts from (``engine.run``'s ``start``).
             progress: called with each progress message the worker sends.
             on_wait: called at least every ``POLL`` seconds while waiting for a worker or for
                 its next message; it may raise (a person who left), which stops the worker's
@@ -149,7 +151,7 @@ class WorkerPool:
         worker = self._lease(heavy, on_wait)
         healthy = False
         try:
-            worker.conn.send(("run", config, limits))
+            worker.conn.send(("run", config, limits, None if start is None else dict(start)))
             finished, value = self._wait(worker, progress, on_wait, on_start)
             healthy = True
         except BaseException:
@@ -222,7 +224,7 @@ def _numpy_max_units() -> int:
 # --- the worker process ------------------------------------------------------------------
 
 
-def _train(conn: Connection, config: RunConfig, limits: Limits) -> None:
+def _train(conn: Connection, config: RunConfig, limits: Limits, start: dict[str, Any] | None = None) -> None:
     """One job: train, sending progress; stop when asked or over the time budget."""
     from seqviz.engine import run
     from seqviz.trainer import prepare
@@ -247,7 +249,7 @@ def _train(conn: Connection, config: RunConfig, limits: Limits) -> None:
                 sent[0] = now
             return stop[0] or deadline.expired
 
-        result = run(config, progress=progress, limits=limits)
+        result = run(config, progress=progress, limits=limits, start=start)
         conn.send(("done", result, "tensorflow" in sys.modules))
     except Exception as error:  # the caller re-raises it; a SeqvizError carries the message
         try:
@@ -271,7 +273,7 @@ def serve(conn: Connection) -> None:
         except (EOFError, OSError):
             return
         if message[0] == "run":
-            _train(conn, message[1], message[2])
+            _train(conn, *message[1:])
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from seqviz.config import RunConfig
+from seqviz.view import split_query
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT = 180  # the first run imports TensorFlow
@@ -25,7 +26,13 @@ def figures(at: AppTest) -> list[dict]:
 
 
 def titles(at: AppTest) -> list[str]:
-    return [(f["layout"].get("title") or {}).get("text", "") for f in figures(at)]
+    """Chart titles as read: the lines the theme wrapped them into, joined."""
+    return [(f["layout"].get("title") or {}).get("text", "").replace("<br>", " ") for f in figures(at)]
+
+
+def shown_config(at: AppTest) -> RunConfig:
+    """The run the URL holds (its view parameters aside)."""
+    return RunConfig.from_query(split_query(dict(at.query_params))[0])
 
 
 def button(at: AppTest, label: str):
@@ -36,10 +43,11 @@ def test_default_page_trains_the_reference_question_in_every_mode():
     at = app_at({"epochs": "60"})
     assert not at.exception and not at.error
     assert [h.value for h in at.header] == [
-        "How the data is fed",
+        "The contrast: the same positions, two feeds",
         "Loss",
         "Predictions",
         "State at every step",
+        "How the data is fed",
         "Step through it",
         "What happened",
         "Code and data",
@@ -66,9 +74,7 @@ def test_pressing_train_runs_the_typed_configuration_and_updates_the_url():
     button(at, "Train").click().run()
     assert not at.exception and not at.error
     assert [t.value for t in at.text] == ["predicted: b c"]
-    assert RunConfig.from_query(dict(at.query_params)) == RunConfig(
-        sequence="a b a c", mode="sequence", epochs=400
-    )
+    assert shown_config(at) == RunConfig(sequence="a b a c", mode="sequence", epochs=400)
 
 
 def test_changing_a_widget_does_not_retrain_until_train_is_pressed():
@@ -76,7 +82,7 @@ def test_changing_a_widget_does_not_retrain_until_train_is_pressed():
     shown, charts = [t.value for t in at.text], figures(at)
     at.text_area(key="w_sequence").input("x y x z")
     at.run()
-    assert RunConfig.from_query(dict(at.query_params)).sequence == "0 1 0 2"
+    assert shown_config(at).sequence == "0 1 0 2"
     assert [t.value for t in at.text] == shown and len(shown) == 1 and shown[0].startswith("predicted: ")
     assert figures(at) == charts
 
@@ -89,7 +95,7 @@ def test_bad_sequence_shows_an_error_and_keeps_the_last_result():
     assert not at.exception
     assert len(at.error) == 1 and "even number of tokens" in at.error[0].value
     assert figures(at) == before
-    assert RunConfig.from_query(dict(at.query_params)).sequence == "0 1 0 2"
+    assert shown_config(at).sequence == "0 1 0 2"
 
 
 def test_url_configuration_is_shown_without_clicks_and_round_trips():
@@ -109,7 +115,7 @@ def test_url_configuration_is_shown_without_clicks_and_round_trips():
     assert not at.exception and not at.error and not at.warning
     assert at.text_area(key="w_sequence").value == config.sequence
     assert at.radio(key="w_framing").value == "next" and at.number_input(key="w_window").value == 3
-    assert RunConfig.from_query(dict(at.query_params)) == config
+    assert shown_config(at) == config
     slider = at.select_slider(key="epoch")
     assert slider.options == [str(e) for e in (1, 11, 20, 30, 40)]
 
@@ -128,7 +134,7 @@ def test_epoch_scrubber_redraws_from_snapshots():
 
     def predictions_z():
         figure = next(f for f in figures(at) if "predicted probability" in f["layout"]["title"]["text"])
-        return figure["layout"]["title"]["text"], figure["data"][0]["z"]
+        return figure["layout"]["title"]["text"].replace("<br>", " "), figure["data"][0]["z"]
 
     final_title, final_z = predictions_z()
     at.select_slider(key="epoch").set_value("1").run()
@@ -158,7 +164,7 @@ def test_server_limits_come_from_the_environment(monkeypatch, limit_env):
     assert any("epochs" in w.value for w in at.warning)
     # 500 is over the limit, and so is the default of 300: the page opens on the limit itself.
     assert at.number_input(key="w_epochs").value == 100
-    assert RunConfig.from_query(dict(at.query_params)).epochs == 100 and not at.error
+    assert shown_config(at).epochs == 100 and not at.error
 
 
 def test_gates_are_drawn_on_demand():  # LSTM, the default cell
@@ -167,7 +173,9 @@ def test_gates_are_drawn_on_demand():  # LSTM, the default cell
     at.toggle(key="gates_on_sequence").set_value(True).run()
     assert not at.exception
     gates = next(
-        f for f in figures(at) if "LSTM's internals at each position" in f["layout"]["title"]["text"]
+        f
+        for f in figures(at)
+        if "LSTM's internals at each position" in f["layout"]["title"]["text"].replace("<br>", " ")
     )
     assert [trace["type"] for trace in gates["data"]] == ["heatmap"] * 4
 
@@ -176,7 +184,7 @@ def test_state_section_shows_the_chosen_mode():
     at = app_at({"epochs": "20"})
 
     def state_title():
-        return next(t for t in titles(at) if "hidden state" in t)
+        return [t for t in titles(at) if "hidden state" in t][-1]  # after the contrast's two
 
     assert "stateless" in state_title() and "sequence" not in state_title()
     assert any("≡" in line.value for line in at.info)  # stateless: identical positions are named
@@ -197,7 +205,7 @@ def test_other_cells_and_stacked_layers_show_their_own_internals_per_layer():
     assert layer_control.value == 1  # the last layer first
 
     def state_title():
-        return next(t for t in titles(at) if "hidden state" in t)
+        return [t for t in titles(at) if "hidden state" in t][-1]
 
     assert "layer 2 of 2" in state_title()
     layer_control.set_value(0).run()
@@ -205,7 +213,7 @@ def test_other_cells_and_stacked_layers_show_their_own_internals_per_layer():
     at.toggle(key="gates_on_sequence").set_value(True).run()
     internals = next(f for f in figures(at) if "update gate" in json.dumps(f))
     assert [trace["type"] for trace in internals["data"]] == ["heatmap"] * 3  # z, r, hh
-    assert RunConfig.from_query(dict(at.query_params)).cell == "gru"
+    assert shown_config(at).cell == "gru"
 
 
 def test_simple_rnn_has_no_gates_to_toggle():
@@ -238,9 +246,10 @@ def test_a_thousand_token_run_ships_at_most_a_megabyte_of_charts(monkeypatch):
     at.toggle(key="gates_on_stateless").set_value(True).run()
     assert not at.exception
     specs = [chart.proto.spec for chart in at.get("plotly_chart")]
-    # Four flows, loss, four predictions, state, internals, difference, and the walkthrough's
-    # step player, training player, what each position sees, the cell and one unit.
-    assert len(specs) == 17
+    # The contrast's two states, four flows, loss, four predictions, state, internals, difference,
+    # and the walkthrough's step player, training player, what each position sees, the cell and
+    # one unit.
+    assert len(specs) == 19
     print(f"\n1,000-token run: {sum(map(len, specs)) / 1e6:.2f} MB of chart JSON on the page")
     assert sum(map(len, specs)) <= 1_000_000
     assert len(at.text) == 4 and all(len(t.value.split()) == 1 + 999 for t in at.text)  # every prediction

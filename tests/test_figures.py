@@ -46,6 +46,11 @@ HOSTILE = "<b>x</b> **y** $z$ <b>x</b> $z$ **y**"
 ZEROS = Source("zeros")
 
 
+def _shown(text: str) -> str:
+    """A title as read: the lines the theme wrapped it into, joined."""
+    return text.replace("<br>", " ")
+
+
 def _by_mode(data):
     return {r.mode: r for r in data.runs}
 
@@ -432,7 +437,7 @@ def test_collect_flow():
                 x=1.0,
                 y=0.0,
                 position=0,
-                text="&lt;b&gt;<br>→ p0",
+                text="&lt;b&gt;<br>→ b",
                 hover=(
                     "batch 0, sample 0, step 1<br>input &lt;b&gt;<br>predicts position 0: a→b"
                     f"<br>{SOURCE_LABELS['previous_step']} (sample 0, step 0)"
@@ -471,7 +476,7 @@ def test_loss_figure_has_a_line_and_a_floor_per_mode(data):
 def test_loss_figure_log_scale_says_zero_floors_cannot_be_drawn(data):
     fig = figures.loss_figure(data.runs, log_scale=True)
     assert fig.layout.yaxis.type == "log"
-    assert "log axis" in fig.layout.title.subtitle.text  # sequence, window and stateful reach 0
+    assert "log axis" in _shown(fig.layout.title.subtitle.text)  # sequence, window and stateful reach 0
 
 
 # --- predictions ---------------------------------------------------------------------
@@ -502,7 +507,7 @@ def test_predictions_snapshot_draws_that_epochs_probabilities(data):
     first = np.array(r.snapshots[0].probabilities)
     np.testing.assert_array_equal(_z(fig), first.T)
     assert not np.array_equal(_z(fig), _z(figures.predictions_figure(r, data.vocabulary)))
-    assert f"epoch {r.snapshots[0].epoch}" in fig.layout.title.text
+    assert f"epoch {r.snapshots[0].epoch}" in _shown(fig.layout.title.text)
     right = [int(np.argmax(row)) == data.vocabulary.index(q.target) for row, q in zip(first, r.predictions)]
     assert [a.text for a in fig.layout.annotations] == ["✓" if ok else "✗" for ok in right]
 
@@ -522,7 +527,7 @@ def test_state_heatmap_is_the_runs_states(by_cell, cell, name):
         assert (trace.zmin, trace.zmax) == (0, 1)
     else:
         assert trace.zmid == 0 and trace.zmin == -trace.zmax
-    assert figures.state_label(cell, name) in fig.layout.title.text
+    assert figures.state_label(cell, name) in _shown(fig.layout.title.text)
 
 
 def test_lstm_gates_are_the_sigmoid_ones(data):
@@ -563,10 +568,10 @@ def test_state_snapshot_changes_h_and_c_but_not_gates(data):
         fig = figures.state_figure(r, name, snapshot=0)
         np.testing.assert_array_equal(_z(fig), np.array(r.snapshots[0].states[name]).T)
         assert not np.array_equal(_z(fig), _z(figures.state_figure(r, name)))
-        assert f"epoch {r.snapshots[0].epoch}" in fig.layout.title.text
+        assert f"epoch {r.snapshots[0].epoch}" in _shown(fig.layout.title.text)
     fig = figures.state_figure(r, "f", snapshot=0)
     np.testing.assert_array_equal(_z(fig), _grid(r, "f"))
-    assert "snapshots keep only h and c" in fig.layout.title.text
+    assert "snapshots keep only h and c" in _shown(fig.layout.title.text)
 
 
 def test_identical_positions_are_marked(data):
@@ -574,7 +579,7 @@ def test_identical_positions_are_marked(data):
     assert r.identical_groups == [[0, 1]]
     ticks = list(figures.state_figure(r, "h").layout.xaxis.ticktext)
     assert all(tick.endswith("≡A") for tick in ticks)
-    subtitle = figures.state_figure(r, "h").layout.title.subtitle.text
+    subtitle = _shown(figures.state_figure(r, "h").layout.title.subtitle.text)
     assert "≡A = positions 0, 1" in subtitle.replace("\xa0", " ")
     assert not any(
         "≡" in tick for tick in figures.state_figure(_by_mode(data)["sequence"], "h").layout.xaxis.ticktext
@@ -620,7 +625,7 @@ def test_gru_internals_figure_has_z_r_and_the_candidate(by_cell):
     assert [t.coloraxis for t in fig.data] == ["coloraxis", "coloraxis", "coloraxis2"]
     assert fig.layout.coloraxis.colorbar.title.text == "z r"
     assert (fig.layout.coloraxis2.cmin, fig.layout.coloraxis2.cmax) == (-1, 1)
-    assert "GRU" in fig.layout.title.text
+    assert "GRU" in _shown(fig.layout.title.text)
     assert figures.gates_figure(r).to_plotly_json() == fig.to_plotly_json()
 
 
@@ -643,12 +648,12 @@ def test_a_stacked_run_shows_the_chosen_layer(by_cell):
     assert len(r.states[0].layers) == 2
     first = figures.state_figure(r, "h", layer=0)
     np.testing.assert_array_equal(_z(first), np.array([s.layers[0]["h"] for s in r.states]).T)
-    assert "layer 1 of 2" in first.layout.title.text
+    assert "layer 1 of 2" in _shown(first.layout.title.text)
     last = figures.state_figure(r, "h")
     np.testing.assert_array_equal(_z(last), np.array([s.layers[1]["h"] for s in r.states]).T)
     np.testing.assert_array_equal(_z(last), _z(figures.state_figure(r, "h", layer=1)))
     assert not np.array_equal(_z(first), _z(last))
-    assert "layer 2 of 2" in last.layout.title.text
+    assert "layer 2 of 2" in _shown(last.layout.title.text)
     # Entering states in the hover are the chosen layer's too.
     assert float(first.data[0].customdata[0][1][1]) == r.states[1].layers[0]["h0"][0]
     internals = figures.internals_figure(r, "gru", layer=0)
@@ -661,7 +666,7 @@ def test_a_stacked_run_shows_the_chosen_layer(by_cell):
     # Snapshots keep the last layer only: the first layer's h is the final one, and the title says so.
     snap = figures.state_figure(r, "h", snapshot=0, layer=0)
     np.testing.assert_array_equal(_z(snap), _z(first))
-    assert "snapshots keep only the last layer" in snap.layout.title.text
+    assert "snapshots keep only the last layer" in _shown(snap.layout.title.text)
     np.testing.assert_array_equal(
         _z(figures.state_figure(r, "h", snapshot=0)), np.array(r.snapshots[0].states["h"]).T
     )
@@ -676,7 +681,7 @@ def test_identical_positions_differ_by_zero(data):
     r = _by_mode(data)["stateless"]
     fig = figures.difference_figure(r, 0, 1)
     assert max(abs(v) for trace in fig.data for v in trace.y) < 1e-6
-    assert "max |Δ| = 0 (identical)" in fig.layout.title.text
+    assert "max |Δ| = 0 (identical)" in _shown(fig.layout.title.text)
 
 
 def test_difference_is_a_minus_b_and_its_maximum_is_in_the_title(data):
@@ -687,8 +692,8 @@ def test_difference_is_a_minus_b_and_its_maximum_is_in_the_title(data):
     np.testing.assert_allclose(fig.data[1].y, c[1] - c[0], atol=1e-12)
     biggest = max(np.abs(h[1] - h[0]).max(), np.abs(c[1] - c[0]).max())
     assert biggest > 1e-3  # the sequence mode sees the whole prefix: different states
-    assert f"max |Δ| = {biggest:.3g}" in fig.layout.title.text
-    assert "identical" not in fig.layout.title.text
+    assert f"max |Δ| = {biggest:.3g}" in _shown(fig.layout.title.text)
+    assert "identical" not in _shown(fig.layout.title.text)
     assert {t.marker.color for t in fig.data} == {figures.MODE_COLORS["sequence"]}
     snap = figures.difference_figure(r, 1, 0, snapshot=0)
     h0 = np.array(r.snapshots[0].states["h"])
@@ -811,7 +816,7 @@ def test_empty_inputs_still_give_titled_figures(data, by_cell):
     for fig in built:
         assert fig.layout.title.text and fig.layout.height > 0
         assert fig.layout.template.layout.paper_bgcolor == "white"  # plotly_white
-    assert "no snapshot 0" in built[2].layout.title.text
+    assert "kept no snapshots" in _shown(built[2].layout.title.text)
     np.testing.assert_array_equal(_z(built[4]), _grid(bare, "h"))
 
 
@@ -895,10 +900,11 @@ def test_binned_heatmaps_draw_the_mean_of_each_bin(thousand):
     probs = np.array([p.probabilities for p in m.predictions])
     np.testing.assert_allclose(_z(preds)[:, 0], probs[:size].mean(axis=0), atol=5e-7)
     right = sum(p.correct for p in m.predictions)
-    assert f"{right} of {len(m.predictions)} right" in preds.layout.title.subtitle.text
+    assert f"{right} of {len(m.predictions)} right" in _shown(preds.layout.title.subtitle.text)
     flow_ = figures.state_flow_figure(_by_mode(r)["stateless"])
     assert len(flow_.layout.shapes) == flow.MAX_ROWS  # one box per drawn sample
-    assert f"samples 0–{flow.MAX_ROWS - 1} of {len(m.predictions)}" in flow_.layout.title.subtitle.text
+    drawn = _shown(flow_.layout.title.subtitle.text)
+    assert f"samples 0–{flow.MAX_ROWS - 1} of {len(m.predictions)}" in drawn
 
 
 def test_the_downloads_of_a_thousand_token_run_keep_every_value(thousand):

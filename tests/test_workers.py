@@ -54,6 +54,16 @@ def test_a_run_in_a_worker_is_the_run_in_process(pool):
     assert not any(w.heavy for w in pool._workers)
 
 
+def test_a_run_continued_in_a_worker_starts_from_the_weights_it_is_given(pool):
+    first = run(RunConfig(mode="all", epochs=20, seed=2))
+    more = RunConfig(mode="all", epochs=15, seed=2)
+    pooled = pool.run(more, Limits(), start=first.weights)
+    here = run(more, start=first.weights)
+    assert without_timing(pooled.run.to_json()) == without_timing(here.run.to_json())
+    fresh = run(more)  # the same options from the seed's weights: another run
+    assert pooled.run.runs[0].loss != fresh.run.runs[0].loss
+
+
 def test_a_stop_request_is_honoured_within_a_fraction_of_a_second(pool):
     before = pids(pool)
     started, stopped, progress = time.monotonic(), [], []

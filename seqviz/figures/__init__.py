@@ -29,8 +29,11 @@ from seqviz.figures._common import (
     SOURCE_COLORS,
     SOURCE_LABELS,
     TARGET_COLOR,
+    THEMES,
     VERDICT_COLORS,
+    Theme,
     plain,
+    themed,
 )
 from seqviz.figures.cell import cell_figure
 from seqviz.figures.flow import state_flow_figure
@@ -57,8 +60,10 @@ __all__ = [
     "SOURCE_COLORS",
     "SOURCE_LABELS",
     "TARGET_COLOR",
+    "THEMES",
     "VERDICT_COLORS",
     "cell_figure",
+    "Theme",
     "difference_figure",
     "gates_figure",
     "internals_figure",
@@ -75,4 +80,5 @@ __all__ = [
     "step_figure",
     "training_figure",
     "unit_figure",
+    "themed",
 ]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 import textwrap
 from dataclasses import dataclass
 from importlib import resources
@@ -58,16 +59,17 @@ SOURCE_COLORS: dict[str, str] = {
 }
 OTHER_SOURCE_COLOR = "#BBBBBB"  # a source kind this package does not know yet
 SOURCE_LABELS: dict[str, str] = {
-    ZEROS: "starts from zeros (the entering states are 0)",
+    # Short: they are legend entries too, and a legend entry must fit a phone's width.
+    ZEROS: "starts from zeros",
     PREVIOUS_STEP: "state from the previous step",
-    PREVIOUS_BATCH: "state from the previous batch (stateful)",
+    PREVIOUS_BATCH: "state from the previous batch",
 }
 
 # The prediction heatmap's marks. The target outline must show on white and on the dark end
 # of "Blues", so it is black. ✓ and ✗ already differ in shape, so "right" stays a quiet grey
 # and only "wrong" stands out, in a crimson darker than the stateful mode's vermillion.
 TARGET_COLOR = "#000000"
-VERDICT_COLORS: dict[bool, str] = {True: "#7F7F7F", False: "#A50026"}
+VERDICT_COLORS: dict[bool, str] = {True: "#666666", False: "#A50026"}  # both >= 4.5:1 on white
 
 # The state-flow boxes: a step that predicts a position, and one whose output is not trained.
 BOX_FILLS: dict[bool, str] = {True: "#EAF2FB", False: "#F4F4F4"}
@@ -199,8 +201,11 @@ def pick_snapshot(mode: ModeResult, snapshot: int | None) -> tuple[Snapshot | No
     if snapshot is None:
         return None, final
     snapshots = mode.snapshots
+    # Snapshots are counted from 1 in every phrase ("snapshot 3 of 30"); the index is 0-based.
+    if not snapshots:
+        return None, f"{final}; the run kept no snapshots"
     if not -len(snapshots) <= snapshot < len(snapshots):
-        return None, f"{final}; there is no snapshot {snapshot}, the run kept {len(snapshots)}"
+        return None, f"{final}; there is no snapshot {snapshot + 1}, the run kept {len(snapshots)}"
     chosen = snapshots[snapshot]
     k = snapshot % len(snapshots)
     return chosen, f"epoch {chosen.epoch}, snapshot {k + 1} of {len(snapshots)}"
@@ -287,28 +292,165 @@ def figure(data: list[dict[str, Any]], **layout_items: Any) -> Figure:
 def layout(
     fig: Figure, title: str, subtitle: str = "", height: int = 420, width: int = SUBTITLE_CHARS
 ) -> Figure:
-    """Title (and a subtitle wrapped at ``width`` characters), template, tight margins, a fixed height."""
-    lines = _wrap(subtitle, width) if subtitle else []
+    """Title (and a subtitle wrapped at ``width`` characters), template, tight margins, a fixed
+    height, in the normal theme (:func:`themed` sets another)."""
     fig["layout"]["template"] = template()
     merge(
         fig["layout"],
         {
-            # Anchored to the top of the whole figure, so a long title never runs into the plot.
+            # Anchored to the top of the whole figure, so a long title never runs into the plot;
+            # ``themed`` sets ``y`` so that, with this pad, the title's text starts just below the
+            # toolbar Plotly shows over a chart's top right corner (measured in Chromium).
             "title": {
                 "text": title,
-                "subtitle": {"text": "<br>".join(lines), "font": {"size": 12, "color": "#555"}},
+                "subtitle": {"text": subtitle},
                 "x": 0.01,
                 "xanchor": "left",
                 "yref": "container",
                 "y": 1.0,
                 "yanchor": "top",
-                "pad": {"t": 10},
+                "pad": {"t": 14},
             },
             "height": height,
-            "margin": {"l": 60, "r": 20, "t": 54 + 16 * len(lines), "b": 40},
+            "margin": {"l": 60, "r": 20, "t": 0, "b": 40},
+            "meta": {"subtitle_chars": width},
         },
     )
-    return fig
+    return _apply_theme(fig, THEMES["normal"])  # a new figure of ours: no copy needed
+
+
+# --- themes: the page's normal look and presentation mode ---------------------------------
+
+TOOLBAR_PIXELS = 30  # Plotly's toolbar (on hover) is ~25 px tall at the top right
+OLD_TITLE_PIXELS = 54  # the title area a figure's ``height`` was chosen to include
+
+
+@dataclass(frozen=True)
+class Theme:
+    """How chart text looks: sizes in px, colours with at least 4.5:1 contrast on white, and
+    how many characters a title or subtitle line holds (a narrow panel on a phone or beside
+    another mode shows ~50 characters of 13 px text)."""
+
+    name: str
+    font_size: int  # the text a figure does not size itself
+    min_size: int  # every chart text at least this
+    title_size: int
+    color: str
+    subtitle_color: str
+    title_chars: int
+    subtitle_chars: int  # at most; a figure may ask for fewer
+    height_scale: float  # bigger text needs taller plots
+
+    @property
+    def line_pixels(self) -> int:
+        return round(self.font_size * 1.35)
+
+
+THEMES: dict[str, Theme] = {
+    # #1f1f1f is 16.4:1 on white, #444444 9.7:1 (Plotly's default grey ticks are ~3.7:1 at 12 px).
+    "normal": Theme("normal", 13, 11, 16, "#1f1f1f", "#444444", 36, 50, 1.0),
+    "present": Theme("present", 18, 18, 24, "#000000", "#1f1f1f", 30, 40, 1.3),
+}
+
+
+def _visible(word: str) -> int:
+    """Characters a word shows: markup tags take none, an entity one."""
+    return len(re.sub(r"&#?\w+;", "x", re.sub(r"<[^>]*>", "", word)))
+
+
+def wrap_markup(text: str, width: int) -> list[str]:
+    """``text`` (Plotly markup: ``<span style='...'>``, entities) in lines of at most ``width``
+    shown characters, never breaking inside a tag; existing ``<br>`` are kept."""
+    lines: list[str] = []
+    for part in re.split(r"<br\s*/?>", text):
+        words: list[str] = []
+        for piece in part.split(" "):
+            if words and words[-1].count("<") > words[-1].count(">"):
+                words[-1] += " " + piece  # a space inside a tag
+            else:
+                words.append(piece)
+        line, shown = "", 0
+        for word in words:
+            size = _visible(word)
+            if line and shown + 1 + size > width:
+                lines.append(line)
+                line, shown = word, size
+            else:
+                line, shown = (f"{line} {word}" if line else word), shown + (1 if line else 0) + size
+        lines.append(line)
+    return [line for line in lines if line] or [""]
+
+
+def _unwrapped(text: str) -> str:
+    return re.sub(r"<br\s*/?>", " ", text)
+
+
+def _fonts(node: Any, theme: Theme, scale: float) -> None:
+    """Every explicit text size in ``node`` raised to the theme (scaled for presentation)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("font", "textfont", "tickfont", "insidetextfont") and isinstance(value, dict):
+                if "size" in value:
+                    value["size"] = max(theme.min_size, round(value["size"] * scale))
+            elif key not in ("template",):
+                _fonts(value, theme, scale)
+    elif isinstance(node, list):
+        for item in node:
+            _fonts(item, theme, scale)
+
+
+def themed(fig: Figure, theme: Theme) -> Figure:
+    """``fig`` in ``theme``: text sizes and colours, titles re-wrapped to the theme's line
+    length, the top margin fitted to them. A new figure; ``fig`` is left as it is (its
+    template is shared by every figure and never changed)."""
+    out: Figure = {"data": json.loads(json.dumps(fig["data"])), "layout": {}}
+    for key, value in fig["layout"].items():
+        out["layout"][key] = value if key == "template" else json.loads(json.dumps(value))
+    return _apply_theme(out, theme)
+
+
+def _apply_theme(out: Figure, theme: Theme) -> Figure:
+    """:func:`themed`, in place."""
+    lay = out["layout"]
+    normal = THEMES["normal"]
+    scale = theme.font_size / normal.font_size
+    _fonts(out["data"], theme, scale)
+    _fonts({k: v for k, v in lay.items() if k != "template"}, theme, scale)
+    lay["font"] = {"size": theme.font_size, "color": theme.color}
+    lay["hoverlabel"] = {"font": {"size": theme.font_size}}
+    title = lay.get("title")
+    if isinstance(title, dict) and "text" in title:
+        meta = lay.get("meta") or {}
+        sub_chars = min(theme.subtitle_chars, int(meta.get("subtitle_chars", theme.subtitle_chars)))
+        if theme is not normal:
+            sub_chars = round(sub_chars * normal.font_size / theme.font_size * 1.2)
+        title_lines = wrap_markup(_unwrapped(title["text"]), theme.title_chars)
+        subtitle = (title.get("subtitle") or {}).get("text", "")
+        sub_lines = wrap_markup(_unwrapped(subtitle), sub_chars) if subtitle else []
+        title["text"] = "<br>".join(title_lines)
+        title["font"] = {"size": theme.title_size, "color": theme.color}
+        title["subtitle"] = {
+            "text": "<br>".join(sub_lines),
+            "font": {"size": theme.font_size, "color": theme.subtitle_color},
+        }
+        old_top = int(meta.get("title_pixels", 0))
+        top = (
+            TOOLBAR_PIXELS
+            + round(theme.title_size * 1.3) * len(title_lines)
+            + theme.line_pixels * len(sub_lines)
+            + 14
+        )
+        margin = lay.setdefault("margin", {})
+        margin["t"] = int(margin.get("t", 0)) - old_top + top
+        meta["title_pixels"] = top
+        lay["meta"] = meta
+        if "height" in lay:
+            # The plot's own height: what layout() was given, less the title area it held then.
+            base = int(meta.setdefault("base_height", lay["height"] - OLD_TITLE_PIXELS))
+            lay["height"] = round(base * theme.height_scale) + top
+            # Below the toolbar (TOOLBAR_PIXELS down the figure), however narrow the chart.
+            title["y"] = round(1 - TOOLBAR_PIXELS / lay["height"], 4)
+    return out
 
 
 def empty(title: str, message: str, height: int = 300) -> Figure:

@@ -110,6 +110,12 @@ def _hover(cell: FeedCell, batch: int, text: str | None, labels: tuple[str, ...]
     return "<br>".join(lines + extra)
 
 
+def _target(mode: ModeResult, position: int) -> str:
+    if 0 <= position < len(mode.predictions):
+        return token(mode.predictions[position].target)
+    return f"position {position}"
+
+
 def _box(
     mode: ModeResult, cell: FeedCell, rows: dict[int, tuple[float, int]], labels: tuple[str, ...]
 ) -> FlowBox:
@@ -125,7 +131,8 @@ def _box(
         lane = min(0.08, 0.4 / max(1, mode.batch_size))
         gutter = HALF_WIDTH + 0.05 + (cell.index_in_batch + 1) * lane
         tail, head = _arrow(source.kind, (float(source.step or 0), src_y), (float(t), y), gutter)
-    predicts = "no output" if cell.position is None else f"→ p{cell.position}"
+    # The target token, as the position labels show it ("0: a→b"); the hover names the position.
+    predicts = "no output" if cell.position is None else f"→ {_target(mode, cell.position)}"
     if cell.masked:
         predicts = "padding (masked)"
     return FlowBox(
@@ -207,10 +214,21 @@ def _cut_traces(boxes: tuple[FlowBox, ...]) -> list[dict[str, Any]]:
             "y": [b.y + HALF_HEIGHT * 0.55 for b in cuts],
             "mode": "text",
             "text": ["✂"] * len(cuts),
-            "textfont": {"size": 13, "color": SOURCE_COLORS[PREVIOUS_BATCH]},
-            "name": "✂ gradient stops: state flows in, backpropagation does not",
+            # The page's text colour: the orange of the arrows is 2.3:1 on white, too faint for text.
+            "textfont": {"size": 13},
+            "name": "✂ state flows in, the gradient stops",
             "hoverinfo": "skip",
-        }
+            "showlegend": False,
+        },
+        {
+            # The legend's entry: a text trace's own sample ("Aa") is drawn at 10 px whatever the theme.
+            "type": "scatter",
+            "x": [None],
+            "y": [None],
+            "mode": "markers",
+            "marker": {"symbol": "line-ns-open", "size": 12, "color": SOURCE_COLORS[PREVIOUS_BATCH]},
+            "name": "✂ state flows in, the gradient stops",
+        },
     ]
 
 
@@ -261,20 +279,26 @@ def _marker_traces(info: Flow) -> list[dict[str, Any]]:
             "hoverinfo": "skip",
         },
     ]
-    traces += _cut_traces(boxes)
-    for kind in (PREVIOUS_STEP, PREVIOUS_BATCH):
-        line = {"color": SOURCE_COLORS[kind], "width": 2}
-        traces.append(
-            {
-                "type": "scatter",
-                "x": [None],
-                "y": [None],
-                "mode": "lines",
-                "line": line,
-                "name": f"→ {SOURCE_LABELS[kind]}",
-            }
-        )
-    return traces
+    if not zeros:
+        traces[1]["showlegend"] = False  # no box starts from zeros: its legend entry would not apply
+    return traces + _cut_traces(boxes) + _arrow_legend(boxes)
+
+
+def _arrow_legend(boxes: tuple[FlowBox, ...]) -> list[dict[str, Any]]:
+    """A legend entry per arrow colour the diagram draws (annotations have none of their own)."""
+    kinds = {b.kind for b in boxes if b.tail is not None}
+    return [
+        {
+            "type": "scatter",
+            "x": [None],
+            "y": [None],
+            "mode": "lines",
+            "line": {"color": SOURCE_COLORS[kind], "width": 2},
+            "name": f"→ {SOURCE_LABELS[kind]}",
+        }
+        for kind in (PREVIOUS_STEP, PREVIOUS_BATCH)
+        if kind in kinds
+    ]
 
 
 def _drawn(info: Flow) -> tuple[Flow, str]:
