@@ -221,7 +221,7 @@ def _played(
             "mode": "text",
             "text": [_caption(modes, reaches, pairs, a, b)],
             "textposition": "middle right",
-            "textfont": {"size": 12, "color": "#222"},
+            "textfont": {"size": 12, "color": "#222222"},
             "xaxis": "x2",
             "yaxis": "y2",
             "name": "caption",

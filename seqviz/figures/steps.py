@@ -209,7 +209,7 @@ def _outline_traces(info: Played) -> list[dict[str, Any]]:
             "type": "scatter",
             "mode": "text",
             "textposition": "middle right",
-            "textfont": {"size": 13, "color": "#222"},
+            "textfont": {"size": 13, "color": "#222222"},
             "showlegend": False,
             "hoverinfo": "skip",
             "name": "caption",
