@@ -569,7 +569,7 @@ def render_test(result: Any) -> None:
                     row["after reset"] = after[k] + (" (changed)" if after[k] != p.predicted else "")
                 rows.append(row)
             with st.container(key=f"test_{mode.mode}"):
-                st.text("test predicted: " + " ".join(p.predicted for p in test.predictions))
+                st.text("test predicted: " + " ".join(p.predicted_text for p in test.predictions))
                 if after is not None:
                     st.text("after reset: " + " ".join(after))
             st.dataframe(rows, hide_index=True, key=f"test_table_{mode.mode}")

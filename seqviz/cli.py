@@ -88,9 +88,16 @@ def _table(predictions: list[Prediction], reset: list[Prediction] | None = None)
     rows = [header + (("after reset",) if reset is not None else ())]
     for k, p in enumerate(predictions):
         mark = "tie" if p.tie else "✓" if p.correct else "✗"
-        row: tuple[str, ...] = (str(p.position), p.input, p.target, p.predicted, f"{p.probability:.2f}", mark)
+        row: tuple[str, ...] = (
+            str(p.position),
+            p.input,
+            p.target_text,
+            p.predicted_text,
+            f"{p.probability:.2f}",
+            mark,
+        )
         if reset is not None:
-            row += (reset[k].predicted + (" (changed)" if reset[k].predicted != p.predicted else ""),)
+            row += (reset[k].predicted_text + (" (changed)" if reset[k].predicted != p.predicted else ""),)
         rows.append(row)
     return _columns(rows)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from seqviz import __version__
+from seqviz import __version__, regression
 from seqviz.cells.base import States
 from seqviz.config import RunConfig
 from seqviz.errors import SeqvizError
@@ -104,6 +104,12 @@ def _token_grid(
     return grid
 
 
+def _numeric_grid(feed: Feed, dataset: Dataset, positions: np.ndarray, side: int) -> list[list[str | None]]:
+    """A (samples, timesteps) grid of the numbers at each cell (``side`` 0: the input's
+    features, 1: the target), as labelled in ``dataset.pairs``; null where nothing is."""
+    return [[None if p < 0 else dataset.pairs[int(p)][side] for p in row] for row in positions]
+
+
 def describe_feed(feed: Feed, dataset: Dataset) -> FeedView:
     """X and Y as tokens, the batches, and one cell per (sample, step) with its state's source."""
     b = feed.batch_size
@@ -128,22 +134,35 @@ def describe_feed(feed: Feed, dataset: Dataset) -> FeedView:
         for s in range(feed.samples)
         for t in range(feed.timesteps)
     ]
-    y_grid = _token_grid(feed, dataset, feed.y, feed.loss_mask)
+    numbers = dataset.numeric is not None
+    if numbers:
+        inputs = feed.input_positions if feed.input_positions is not None else feed.positions
+        x_grid = _numeric_grid(feed, dataset, inputs, 0)
+        y_grid = _numeric_grid(feed, dataset, feed.positions, 1)
+    else:
+        x_grid = _token_grid(feed, dataset, feed.x)
+        y_grid = _token_grid(feed, dataset, feed.y, feed.loss_mask)
+    y = feed.y if feed.return_sequences else feed.y[:, -1, :]
     return FeedView(
         description=feed.description,
-        x_tokens=_token_grid(feed, dataset, feed.x),
+        x_tokens=x_grid,
         y_tokens=y_grid if feed.return_sequences else [row[-1] for row in y_grid],
-        x=feed.x.astype(int).tolist(),
-        y=(feed.y if feed.return_sequences else feed.y[:, -1, :]).astype(int).tolist(),
+        x=_rounded(feed.x) if numbers else feed.x.astype(int).tolist(),
+        y=_rounded(y) if numbers else y.astype(int).tolist(),
         batches=[list(range(k, k + b)) for k in range(0, feed.samples, b)],
         cells=cells,
     )
 
 
 def _mode_run(
-    feed: Feed, dataset: Dataset, config: RunConfig, weights: Weights, progress: RunProgress | None
+    feed: Feed,
+    dataset: Dataset,
+    config: RunConfig,
+    weights: Weights,
+    progress: RunProgress | None,
+    test_part: str | Dataset | None = None,
 ) -> tuple[ModeResult, Training, PredictionFeed | None]:
-    targets = dataset.targets
+    targets = dataset.target_keys
     training = train(
         feed,
         weights,
@@ -160,7 +179,7 @@ def _mode_run(
     names = step_names(cell)
 
     states = []
-    x_tokens = _token_grid(feed, dataset, feed.x)
+    x_tokens = describe_feed_inputs(feed, dataset)
     ties = ambiguous_positions(feed.keys, targets)
     predictions = _predictions(dataset, [final.probabilities[s, t] for s, t in order], set(ties))
     for p, (s, t) in enumerate(order):
@@ -182,9 +201,9 @@ def _mode_run(
             )
         )
 
-    floor = loss_floor(feed.keys, targets, dataset.vocabulary.size, config.output)
+    floor = loss_floor(feed.keys, targets, dataset.output_dim, config.output)
     reach = feed.reach_keys or feed.keys
-    reach_floor = loss_floor(reach, targets, dataset.vocabulary.size, config.output)
+    reach_floor = loss_floor(reach, targets, dataset.output_dim, config.output)
     beyond = sorted(set(ambiguous_positions(reach, targets)) - set(ambiguous_positions(feed.keys, targets)))
     result = ModeResult(
         mode=feed.mode,
@@ -214,9 +233,9 @@ def _mode_run(
         beyond_reach=beyond,
     )
     test = None
-    if config.test_sequence.strip():
+    if test_part is not None:
         test = prediction_feed(
-            config.test_sequence,
+            test_part,
             config.framing,
             dataset,
             feed,
@@ -225,12 +244,34 @@ def _mode_run(
             config.seed,
         )
         result.test = _test_pass(test, config, training)
-    result.verdict = verdict(result)
+    result.verdict = (
+        verdict(result) if dataset.numeric is None else _regression_verdict(result, dataset, test)
+    )
     return result, training, test
+
+
+def describe_feed_inputs(feed: Feed, dataset: Dataset) -> list[list[str | None]]:
+    """X as labels per (sample, step): tokens, or the numbers as given."""
+    if dataset.numeric is None:
+        return _token_grid(feed, dataset, feed.x)
+    inputs = feed.input_positions if feed.input_positions is not None else feed.positions
+    return _numeric_grid(feed, dataset, inputs, 0)
+
+
+def _regression_verdict(result: ModeResult, dataset: Dataset, test: PredictionFeed | None) -> str | None:
+    """The three verdicts for numbers, on the scaled values the model sees (``seqviz.regression``)."""
+    assert dataset.numeric is not None
+    outputs = [p.probabilities[0] for p in result.predictions]
+    checked = None
+    if test is not None and result.test is not None and test.dataset.numeric is not None:
+        checked = ([p.probabilities[0] for p in result.test.predictions], list(test.dataset.numeric.y))
+    return regression.verdict(result.loss_floor, dataset.numeric.y, outputs, checked)
 
 
 def _predictions(dataset: Dataset, outputs: list[np.ndarray], ties: set[int]) -> list[Prediction]:
     """Per position, the output's best token; a tie (a forced hedge) is never counted right."""
+    if dataset.numeric is not None:
+        return _number_predictions(dataset, outputs, ties)
     itos, targets = dataset.vocabulary.itos, dataset.targets
     out = []
     for p, probs in enumerate(outputs):
@@ -250,6 +291,32 @@ def _predictions(dataset: Dataset, outputs: list[np.ndarray], ties: set[int]) ->
     return out
 
 
+def _number_predictions(dataset: Dataset, outputs: list[np.ndarray], ties: set[int]) -> list[Prediction]:
+    """Per position, the number predicted and the target, in the target's own units
+    (``probabilities`` holds the model's output, in the scaled units it was trained on); a
+    position is right within ``seqviz.regression``'s tolerance, and a tie never is."""
+    numeric = dataset.numeric
+    assert numeric is not None
+    variance = regression.spread(numeric.y)
+    values = numeric.scaling.unscale(np.array([float(o[0]) for o in outputs]))
+    out = []
+    for p, (output, value) in enumerate(zip(outputs, values)):
+        model = float(output[0])
+        out.append(
+            Prediction(
+                position=p,
+                input=dataset.pairs[p][0],
+                target=numeric.raw_targets[p],
+                predicted=round(float(value), DECIMALS),
+                probability=round(model, DECIMALS),
+                correct=regression.close(model, numeric.y[p], variance) and p not in ties,
+                probabilities=[round(model, DECIMALS)],
+                tie=p in ties,
+            )
+        )
+    return out
+
+
 def _test_pass(test: PredictionFeed, config: RunConfig, training: Training) -> TestResult:
     """The test sequence predicted as Keras would: its own batch size, from zeros or carrying
     the state training ended in, and again with the state reset before ``reset_at``."""
@@ -257,7 +324,7 @@ def _test_pass(test: PredictionFeed, config: RunConfig, training: Training) -> T
         raise SeqvizError("Carrying the training state needs the NumPy trainer (models of at most 64 units).")
     start = training.final_states if test.carried else None
     probabilities = predict_positions(test.feed, training.weights, config.output, start)
-    ties = set(ambiguous_positions(test.feed.keys, test.dataset.targets))
+    ties = set(ambiguous_positions(test.feed.keys, test.dataset.target_keys))
     predictions = _predictions(test.dataset, list(probabilities), ties)
     reset = None
     if config.reset_at is not None:
@@ -279,6 +346,8 @@ def _test_pass(test: PredictionFeed, config: RunConfig, training: Training) -> T
 
 def mean_loss(probabilities: np.ndarray, dataset: Dataset, output: str) -> float:
     """The loss Keras would report on these outputs (positions, V), from probabilities."""
+    if dataset.numeric is not None:
+        return float(((probabilities[:, 0] - dataset.numeric.y_array) ** 2).mean())
     p = np.clip(probabilities, 1e-7, 1 - 1e-7)
     y = dataset.vocabulary.one_hot(dataset.targets)
     if output == "softmax":
@@ -337,9 +406,15 @@ def run(config: RunConfig, progress: RunProgress | None = None, limits: Limits =
     from seqviz.explain import attach_facts
 
     dataset = config.validate(limits)
+    test_part = config.test_part(dataset, limits)
     started = time.perf_counter()
     weights = initial_weights(
-        dataset.vocabulary.size, config.units, config.seed, cell=config.cell, layers=config.layers
+        dataset.input_dim,
+        config.units,
+        config.seed,
+        cell=config.cell,
+        layers=config.layers,
+        output_dim=dataset.output_dim,
     )
     result = RunResult(
         run=Run(
@@ -356,7 +431,7 @@ def run(config: RunConfig, progress: RunProgress | None = None, limits: Limits =
     )
     for mode in config.modes:
         feed = MODES[mode](dataset, config)
-        mode_result, training, test = _mode_run(feed, dataset, config, weights, progress)
+        mode_result, training, test = _mode_run(feed, dataset, config, weights, progress, test_part)
         result.run.runs.append(mode_result)
         result.feeds[mode] = feed
         result.weights[mode] = training.weights

@@ -7,7 +7,7 @@ them without interpreting any markup. Callers choose facts by type, never by par
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from seqviz.facts import (
@@ -30,6 +30,7 @@ from seqviz.modes import window_keys
 from seqviz.results import ModeResult, Run
 from seqviz.sequence import Dataset
 
+WIDEST_NUMERIC_WINDOW = 32  # a long CSV is searched for a fixing window up to this width only
 REACHED = 0.02  # a final loss within this of the floor counts as having reached it
 
 # What positions that look alike share, for the four compared modes (for any layout: seen()).
@@ -50,9 +51,10 @@ def seen(mode: ModeResult) -> str:
     return "window" if layout["stride"] == 1 else "chunk"
 
 
-def smallest_window(inputs: list[int], targets: list[int]) -> int | None:
-    """The smallest window w for which no two positions with different targets look alike."""
-    for w in range(1, len(inputs) + 1):
+def smallest_window(inputs: list[Hashable], targets: list[Hashable], widest: int | None = None) -> int | None:
+    """The smallest window w (up to ``widest``) for which no two positions with different
+    targets look alike."""
+    for w in range(1, min(len(inputs), widest or len(inputs)) + 1):
         if not ambiguous_positions(window_keys(inputs, w), targets):
             return w
     return None
@@ -105,7 +107,17 @@ def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
         facts.append(StateMatters(name, at, changed))
     if floor > 0:
         facts.append(FloorGap(name, floor, final, final - floor <= REACHED))
-        facts.append(Fix(name, smallest_window(dataset.inputs, dataset.targets), name == "window"))
+        facts.append(
+            Fix(
+                name,
+                smallest_window(
+                    dataset.input_keys,
+                    dataset.target_keys,
+                    WIDEST_NUMERIC_WINDOW if dataset.regression else None,
+                ),
+                name == "window",
+            )
+        )
     elif mode.correct < k:
         facts.append(NotYetLearned(name, k - mode.correct))
     elif final - floor > REACHED:
