@@ -37,7 +37,7 @@ GOOD = "t,a,b\n1,2,3\n2,3.5,1\n3,1,0\n4,2,2\n"
     [
         (b"\x89PNG\r\n\x1a\n\x00\x00", "not UTF-8 text"),
         (b"a,b\n1,\x002\n", "NUL bytes"),
-        ("a,b\n1,2\n3,x\n".encode(), r"Row 3, column 'b' of the CSV holds 'x', which is not a number"),
+        (b"a,b\n1,2\n3,x\n", r"Row 3, column 'b' of the CSV holds 'x', which is not a number"),
         (b"a,b\n1,2\n3,\n", r"Row 3, column 'b' of the CSV is empty: fill in missing values"),
         (b"a,b\n1,2\n", "1 row of numbers; a time series needs at least two"),
         (b"a,b\n1,2\n3\n", "Row 3 of the CSV has 1 cells; the header has 2"),
