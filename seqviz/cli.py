@@ -30,7 +30,9 @@ _TYPES = {"text": str, "choice": str, "int": int, "optional_int": int, "float": 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # argparse prints usage plus the message; a person needs one line that says what to fix.
-        raise SeqvizError(f"{message} (see: python -m seqviz run --help)")
+        # Control characters in an argument are shown escaped, so the message stays one line.
+        shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+        raise SeqvizError(f"{shown} (see: python -m seqviz run --help)")
 
 
 def _parser() -> argparse.ArgumentParser:
