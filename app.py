@@ -21,10 +21,12 @@ import streamlit as st
 
 from seqviz.cells import CELLS
 from seqviz.config import ALL, OPTION_BY_NAME, Option, RunConfig
+from seqviz.csvdata import columns_of, decode, example_csv
 from seqviz.errors import SeqvizError
 from seqviz.limits import Limits, limits_from_env
+from seqviz.losses import REGRESSION
 from seqviz.replay import step_names
-from seqviz.results import ModeResult, Run
+from seqviz.results import ModeResult, Run, as_text
 from seqviz.serving import ResultCache, TrainingGate
 from seqviz.shutdown import DRAIN
 from seqviz.workers import WorkerPool
@@ -87,6 +89,21 @@ PRESETS: dict[str, dict[str, Any]] = {
         "return_sequences": True,
         "test_sequence": "x b c y",
     },
+}
+# Numbers: the CSV that ships with seqviz, its next hour's demand from demand and temperature.
+PRESETS["Numbers: hourly demand (CSV)"] = {
+    "csv": example_csv(),
+    "target": "demand",
+    "features": "temperature,demand",
+    "output": "linear",
+    "scaling": "standardise",
+    "mode": "chunks",
+    "window": 12,
+    "units": 16,
+    "epochs": 150,
+    "learning_rate": 0.01,
+    "test_rows": 24,
+    "test_sequence": "",
 }
 PRESETS_PER_ROW = 4
 CHART_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
@@ -241,6 +258,8 @@ FORM_ADVANCED = (
 )
 FORM_LAYOUT = (("timesteps", "stride"), ("stateful", "shuffle", "return_sequences"), ("arrange", "reset"))
 FORM_PREDICT = (("predict_batch_size",), ("predict_state",), ("reset_at",))
+FORM_NUMBERS = (("csv",), ("target", "features"), ("target_row", "scaling", "test_rows"))
+LONG_CSV = 200  # rows above which an upload switches "compare all modes" to stateful chunks
 
 
 def _widget(container: Any, option: Option, limits: Limits) -> None:
@@ -250,6 +269,8 @@ def _widget(container: Any, option: Option, limits: Limits) -> None:
     if option.name == "sequence":
         text += " Several independent sequences: one per line, or separated by |."
         container.text_area(label, key=key, max_chars=limits.max_chars, help=text, height=68)
+    elif option.name == "csv":
+        container.text_area(label, key=key, max_chars=limits.max_csv_bytes, help=text, height=120)
     elif option.kind in ("text", "steps"):
         container.text_input(label, key=key, help=text)
     elif option.kind == "bool":
@@ -269,6 +290,52 @@ def _widget(container: Any, option: Option, limits: Limits) -> None:
         container.number_input(label, low, int(high or 0), key=key, step=1, help=text)
 
 
+def _read_upload(limits: Limits) -> None:
+    """On upload: check the file (size, encoding, every cell) and fill the form's numbers
+    options with it; a bad file leaves the form as it was and says why."""
+    state = st.session_state
+    state.pop("csv_error", None)
+    upload = state.get("csv_upload")
+    if upload is None:
+        return
+    try:
+        text = decode(upload.getvalue(), limits)
+        columns = columns_of(text, limits)
+    except SeqvizError as error:
+        state["csv_error"] = f"{upload.name}: {error}"
+        return
+    state["w_csv"], state["w_target"], state["w_features"] = text, columns[-1], ""
+    state["w_output"], state["w_scaling"] = REGRESSION, "standardise"
+    state["w_test_sequence"] = ""
+    if state.get("w_mode") == ALL and text.count("\n") > LONG_CSV:
+        state["w_mode"], state["w_window"] = "chunks", 10
+
+
+def render_csv_upload(limits: Limits) -> None:
+    """The CSV upload beside the form: rows are timesteps, columns are features."""
+    st.file_uploader(
+        "Or upload a CSV time series",
+        type=["csv"],
+        key="csv_upload",
+        on_change=_read_upload,
+        args=(limits,),
+        help=(
+            "A header row of column names, then one row of numbers per timestep "
+            f"(at most {limits.max_csv_bytes // 1024} KB, {limits.max_csv_rows} rows and "
+            f"{limits.max_csv_columns} columns). Choose the target and features under Numbers, then Train."
+        ),
+    )
+    error = st.session_state.get("csv_error")
+    if error:
+        st.error(md(error))
+    elif str(st.session_state.get("w_csv", "")).strip():
+        try:
+            columns = columns_of(st.session_state["w_csv"], limits)
+            st.caption("CSV columns: " + md(", ".join(columns)) + ". Target and features: under Numbers.")
+        except SeqvizError:
+            pass  # the form's own check says what is wrong on Train
+
+
 def render_form(limits: Limits) -> RunConfig | None:
     """The input form, every widget from the option table; returns the configuration on Train."""
     with st.form("input"):
@@ -286,6 +353,10 @@ def render_form(limits: Limits) -> RunConfig | None:
                     _widget(column, OPTION_BY_NAME[name], limits)
         with st.expander("Prediction (read when there is a test sequence)"):
             for column, names in zip(st.columns(len(FORM_PREDICT)), FORM_PREDICT):
+                for name in names:
+                    _widget(column, OPTION_BY_NAME[name], limits)
+        with st.expander("Numbers: a CSV time series (used when the CSV box is not empty)"):
+            for column, names in zip(st.columns([3, 2, 2]), FORM_NUMBERS):
                 for name in names:
                     _widget(column, OPTION_BY_NAME[name], limits)
         submitted = st.form_submit_button("Train", type="primary")
@@ -362,7 +433,8 @@ def render_feed_of_mode(mode: ModeResult, figures: Any) -> None:
         f"X `{tuple(mode.x_shape)}` · Y `{tuple(mode.y_shape)}` · batch size `{mode.batch_size}` · "
         f"`stateful={mode.stateful}` · `return_sequences={mode.return_sequences}`"
     )
-    st.caption(f"X: {_shape_text(mode.x_shape)} (one-hot). Y: {_shape_text(mode.y_shape)}.")
+    encoded = "one-hot" if mode.predictions and isinstance(mode.predictions[0].target, str) else "numbers"
+    st.caption(f"X: {_shape_text(mode.x_shape)} ({encoded}). Y: {_shape_text(mode.y_shape)}.")
     chart(figures.state_flow_figure(mode), key=f"flow_{mode.mode}")
     feed = mode.feed
     with st.expander("X and Y as tokens"):
@@ -411,8 +483,37 @@ def _prediction_rows(mode: ModeResult, snapshot: int | None, vocabulary: list[st
     return rows
 
 
+def target_scale(result: Any) -> tuple[float, float]:
+    """(scale, mean) that turn a regression model's outputs into the target's units."""
+    numeric = result.dataset.numeric
+    return (1.0, 0.0) if numeric is None else (numeric.scaling.target_scale, numeric.scaling.target_mean)
+
+
+def render_number_predictions(mode: ModeResult, snapshot: int | None, scale: tuple[float, float]) -> None:
+    """A regression mode: how many positions are within tolerance, the lines, and the table."""
+    from seqviz import figures
+    from seqviz.regression import TOLERANCE
+
+    right = sum(p.correct for p in mode.predictions)
+    st.metric(
+        f"{mode.mode}: within tolerance",
+        f"{right / len(mode.predictions):.0%}",
+        help=f"{right} of {len(mode.predictions)} positions with a squared error at most "
+        f"{TOLERANCE:.0%} of the targets' variance",
+    )
+    chart(figures.number_predictions_figure(mode, snapshot, scale), key=f"pred_{mode.mode}")
+    rows = []
+    for p in mode.predictions:
+        output = p.probability if snapshot is None else mode.snapshots[snapshot].probabilities[p.position][0]
+        value = output * scale[0] + scale[1]
+        rows.append(
+            {"position": p.position, "input": p.input, "target": p.target, "predicted": round(value, 4)}
+        )
+    st.dataframe(rows, hide_index=True, key=f"pred_table_{mode.mode}")
+
+
 @st.fragment
-def render_epoch_views(run: Run) -> None:
+def render_epoch_views(run: Run, scale: tuple[float, float] = (1.0, 0.0)) -> None:
     """Predictions and states, redrawn at any snapshot epoch without retraining."""
     from seqviz import figures
 
@@ -431,6 +532,9 @@ def render_epoch_views(run: Run) -> None:
         snapshot = epochs.index(epoch)
     for column, mode in zip(st.columns(len(modes)), modes):
         with column:
+            if run.config.output == REGRESSION:
+                render_number_predictions(mode, snapshot, scale)
+                continue
             rows = _prediction_rows(mode, snapshot, vocabulary)
             right = sum(row[""] == "✓" for row in rows)
             st.metric(
@@ -515,6 +619,13 @@ VERDICT_WORDS = {
 }
 
 
+NUMBER_VERDICT_WORDS = {
+    "cannot fit": "cannot fit: even the loss floor is above 10% of the targets' variance",
+    "memorised": "memorised: predicts the training part (R² ≥ 0.9), not the test part",
+    "learned": "learned: predicts both parts (R² ≥ 0.9 on each)",
+}
+
+
 @st.fragment
 def render_test(result: Any) -> None:
     """The test sequence: each mode's verdict, its predictions, and the intervention (a reset
@@ -525,7 +636,11 @@ def render_test(result: Any) -> None:
     tested = [m for m in run.runs if m.test is not None]
     if not tested:
         return
-    st.header("Learned or memorised: the test sequence")
+    st.header(
+        "Learned or memorised: the test sequence"
+        if not run.config.uses_csv
+        else "Learned or memorised: the test rows"
+    )
     first = tested[0].test
     assert first is not None
     st.caption(
@@ -547,10 +662,9 @@ def render_test(result: Any) -> None:
         test = mode.test
         assert test is not None
         with column:
+            words = NUMBER_VERDICT_WORDS if run.config.output == REGRESSION else VERDICT_WORDS
             st.metric(
-                f"{mode.mode} verdict",
-                mode.verdict or "not fitted yet",
-                help=VERDICT_WORDS.get(mode.verdict or ""),
+                f"{mode.mode} verdict", mode.verdict or "not fitted yet", help=words.get(mode.verdict or "")
             )
             st.caption(f"train {mode.accuracy:.0%} · test {test.accuracy:.0%} · test loss {test.loss:.4f}")
             after = None
@@ -560,13 +674,17 @@ def render_test(result: Any) -> None:
                 probabilities = predict_positions(
                     feed.feed, result.weights[mode.mode], run.config.output, start, reset_at
                 )
-                after = [run.vocabulary[int(p.argmax())] for p in probabilities]
+                if run.config.output == REGRESSION:
+                    scale, mean = target_scale(result)
+                    after = [as_text(round(float(p[0]) * scale + mean, 6)) for p in probabilities]
+                else:
+                    after = [run.vocabulary[int(p.argmax())] for p in probabilities]
             rows = []
             for k, p in enumerate(test.predictions):
                 row = {"position": p.position, "input": p.input, "target": p.target, "predicted": p.predicted}
                 row[""] = "tie" if p.tie else "✓" if p.correct else "✗"
                 if after is not None:
-                    row["after reset"] = after[k] + (" (changed)" if after[k] != p.predicted else "")
+                    row["after reset"] = after[k] + (" (changed)" if after[k] != p.predicted_text else "")
                 rows.append(row)
             with st.container(key=f"test_{mode.mode}"):
                 st.text("test predicted: " + " ".join(p.predicted_text for p in test.predictions))
@@ -589,7 +707,7 @@ def render_explanation(run: Run) -> None:
 
 
 def render_downloads(result: Any) -> None:
-    from seqviz.export import states_csv, training_script
+    from seqviz.export import predictions_csv, states_csv, training_script
 
     st.header("Code and data")
     run: Run = result.run
@@ -599,7 +717,7 @@ def render_downloads(result: Any) -> None:
             script = training_script(feed, result.dataset, run.config, result.tests.get(mode))
             st.download_button("Download train.py", script, file_name=f"train_{mode}.py", key=f"dl_{mode}")
             st.code(script, language="python")
-    a, b = st.columns(2)
+    a, b, c = st.columns(3)
     # Written when clicked, not on every rerun: a long run's JSON is megabytes.
     a.download_button(
         "Download the run (JSON)",
@@ -615,6 +733,14 @@ def render_downloads(result: Any) -> None:
         file_name="seqviz_states.csv",
         mime="text/csv",
         key="dl_csv",
+        on_click="ignore",
+    )
+    c.download_button(
+        "Download the predictions (CSV)",
+        lambda: predictions_csv(run),
+        file_name="seqviz_predictions.csv",
+        mime="text/csv",
+        key="dl_predictions_csv",
         on_click="ignore",
     )
     st.caption("Every chart's toolbar has a camera button that downloads it as PNG.")
@@ -647,6 +773,7 @@ def main() -> None:
     )
     pending = choose_config(limits)
     render_presets()
+    render_csv_upload(limits)
     submitted = render_form(limits)
     if submitted is not None:
         pending = submitted
@@ -672,11 +799,12 @@ def main() -> None:
         return
     st.session_state["shown"] = config
     st.session_state.pop("pending", None)
-    st.query_params.from_dict(config.to_query())
+    # A link carries every option but the CSV itself (an upload is too big for a URL).
+    st.query_params.from_dict({k: v for k, v in config.to_query().items() if k != "csv"})
     run = result.run
     render_feed(run)
     render_loss(run)
-    render_epoch_views(run)
+    render_epoch_views(run, target_scale(result))
     render_test(result)
     render_explanation(run)
     render_downloads(result)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -20,6 +21,15 @@ from seqviz.errors import SeqvizError
 from seqviz.limits import Limits
 from seqviz.numeric import Numeric, Scaling, as_number, number_text
 from seqviz.sequence import Dataset, Vocabulary
+
+EXAMPLE = Path(__file__).resolve().parent / "data" / "demand.csv"  # hourly demand and temperature
+
+
+def example_csv() -> str:
+    """The CSV that ships with seqviz (a preset on the page): 96 hourly rows of hour,
+    temperature and demand, where demand follows a 12-hour cycle plus the temperature."""
+    return EXAMPLE.read_text(encoding="utf-8")
+
 
 TARGET_ROWS = {
     "next": "predict the target column's value in the next row",

@@ -11,6 +11,7 @@ goes through :func:`plain`, which keeps Plotly from reading it as HTML or LaTeX.
 
 - :mod:`.loss`: the loss per epoch with each mode's floor.
 - :mod:`.predictions`: each token's predicted probability at each position.
+- :mod:`.numbers`: a regression run's predictions against its targets, as lines.
 - :mod:`.states`: one state or internal, the cell's internals together, two positions' difference.
 - :mod:`.flow`: where each step's state comes from.
 """
@@ -28,6 +29,7 @@ from seqviz.figures._common import (
 )
 from seqviz.figures.flow import state_flow_figure
 from seqviz.figures.loss import loss_figure
+from seqviz.figures.numbers import number_predictions_figure
 from seqviz.figures.predictions import predictions_figure
 from seqviz.figures.states import (
     difference_figure,
@@ -50,6 +52,7 @@ __all__ = [
     "gates_figure",
     "internals_figure",
     "loss_figure",
+    "number_predictions_figure",
     "plain",
     "predictions_figure",
     "shown_internals",
