@@ -16,7 +16,9 @@ def test_the_csv_preset_draws_lines_of_predictions_and_targets_with_a_verdict():
     names = [t["name"] for t in lines["data"]]
     assert names == ["target (train)", "chunks predicted (train)", "target (test)", "chunks predicted (test)"]
     train_target = lines["data"][0]["y"]
-    assert len(train_target) == 71 and train_target[0] == 50.8  # the second row's demand, predicted from the first
+    assert (
+        len(train_target) == 71 and train_target[0] == 50.8
+    )  # the second row's demand, predicted from the first
     assert len(lines["data"][2]["y"]) == 23
     verdict = next(m for m in at.metric if m.label == "chunks verdict")
     assert verdict.value in ("learned", "memorised", "cannot fit", "not fitted yet")
