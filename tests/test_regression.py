@@ -202,3 +202,37 @@ def test_standardise_scales_with_the_training_mean_and_deviation():
     assert numeric.columns == ("sin", "cos", "ramp", "step") and numeric.target == "sin"
     # Row r's features predict the next row's sine.
     assert numeric.raw_targets[0] == pytest.approx(np.sin(0.5), abs=1e-4)
+
+
+# --- the figures of a regression run -----------------------------------------------------------
+
+
+def test_every_figure_of_a_regression_run_is_valid_plotly_and_the_lines_hold_the_numbers():
+    import plotly.graph_objects as go
+
+    from seqviz import figures
+    from seqviz.figures.numbers import _collect_numbers
+
+    config = dataclasses.replace(_csv("chunks", window=4, epochs=3, snapshots=2, units=3), test_rows=4)
+    result = run(config)
+    mode = result.run.runs[0]
+    scaling = result.dataset.numeric.scaling
+    scale = (scaling.target_scale, scaling.target_mean)
+    for fig in (
+        figures.number_predictions_figure(mode),
+        figures.number_predictions_figure(mode, snapshot=0, scale=scale),
+        figures.state_figure(mode, "h"),
+        figures.internals_figure(mode, "lstm"),
+        figures.difference_figure(mode, 0, 1),
+        figures.state_flow_figure(mode),
+        figures.loss_figure(result.run.runs),
+    ):
+        go.Figure(fig)  # Plotly validates every property
+    (train, test), _ = _collect_numbers(mode, None, scale)
+    assert train.targets == tuple(p.target for p in mode.predictions)
+    assert train.predicted == tuple(p.predicted for p in mode.predictions)
+    assert test.x[0] == len(mode.predictions) and test.targets == tuple(p.target for p in mode.test.predictions)
+    # A snapshot's outputs, scaled back into the target's units.
+    (early, _), when = _collect_numbers(mode, 0, scale)
+    first = mode.snapshots[0].probabilities[0][0] * scale[0] + scale[1]
+    assert early.predicted[0] == pytest.approx(first) and "epoch 1" in when
