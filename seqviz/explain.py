@@ -27,6 +27,7 @@ from seqviz.facts import (
 )
 from seqviz.floor import ambiguous_positions
 from seqviz.modes import window_keys
+from seqviz.regression import TOLERANCE, relative_error
 from seqviz.results import ModeResult, Run
 from seqviz.sequence import Dataset
 
@@ -58,6 +59,15 @@ def smallest_window(inputs: list[Hashable], targets: list[Hashable], widest: int
         if not ambiguous_positions(window_keys(inputs, w), targets):
             return w
     return None
+
+
+def _errors(mode: ModeResult) -> tuple[float | None, float | None]:
+    """A regression mode's relative errors (MSE over the targets' variance), train and test."""
+
+    def error(predictions: list[Any]) -> float:
+        return relative_error([p.predicted for p in predictions], [p.target for p in predictions])
+
+    return error(mode.predictions), None if mode.test is None else error(mode.test.predictions)
 
 
 def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
@@ -95,6 +105,7 @@ def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
                 len(mode.ties),
                 None if test is None else sum(p.correct for p in test.predictions),
                 None if test is None else len(test.predictions),
+                *_errors(mode) if dataset.regression else (None, None),
             )
         )
     if mode.test is not None and mode.test.reset_predictions is not None and mode.test.reset_at is not None:
@@ -257,7 +268,27 @@ def _memorises(f: Memorises) -> str:
     )
 
 
+def _number_verdict(f: Verdict) -> str:
+    share = f"{TOLERANCE:.0%}"
+    train = f"{f.train_right} of {f.train_total} training positions within tolerance"
+    if f.verdict == "cannot fit":
+        return (
+            f"Verdict: cannot fit. The floor is {f.floor:.4f}, more than {share} of the training targets' "
+            f"variance, so no weights can predict them: {train}."
+        )
+    fitted = f"its mean squared error is {f.train_error or 0:.1%} of the targets' variance ({train})"
+    test = f"{f.test_error or 0:.1%} of the test targets' variance; at most {share} counts as predicted"
+    if f.verdict == "memorised":
+        return (
+            f"Verdict: memorised. Training fits its data ({fitted}), but the test part is not predicted "
+            f"({test}): what it learned does not carry over."
+        )
+    return f"Verdict: learned. Training fits its data ({fitted}), and so does the test part ({test})."
+
+
 def _verdict(f: Verdict) -> str:
+    if f.train_error is not None:
+        return _number_verdict(f)
     ties = (
         f" ({f.ties} of them ties: positions that look alike but need different targets, never counted right)"
     )

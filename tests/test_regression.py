@@ -179,8 +179,14 @@ def test_predictions_carry_numbers_and_the_verdicts_follow_the_tolerance():
     )
     assert mode.verdict == ("learned" if test_error <= TOLERANCE else "memorised")
     assert mode.verdict == "learned"  # 1.5 → 2.5 lies between inputs it saw
+    from seqviz.explain import explain_run
+
+    said = next(line for line in explain_run(mode) if line.startswith("Verdict"))
+    assert said.startswith("Verdict: learned. Training fits its data") and f"{test_error:.1%}" in said
     floored = run(dataclasses.replace(config, sequence="1 2 1 3 1 2 1 3", test_sequence="1 2")).run.runs[0]
     assert floored.loss_floor == pytest.approx(0.25) and floored.verdict == "cannot fit"
+    said = next(line for line in explain_run(floored) if line.startswith("Verdict"))
+    assert "more than 10% of the training targets' variance" in said
 
 
 def test_typed_numbers_name_the_first_token_that_is_not_one():
@@ -231,7 +237,9 @@ def test_every_figure_of_a_regression_run_is_valid_plotly_and_the_lines_hold_the
     (train, test), _ = _collect_numbers(mode, None, scale)
     assert train.targets == tuple(p.target for p in mode.predictions)
     assert train.predicted == tuple(p.predicted for p in mode.predictions)
-    assert test.x[0] == len(mode.predictions) and test.targets == tuple(p.target for p in mode.test.predictions)
+    assert test.x[0] == len(mode.predictions) and test.targets == tuple(
+        p.target for p in mode.test.predictions
+    )
     # A snapshot's outputs, scaled back into the target's units.
     (early, _), when = _collect_numbers(mode, 0, scale)
     first = mode.snapshots[0].probabilities[0][0] * scale[0] + scale[1]
