@@ -418,12 +418,33 @@ def render_feed(run: Run) -> None:
         "State flows along the timesteps of one sample; it never crosses from one sample to the next "
         "inside a batch. Only `stateful=True` carries sample *i* of one batch into sample *i* of the next."
     )
+    if run.config.output == REGRESSION:
+        render_scaling(run)
     modes = run.runs
     per_row = 2 if len(modes) > 1 else 1
     for first in range(0, len(modes), per_row):
         for column, mode in zip(st.columns(per_row, border=len(modes) > 1), modes[first : first + per_row]):
             with column:
                 render_feed_of_mode(mode, figures)
+
+
+def render_scaling(run: Run) -> None:
+    """What a regression run's numbers are: which columns, which target, and their scaling."""
+    from seqviz.numeric import SCALINGS
+
+    config = run.config
+    source = (
+        f"CSV columns {', '.join(run.vocabulary)} → the target {config.target or 'in the last column'} "
+        f"({'next row' if config.target_row == 'next' else 'same row'})"
+        if config.uses_csv
+        else "the typed numbers, one feature per step"
+    )
+    st.info(
+        md(
+            f"Numbers: {source}. Scaling: {config.scaling} ({SCALINGS[config.scaling]}). Losses and the "
+            "floor are in the scaled units the model trains on; targets and predictions in their own units."
+        )
+    )
 
 
 def render_feed_of_mode(mode: ModeResult, figures: Any) -> None:

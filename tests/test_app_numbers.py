@@ -12,6 +12,7 @@ def test_the_csv_preset_draws_lines_of_predictions_and_targets_with_a_verdict():
     assert not at.exception and not at.error
     assert at.radio(key="w_mode").value == "chunks" and at.selectbox(key="w_output").value == "linear"
     assert "Learned or memorised: the test rows" in [h.value for h in at.header]
+    assert any("Scaling: standardise" in i.value for i in at.info)  # the scaling is shown
     lines = next(f for f in figures(at) if f["layout"]["title"]["text"] == "Predicted and target values")
     names = [t["name"] for t in lines["data"]]
     assert names == ["target (train)", "chunks predicted (train)", "target (test)", "chunks predicted (test)"]
