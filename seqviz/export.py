@@ -328,7 +328,11 @@ def _regression_files(result: RunResult, folder: Path) -> list[Path]:
     np.savez(weights, *start.as_list())  # arr_0, arr_1, … in get_weights() order
     written = [weights]
     if config.uses_csv:
-        (folder / DATA_FILE).write_text(config.csv, encoding="utf-8")
+        from seqviz.csvdata import parse
+        from seqviz.csvout import write_rows
+
+        table = parse(config.csv)  # the numbers as read; a column name cannot plant a formula
+        (folder / DATA_FILE).write_text(write_rows([table.columns, *table.values.tolist()]), encoding="utf-8")
         written.append(folder / DATA_FILE)
     return written
 

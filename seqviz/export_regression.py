@@ -43,7 +43,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CSV_PATH = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "{DATA_FILE}")
 with open(CSV_PATH, newline="", encoding="utf-8-sig") as fh:
     table = [row for row in csv.reader(fh) if any(cell.strip() for cell in row)]
-header = [name.strip() for name in table[0]]
+
+
+def column_name(cell):
+    """A header cell as named: seqviz's data.csv puts ' before a name a spreadsheet would run."""
+    name = cell.strip()
+    return name[1:] if name[:1] == "'" and name[1:2] in ("=", "+", "-", "@", "\\t", "\\r") else name
+
+
+header = [column_name(cell) for cell in table[0]]
 values = np.array([[float(cell) for cell in row] for row in table[1:]])
 FEATURES = {list(numeric.columns)!r}
 TARGET = {numeric.target!r}

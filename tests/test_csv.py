@@ -256,3 +256,25 @@ def test_a_typed_numbers_run_s_train_py_reproduces_its_numbers(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     predicted = [float(p) for p in re.findall(r"^input=.* predicted=(\S+)$", done.stdout, re.M)]
     np.testing.assert_allclose(predicted, [p.predicted for p in result.run.runs[0].predictions], atol=2e-3)
+
+
+def test_an_exported_csv_run_plants_no_formula_and_its_script_still_finds_the_columns(tmp_path):
+    pytest.importorskip("keras")
+    text = "=cmd,@sum,-t\n" + "\n".join(f"{k % 3},{k % 5},{k}" for k in range(12))
+    config = RunConfig(csv=text, target="@sum", output="linear", mode="sequence", epochs=2, units=3)
+    result = run(config)
+    export(result, tmp_path)
+    written = (tmp_path / "sequence" / "data.csv").read_text()
+    for cell in _cells(written):
+        assert not cell.startswith(FORMULA_STARTS) or as_number(cell) is not None, cell
+    assert written.splitlines()[0] == "'=cmd,'@sum,'-t"
+    done = subprocess.run(
+        [sys.executable, str(tmp_path / "sequence" / "train.py")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    predicted = [float(p) for p in re.findall(r"^input=.* predicted=(\S+)$", done.stdout, re.M)]
+    np.testing.assert_allclose(predicted, [p.predicted for p in result.run.runs[0].predictions], atol=2e-3)
