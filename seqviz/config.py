@@ -94,7 +94,7 @@ class RunConfig:
                     )
         if self.timesteps != ALL_STEPS:
             _check_range("timesteps", int(self.timesteps), 1, k, why=f" (the number of pairs, K = {k})")
-        test_part = self.test_part(dataset, limits)
+        test_part = self.test_part(limits)
         for mode in self.modes:
             feed = MODES[mode](dataset, self)  # each layout's own rules (seqviz.layout.check)
             if test_part is not None:
@@ -141,7 +141,7 @@ class RunConfig:
             self.csv, self.target, self.features, self.target_row, self.scaling, self.test_rows, limits
         )
 
-    def test_part(self, train: Dataset, limits: Limits = Limits()) -> str | Dataset | None:
+    def test_part(self, limits: Limits = Limits()) -> str | Dataset | None:
         """What is predicted after training: a CSV's last ``test_rows`` rows, the test
         sequence's text (framed later with the training vocabulary or scaling), or None."""
         if self.uses_csv:

@@ -135,12 +135,10 @@ def describe_feed(feed: Feed, dataset: Dataset) -> FeedView:
         for t in range(feed.timesteps)
     ]
     numbers = dataset.numeric is not None
+    x_grid = describe_feed_inputs(feed, dataset)
     if numbers:
-        inputs = feed.input_positions if feed.input_positions is not None else feed.positions
-        x_grid = _numeric_grid(feed, dataset, inputs, 0)
         y_grid = _numeric_grid(feed, dataset, feed.positions, 1)
     else:
-        x_grid = _token_grid(feed, dataset, feed.x)
         y_grid = _token_grid(feed, dataset, feed.y, feed.loss_mask)
     y = feed.y if feed.return_sequences else feed.y[:, -1, :]
     return FeedView(
@@ -406,7 +404,7 @@ def run(config: RunConfig, progress: RunProgress | None = None, limits: Limits =
     from seqviz.explain import attach_facts
 
     dataset = config.validate(limits)
-    test_part = config.test_part(dataset, limits)
+    test_part = config.test_part(limits)
     started = time.perf_counter()
     weights = initial_weights(
         dataset.input_dim,
