@@ -244,3 +244,15 @@ def test_every_figure_of_a_regression_run_is_valid_plotly_and_the_lines_hold_the
     (early, _), when = _collect_numbers(mode, 0, scale)
     first = mode.snapshots[0].probabilities[0][0] * scale[0] + scale[1]
     assert early.predicted[0] == pytest.approx(first) and "epoch 1" in when
+
+
+def test_a_regression_run_round_trips_through_json():
+    import json
+
+    from seqviz.results import Run
+
+    config = dataclasses.replace(_csv("chunks", window=4, epochs=3, units=3), test_rows=4)
+    data = json.loads(json.dumps(run(config).run.to_json()))
+    typed = Run.from_json(data)
+    assert typed.config == config and typed.to_json() == data
+    assert isinstance(typed.runs[0].predictions[0].target, float)
