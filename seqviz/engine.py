@@ -68,17 +68,32 @@ def _position_cells(feed: Feed) -> dict[int, tuple[int, int]]:
     return {int(p): (s, t) for (s, t), p in np.ndenumerate(feed.positions) if p >= 0}
 
 
-def _values(r: Replay, layer: int, names: tuple[str, ...], s: int, t: int) -> Values:
-    arrays = r.layers[layer]
-    return {name: _rounded(arrays[name][s, t]) for name in names}
+Rounded = list[dict[str, list[Any]]]  # per layer, per name: (samples, timesteps, units) as lists
 
 
-def _step_values(r: Replay, names: tuple[str, ...], s: int, t: int) -> tuple[Values, list[Values] | None]:
+def _rounded_replay(r: Replay, names: tuple[str, ...]) -> Rounded:
+    """Every layer's values rounded once, whole (rounding each step's vector on its own cost
+    most of a long run's time)."""
+    return [{name: _rounded(arrays[name]) for name in names} for arrays in r.layers]
+
+
+def _at(a: np.ndarray, order: list[tuple[int, int]]) -> list[Any]:
+    """``a`` (samples, timesteps, …) at each (sample, step) of ``order``, rounded, as lists."""
+    samples, steps = zip(*order) if order else ((), ())
+    return _rounded(a[list(samples), list(steps)])
+
+
+def _values(r: Rounded, layer: int, names: tuple[str, ...], s: int, t: int) -> Values:
+    arrays = r[layer]
+    return {name: arrays[name][s][t] for name in names}
+
+
+def _step_values(r: Rounded, names: tuple[str, ...], s: int, t: int) -> tuple[Values, list[Values] | None]:
     """The last layer's values at (s, t), and every layer's when the model is stacked."""
-    last = _values(r, len(r.layers) - 1, names, s, t)
-    if len(r.layers) == 1:
+    last = _values(r, len(r) - 1, names, s, t)
+    if len(r) == 1:
         return last, None
-    return last, [_values(r, k, names, s, t) for k in range(len(r.layers))]
+    return last, [_values(r, k, names, s, t) for k in range(len(r))]
 
 
 def _source(feed: Feed, s: int, t: int) -> Source:
@@ -180,11 +195,12 @@ def _mode_run(
     x_tokens = describe_feed_inputs(feed, dataset)
     ties = ambiguous_positions(feed.keys, targets)
     predictions = _predictions(dataset, [final.probabilities[s, t] for s, t in order], set(ties))
+    rounded = _rounded_replay(final, names)
     for p, (s, t) in enumerate(order):
         inner = None
         if feed.timesteps > 1 and not feed.return_sequences:
-            inner = [_inner_step(final, names, feed, x_tokens, s, k) for k in range(feed.timesteps)]
-        values, layers = _step_values(final, names, s, t)
+            inner = [_inner_step(rounded, names, feed, x_tokens, s, k) for k in range(feed.timesteps)]
+        values, layers = _step_values(rounded, names, s, t)
         states.append(StepState(p, s, t, s // feed.batch_size, values, _source(feed, s, t), layers, inner))
 
     snapshots = []
@@ -194,8 +210,8 @@ def _mode_run(
             Snapshot(
                 epoch=epoch,
                 loss=loss,
-                probabilities=[_rounded(r.probabilities[s, t]) for s, t in order],
-                states={name: [_rounded(r.last[name][s, t]) for s, t in order] for name in cell.state_names},
+                probabilities=_at(r.probabilities, order),
+                states={name: _at(r.last[name], order) for name in cell.state_names},
             )
         )
 
@@ -389,7 +405,7 @@ def _layout_json(feed: Feed) -> dict[str, Any]:
 
 
 def _inner_step(
-    r: Replay, names: tuple[str, ...], feed: Feed, x_tokens: list[list[str | None]], s: int, k: int
+    r: Rounded, names: tuple[str, ...], feed: Feed, x_tokens: list[list[str | None]], s: int, k: int
 ) -> InnerStep:
     values, layers = _step_values(r, names, s, k)
     return InnerStep(k, x_tokens[s][k], values, _source(feed, s, k), layers)
