@@ -21,7 +21,7 @@ import streamlit as st
 
 from seqviz.cells import CELLS
 from seqviz.config import ALL, OPTION_BY_NAME, Option, RunConfig
-from seqviz.csvdata import columns_of, decode, example_csv
+from seqviz.csvdata import columns_of, decode, example_csv, parse
 from seqviz.errors import SeqvizError
 from seqviz.limits import Limits, limits_from_env
 from seqviz.losses import REGRESSION
@@ -300,15 +300,20 @@ def _read_upload(limits: Limits) -> None:
         return
     try:
         text = decode(upload.getvalue(), limits)
-        columns = columns_of(text, limits)
+        table = parse(text, limits)
     except SeqvizError as error:
         state["csv_error"] = f"{upload.name}: {error}"
         return
-    state["w_csv"], state["w_target"], state["w_features"] = text, columns[-1], ""
+    state["w_csv"], state["w_target"], state["w_features"] = text, table.columns[-1], ""
     state["w_output"], state["w_scaling"] = REGRESSION, "standardise"
     state["w_test_sequence"] = ""
-    if state.get("w_mode") == ALL and text.count("\n") > LONG_CSV:
+    rows = len(table.values)
+    if state.get("w_mode") == ALL and rows > LONG_CSV:
+        # A long series: stateful chunks of 10 in as many lanes (up to 10) as divide the chunks.
+        chunks = -(-(rows - 1) // 10)
         state["w_mode"], state["w_window"] = "chunks", 10
+        state["w_batch_size"] = max(d for d in range(1, 11) if chunks % d == 0)
+        state["w_epochs"] = min(int(state.get("w_epochs", 100)), 100)
 
 
 def render_csv_upload(limits: Limits) -> None:
