@@ -21,9 +21,11 @@ import streamlit as st
 
 from seqviz.cells import CELLS
 from seqviz.config import ALL, OPTION_BY_NAME, Option, RunConfig
+from seqviz.csvdata import columns_of, decode, example_csv, parse
 from seqviz.errors import SeqvizError
 from seqviz.glossary import GLOSSARY, glossary_text
 from seqviz.limits import Limits, limits_from_env
+from seqviz.losses import REGRESSION
 from seqviz.replay import step_names
 from seqviz.results import ModeResult, Run
 from seqviz.serving import ResultCache, TrainingGate
@@ -121,6 +123,25 @@ PRESET_NOTES: dict[str, str] = {
     "Several sequences, one per line": (
         "Notice: each line is its own sample, so no state flows from one sequence into the next."
     ),
+    "Numbers: hourly demand (CSV)": (
+        "Notice the lines: the model's next-hour demand against the real one, on the training rows and "
+        "on the last 24 rows it never trained on; the verdict says whether what it fits carries over."
+    ),
+}
+# Numbers: the CSV that ships with seqviz, its next hour's demand from demand and temperature.
+PRESETS["Numbers: hourly demand (CSV)"] = {
+    "csv": example_csv(),
+    "target": "demand",
+    "features": "temperature,demand",
+    "output": "linear",
+    "scaling": "standardise",
+    "mode": "chunks",
+    "window": 12,
+    "units": 16,
+    "epochs": 150,
+    "learning_rate": 0.01,
+    "test_rows": 24,
+    "test_sequence": "",
 }
 PRESETS_PER_ROW = 4
 PANELS_PER_ROW = 2  # per-mode charts and tables side by side
@@ -294,6 +315,8 @@ FORM_ADVANCED = (
 )
 FORM_LAYOUT = (("timesteps", "stride"), ("stateful", "shuffle", "return_sequences"), ("arrange", "reset"))
 FORM_PREDICT = (("predict_batch_size",), ("predict_state",), ("reset_at",))
+FORM_NUMBERS = (("csv",), ("target", "features"), ("target_row", "scaling", "test_rows"))
+LONG_CSV = 200  # rows above which an upload switches "compare all modes" to stateful chunks
 
 
 def _widget(container: Any, option: Option, limits: Limits) -> None:
@@ -303,6 +326,8 @@ def _widget(container: Any, option: Option, limits: Limits) -> None:
     if option.name == "sequence":
         text += " Several independent sequences: one per line, or separated by |."
         container.text_area(label, key=key, max_chars=limits.max_chars, help=text, height=68)
+    elif option.name == "csv":
+        container.text_area(label, key=key, max_chars=limits.max_csv_bytes, help=text, height=120)
     elif option.kind in ("text", "steps"):
         container.text_input(label, key=key, help=text)
     elif option.kind == "bool":
@@ -322,6 +347,57 @@ def _widget(container: Any, option: Option, limits: Limits) -> None:
         container.number_input(label, low, int(high or 0), key=key, step=1, help=text)
 
 
+def _read_upload(limits: Limits) -> None:
+    """On upload: check the file (size, encoding, every cell) and fill the form's numbers
+    options with it; a bad file leaves the form as it was and says why."""
+    state = st.session_state
+    state.pop("csv_error", None)
+    upload = state.get("csv_upload")
+    if upload is None:
+        return
+    try:
+        text = decode(upload.getvalue(), limits)
+        table = parse(text, limits)
+    except SeqvizError as error:
+        state["csv_error"] = f"{upload.name}: {error}"
+        return
+    state["w_csv"], state["w_target"], state["w_features"] = text, table.columns[-1], ""
+    state["w_output"], state["w_scaling"] = REGRESSION, "standardise"
+    state["w_test_sequence"] = ""
+    rows = len(table.values)
+    if state.get("w_mode") == ALL and rows > LONG_CSV:
+        # A long series: stateful chunks of 10 in as many lanes (up to 10) as divide the chunks.
+        chunks = -(-(rows - 1) // 10)
+        state["w_mode"], state["w_window"] = "chunks", 10
+        state["w_batch_size"] = max(d for d in range(1, 11) if chunks % d == 0)
+        state["w_epochs"] = min(int(state.get("w_epochs", 100)), 100)
+
+
+def render_csv_upload(limits: Limits) -> None:
+    """The CSV upload beside the form: rows are timesteps, columns are features."""
+    st.file_uploader(
+        "Or upload a CSV time series",
+        type=["csv"],
+        key="csv_upload",
+        on_change=_read_upload,
+        args=(limits,),
+        help=(
+            "A header row of column names, then one row of numbers per timestep "
+            f"(at most {limits.max_csv_bytes // 1024} KB, {limits.max_csv_rows} rows and "
+            f"{limits.max_csv_columns} columns). Choose the target and features under Numbers, then Train."
+        ),
+    )
+    error = st.session_state.get("csv_error")
+    if error:
+        st.error(md(error))
+    elif str(st.session_state.get("w_csv", "")).strip():
+        try:
+            columns = columns_of(st.session_state["w_csv"], limits)
+            st.caption("CSV columns: " + md(", ".join(columns)) + ". Target and features: under Numbers.")
+        except SeqvizError:
+            pass  # the form's own check says what is wrong on Train
+
+
 def render_form(limits: Limits) -> RunConfig | None:
     """The input form, every widget from the option table; returns the configuration on Train."""
     with st.form("input"):
@@ -339,6 +415,10 @@ def render_form(limits: Limits) -> RunConfig | None:
                     _widget(column, OPTION_BY_NAME[name], limits)
         with st.expander("Prediction (read when there is a test sequence)"):
             for column, names in zip(st.columns(len(FORM_PREDICT)), FORM_PREDICT):
+                for name in names:
+                    _widget(column, OPTION_BY_NAME[name], limits)
+        with st.expander("Numbers: a CSV time series (used when the CSV box is not empty)"):
+            for column, names in zip(st.columns([3, 2, 2]), FORM_NUMBERS):
                 for name in names:
                     _widget(column, OPTION_BY_NAME[name], limits)
         submitted = st.form_submit_button("Train", type="primary")
@@ -456,12 +536,33 @@ def render_feed(run: Run) -> None:
         "Keras reads X as **(samples, timesteps, features)**. "
         "Only `stateful=True` carries sample *i* of one batch into sample *i* of the next."
     )
+    if run.config.output == REGRESSION:
+        render_scaling(run)
     modes = run.runs
     per_row = 2 if len(modes) > 1 else 1
     for first in range(0, len(modes), per_row):
         for column, mode in zip(st.columns(per_row, border=len(modes) > 1), modes[first : first + per_row]):
             with column:
                 render_feed_of_mode(mode, figures)
+
+
+def render_scaling(run: Run) -> None:
+    """What a regression run's numbers are: which columns, which target, and their scaling."""
+    from seqviz.numeric import SCALINGS
+
+    config = run.config
+    source = (
+        f"CSV columns {', '.join(run.vocabulary)} → the target {config.target or 'in the last column'} "
+        f"({'next row' if config.target_row == 'next' else 'same row'})"
+        if config.uses_csv
+        else "the typed numbers, one feature per step"
+    )
+    st.info(
+        md(
+            f"Numbers: {source}. Scaling: {config.scaling} ({SCALINGS[config.scaling]}). Losses and the "
+            "floor are in the scaled units the model trains on; targets and predictions in their own units."
+        )
+    )
 
 
 def render_feed_of_mode(mode: ModeResult, figures: Any) -> None:
@@ -471,9 +572,10 @@ def render_feed_of_mode(mode: ModeResult, figures: Any) -> None:
         f"X `{tuple(mode.x_shape)}` · Y `{tuple(mode.y_shape)}` · batch size `{mode.batch_size}` · "
         f"`stateful={mode.stateful}` · `return_sequences={mode.return_sequences}`"
     )
+    encoded = "one-hot" if mode.predictions and isinstance(mode.predictions[0].target, str) else "numbers"
     st.caption(
-        f"X: {_shape_text(mode.x_shape)} (one-hot). Y: {_shape_text(mode.y_shape)}.",
-        help=GLOSSARY["one-hot"],
+        f"X: {_shape_text(mode.x_shape)} ({encoded}). Y: {_shape_text(mode.y_shape)}.",
+        help=GLOSSARY["one-hot"] if encoded == "one-hot" else None,
     )
     chart(figures.state_flow_figure(mode), key=f"flow_{mode.mode}")
     feed = mode.feed
@@ -533,8 +635,37 @@ def _prediction_rows(mode: ModeResult, snapshot: int | None, vocabulary: list[st
     return rows
 
 
+def target_scale(result: Any) -> tuple[float, float]:
+    """(scale, mean) that turn a regression model's outputs into the target's units."""
+    numeric = result.dataset.numeric
+    return (1.0, 0.0) if numeric is None else (numeric.scaling.target_scale, numeric.scaling.target_mean)
+
+
+def render_number_predictions(mode: ModeResult, snapshot: int | None, scale: tuple[float, float]) -> None:
+    """A regression mode: how many positions are within tolerance, the lines, and the table."""
+    from seqviz import figures
+    from seqviz.regression import TOLERANCE
+
+    right = sum(p.correct for p in mode.predictions)
+    st.metric(
+        f"{mode.mode}: within tolerance",
+        f"{right / len(mode.predictions):.0%}",
+        help=f"{right} of {len(mode.predictions)} positions with a squared error at most "
+        f"{TOLERANCE:.0%} of the targets' variance",
+    )
+    chart(figures.number_predictions_figure(mode, snapshot, scale), key=f"pred_{mode.mode}")
+    rows = []
+    for p in mode.predictions:
+        output = p.probability if snapshot is None else mode.snapshots[snapshot].probabilities[p.position][0]
+        value = output * scale[0] + scale[1]
+        rows.append(
+            {"position": p.position, "input": p.input, "target": p.target, "predicted": round(value, 4)}
+        )
+    st.dataframe(rows, hide_index=True, key=f"pred_table_{mode.mode}")
+
+
 @st.fragment
-def render_epoch_views(run: Run) -> None:
+def render_epoch_views(run: Run, scale: tuple[float, float] = (1.0, 0.0)) -> None:
     """Predictions and states, redrawn at any snapshot epoch without retraining."""
     from seqviz import figures
 
@@ -565,6 +696,9 @@ def render_epoch_views(run: Run) -> None:
         return
     for column, mode in zip(panels(len(modes)), modes):
         with column:
+            if run.config.output == REGRESSION:
+                render_number_predictions(mode, snapshot, scale)
+                continue
             rows = _prediction_rows(mode, snapshot, vocabulary)
             right = sum(row["right"] == "✓" for row in rows)
             st.metric(
@@ -716,18 +850,23 @@ def render_walkthrough(result: Any) -> None:
             st.segmented_control("State shown", carried, default=carried[0], key="play_state") or carried[0]
         )
     chart(figures.step_figure(run.mode(chosen), state), key=f"play_time_{chosen}")
+    reaches = {name: reach_of(feed) for name, feed in result.feeds.items()}
+    pair = telling_pair(run.pairs, reaches) if len(run.pairs) > 1 else None
+    if run.config.output != REGRESSION:  # it plays each target's probability: tokens only
+        render_training_player(run, pair, figures)
+    render_reach(run, reaches, pair, figures)
+    render_cell(run.config.cell, figures)
+    render_unit(run, figures)
+
+
+def render_training_player(run: Run, pair: tuple[int, int] | None, figures: Any) -> None:
     st.subheader("Play through training")
     st.caption(
         "One frame per weight snapshot: the dot on each loss curve is the epoch shown, and below, how sure "
         "each mode is of each position's target at that epoch, and how far apart the states of the most "
         "telling pair of positions are. Press play to watch the modes learn, or not."
     )
-    reaches = {name: reach_of(feed) for name, feed in result.feeds.items()}
-    pair = telling_pair(run.pairs, reaches) if len(run.pairs) > 1 else None
     chart(figures.training_figure(run.runs, run.vocabulary, pair), key="play_training")
-    render_reach(run, reaches, pair, figures)
-    render_cell(run.config.cell, figures)
-    render_unit(run, figures)
 
 
 def render_unit(run: Run, figures: Any) -> None:
@@ -797,6 +936,13 @@ VERDICT_WORDS = {
 }
 
 
+NUMBER_VERDICT_WORDS = {
+    "cannot fit": "cannot fit: even the loss floor is above 10% of the targets' variance",
+    "memorised": "memorised: predicts the training part (R² ≥ 0.9), not the test part",
+    "learned": "learned: predicts both parts (R² ≥ 0.9 on each)",
+}
+
+
 @st.fragment
 def render_test(result: Any) -> None:
     """The test sequence: each mode's verdict, its predictions, and the intervention (a reset
@@ -808,7 +954,12 @@ def render_test(result: Any) -> None:
     tested = [m for m in run.runs if m.test is not None]
     if not tested:
         return
-    st.header("Learned or memorised: the test sequence", help=glossary_text("verdict", "tie"))
+    st.header(
+        "Learned or memorised: the test sequence"
+        if not run.config.uses_csv
+        else "Learned or memorised: the test rows",
+        help=glossary_text("verdict", "tie"),
+    )
     look_at(
         "each mode's verdict: a mode that fits its training data but not this new sequence memorised "
         "it. Move the reset slider: a prediction that changes after the reset was carried by the state."
@@ -842,10 +993,9 @@ def render_test(result: Any) -> None:
         shown.append(mode)
         after = test.reset_predictions
         with column:
+            words = NUMBER_VERDICT_WORDS if run.config.output == REGRESSION else VERDICT_WORDS
             st.metric(
-                f"{mode.mode} verdict",
-                mode.verdict or "not fitted yet",
-                help=VERDICT_WORDS.get(mode.verdict or ""),
+                f"{mode.mode} verdict", mode.verdict or "not fitted yet", help=words.get(mode.verdict or "")
             )
             st.caption(f"train {mode.accuracy:.0%} · test {test.accuracy:.0%} · test loss {test.loss:.4f}")
             rows = []
@@ -853,14 +1003,16 @@ def render_test(result: Any) -> None:
                 row = {"position": p.position, "input": p.input, "target": p.target, "predicted": p.predicted}
                 row["right"] = "tie" if p.tie else "✓" if p.correct else "✗"
                 if after is not None:
-                    changed = after[k].predicted != p.predicted
-                    row["after reset"] = after[k].predicted + (" (changed)" if changed else "")
+                    changed = after[k].predicted_text != p.predicted_text
+                    row["after reset"] = after[k].predicted_text + (" (changed)" if changed else "")
                 rows.append(row)
             with st.container(key=f"test_{mode.mode}"):
-                st.text("test predicted: " + " ".join(p.predicted for p in test.predictions))
+                st.text("test predicted: " + " ".join(p.predicted_text for p in test.predictions))
                 if after is not None:
-                    st.text("after reset: " + " ".join(p.predicted for p in after))
+                    st.text("after reset: " + " ".join(p.predicted_text for p in after))
             st.dataframe(rows, hide_index=True, key=f"test_table_{mode.mode}")
+    if run.config.output == REGRESSION:
+        return
     with st.expander("The test pass as heatmaps: predictions and states, with and without the reset"):
         for mode in shown:
             chart(prediction_phase_figure(mode, run.vocabulary), key=f"phase_{mode.mode}")
@@ -881,7 +1033,7 @@ def render_explanation(run: Run) -> None:
 
 
 def render_downloads(result: Any) -> None:
-    from seqviz.export import states_csv, training_script
+    from seqviz.export import predictions_csv, states_csv, training_script
 
     st.header("Code and data")
     run: Run = result.run
@@ -891,7 +1043,7 @@ def render_downloads(result: Any) -> None:
             script = training_script(feed, result.dataset, run.config, result.tests.get(mode))
             st.download_button("Download train.py", script, file_name=f"train_{mode}.py", key=f"dl_{mode}")
             st.code(script, language="python")
-    a, b = st.columns(2)
+    a, b, c = st.columns(3)
     # Written when clicked, not on every rerun: a long run's JSON is megabytes.
     a.download_button(
         "Download the run (JSON)",
@@ -907,6 +1059,14 @@ def render_downloads(result: Any) -> None:
         file_name="seqviz_states.csv",
         mime="text/csv",
         key="dl_csv",
+        on_click="ignore",
+    )
+    c.download_button(
+        "Download the predictions (CSV)",
+        lambda: predictions_csv(run),
+        file_name="seqviz_predictions.csv",
+        mime="text/csv",
+        key="dl_predictions_csv",
         on_click="ignore",
     )
     st.caption("Every chart's toolbar has a camera button that downloads it as PNG.")
@@ -1059,6 +1219,7 @@ def main() -> None:
     if not view.hidden("presets"):
         render_presets()
     if not view.hidden("form"):
+        render_csv_upload(limits)
         submitted = render_form(limits)
         if submitted is not None:
             pending = submitted
@@ -1090,7 +1251,9 @@ def main() -> None:
         return
     st.session_state["shown"] = config
     st.session_state.pop("pending", None)
-    st.query_params.from_dict({**config.to_query(), **view_query()})
+    # A link carries every option but the CSV itself (an upload is too big for a URL).
+    query = {k: v for k, v in config.to_query().items() if k != "csv"}
+    st.query_params.from_dict({**query, **view_query()})
     run = result.run
     if not view.hidden("answer"):
         with answer_slot:
@@ -1102,7 +1265,7 @@ def main() -> None:
     if not view.hidden("loss"):
         render_loss(run)
     if not (view.hidden("predictions") and view.hidden("states")):
-        render_epoch_views(run)
+        render_epoch_views(run, target_scale(result))
     if not view.hidden("contrast"):
         with contrast_slot:
             render_contrast(run)

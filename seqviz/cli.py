@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from seqviz.cells import CELLS
 from seqviz.config import OPTIONS, RunConfig
+from seqviz.csvdata import read_file
 from seqviz.errors import SeqvizError
 from seqviz.facts import Contrast, Fix, LookAlike, Score
-from seqviz.limits import limits_from_env
+from seqviz.limits import Limits, limits_from_env
+from seqviz.losses import REGRESSION
 
 if TYPE_CHECKING:
     from seqviz.results import ModeResult, Prediction, Run
@@ -28,7 +30,9 @@ _TYPES = {"text": str, "choice": str, "int": int, "optional_int": int, "float": 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # argparse prints usage plus the message; a person needs one line that says what to fix.
-        raise SeqvizError(f"{message} (see: python -m seqviz run --help)")
+        # Control characters in an argument are shown escaped, so the message stays one line.
+        shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+        raise SeqvizError(f"{shown} (see: python -m seqviz run --help)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -45,10 +49,17 @@ def _parser() -> argparse.ArgumentParser:
             extra["choices"] = list(option.choices)
             listed = "; ".join(f"{k}: {v}" for k, v in option.choices.items())
             extra["help"] = f"{option.help} {listed}"
+        extra["default"] = getattr(defaults, option.name)
         if option.name == "sequence":
-            extra["required"] = True
-        else:
-            extra["default"] = getattr(defaults, option.name)
+            extra["default"] = None  # required, unless --csv gives the data
+        elif option.name == "csv":
+            extra.update(
+                metavar="PATH",
+                help="A CSV file: a header row of column names, then one row of "
+                "numbers per timestep (replaces --sequence; the output becomes linear).",
+            )
+        elif option.name == "output":
+            extra["default"] = None  # sigmoid for tokens, linear for a CSV
         if option.kind == "bool":  # --stateful / --no-stateful
             run.add_argument(
                 option.flag, action=argparse.BooleanOptionalAction, **{"help": option.help, **extra}
@@ -60,8 +71,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def config_from_args(args: argparse.Namespace) -> RunConfig:
-    return RunConfig(**{option.name: getattr(args, option.name) for option in OPTIONS})
+def config_from_args(args: argparse.Namespace, limits: Limits | None = None) -> RunConfig:
+    """The run the flags ask for; ``--csv PATH`` is read here (its text becomes ``csv``).
+
+    Raises:
+        SeqvizError: no data (neither --sequence nor --csv), or a CSV file that cannot be read.
+    """
+    values = {option.name: getattr(args, option.name) for option in OPTIONS}
+    if values["csv"]:
+        values["csv"] = read_file(values["csv"], limits or limits_from_env())
+        values["sequence"] = values["sequence"] or RunConfig.sequence
+    elif values["sequence"] is None:
+        raise SeqvizError("the following arguments are required: --sequence (or --csv PATH)")
+    if values["output"] is None:
+        values["output"] = REGRESSION if values["csv"] else RunConfig.output
+    return RunConfig(**values)
 
 
 class _ProgressBar:
@@ -88,9 +112,16 @@ def _table(predictions: list[Prediction], reset: list[Prediction] | None = None)
     rows = [header + (("after reset",) if reset is not None else ())]
     for k, p in enumerate(predictions):
         mark = "tie" if p.tie else "✓" if p.correct else "✗"
-        row: tuple[str, ...] = (str(p.position), p.input, p.target, p.predicted, f"{p.probability:.2f}", mark)
+        row: tuple[str, ...] = (
+            str(p.position),
+            p.input,
+            p.target_text,
+            p.predicted_text,
+            f"{p.probability:.2f}",
+            mark,
+        )
         if reset is not None:
-            row += (reset[k].predicted + (" (changed)" if reset[k].predicted != p.predicted else ""),)
+            row += (reset[k].predicted_text + (" (changed)" if reset[k].predicted != p.predicted else ""),)
         rows.append(row)
     return _columns(rows)
 
@@ -176,8 +207,8 @@ def report(run: Run) -> str:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
-        config = config_from_args(args)
         limits = limits_from_env()
+        config = config_from_args(args, limits)
         config.validate(limits)
     except SeqvizError as error:
         print(f"seqviz: {error}", file=sys.stderr)

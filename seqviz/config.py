@@ -9,11 +9,14 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from seqviz.cells import CELLS
+from seqviz.csvdata import TARGET_ROWS, csv_datasets
 from seqviz.errors import SeqvizError
 from seqviz.layout import ALL_STEPS, ARRANGEMENTS, RESETS
 from seqviz.limits import Limits
 from seqviz.losses import OUTPUTS as OUTPUT_TYPES
+from seqviz.losses import REGRESSION
 from seqviz.modes import COMPARED, MODES
+from seqviz.numeric import SCALINGS, numeric_dataset
 from seqviz.predict import STATE_POLICIES, prediction_feed
 from seqviz.sequence import FRAMING_HELP, Dataset, make_dataset
 
@@ -51,6 +54,14 @@ class RunConfig:
     predict_batch_size: int = 1  # model.predict's batch size (a stateful model is rebuilt for it)
     predict_state: str = "zeros"  # start from zeros, or carry the state training ended in
     reset_at: int | None = None  # a test position: the state is reset to zeros before its input
+    # Numbers (output "linear", mean squared error): the typed tokens read as numbers, or a CSV.
+    scaling: str = "none"  # none | standardise (seqviz.numeric.SCALINGS), stated in the export
+    csv: str = ""  # CSV text (rows are timesteps, columns features); replaces the sequence
+    target: str = ""  # the CSV's target column; empty: its last column
+    features: str = ""  # the CSV's feature columns, comma-separated; empty: every column
+    # (target_row "next") or every column but the target ("same")
+    target_row: str = "next"  # predict the target's next value, or the same row's
+    test_rows: int = 0  # the CSV's last rows kept apart as a test part (0: none)
 
     @property
     def modes(self) -> tuple[str, ...]:
@@ -66,7 +77,7 @@ class RunConfig:
         """
         for option in OPTIONS:
             option.check(getattr(self, option.name), limits)
-        dataset = make_dataset(self.sequence, self.framing, limits)
+        dataset = self.dataset(limits)
         k = len(dataset.pairs)
         if "window" in self.modes:
             _check_range("window", self.window, 1, k, why=f" (the number of pairs, K = {k})")
@@ -83,11 +94,12 @@ class RunConfig:
                     )
         if self.timesteps != ALL_STEPS:
             _check_range("timesteps", int(self.timesteps), 1, k, why=f" (the number of pairs, K = {k})")
+        test_part = self.test_part(limits)
         for mode in self.modes:
             feed = MODES[mode](dataset, self)  # each layout's own rules (seqviz.layout.check)
-            if self.test_sequence.strip():
+            if test_part is not None:
                 test = prediction_feed(
-                    self.test_sequence,
+                    test_part,
                     self.framing,
                     dataset,
                     feed,
@@ -102,6 +114,39 @@ class RunConfig:
                         f"got {self.reset_at}."
                     )
         return dataset
+
+    @property
+    def uses_csv(self) -> bool:
+        return bool(self.csv.strip())
+
+    def dataset(self, limits: Limits = Limits()) -> Dataset:
+        """The training data: typed tokens, typed numbers (output linear), or a CSV's rows.
+
+        Raises:
+            SeqvizError: the text, numbers or file cannot be read as the options ask.
+        """
+        if self.uses_csv:
+            if self.output != REGRESSION:
+                raise SeqvizError(
+                    f"A CSV holds numbers: choose the output {REGRESSION!r} (mean squared error); "
+                    f"got {self.output!r}."
+                )
+            return self._csv(limits)[0]
+        if self.output == REGRESSION:
+            return numeric_dataset(self.sequence, self.framing, self.scaling, limits)
+        return make_dataset(self.sequence, self.framing, limits)
+
+    def _csv(self, limits: Limits) -> tuple[Dataset, Dataset | None]:
+        return csv_datasets(
+            self.csv, self.target, self.features, self.target_row, self.scaling, self.test_rows, limits
+        )
+
+    def test_part(self, limits: Limits = Limits()) -> str | Dataset | None:
+        """What is predicted after training: a CSV's last ``test_rows`` rows, the test
+        sequence's text (framed later with the training vocabulary or scaling), or None."""
+        if self.uses_csv:
+            return self._csv(limits)[1]
+        return self.test_sequence if self.test_sequence.strip() else None
 
     @classmethod
     def default(cls, limits: Limits = Limits()) -> RunConfig:
@@ -179,7 +224,7 @@ class RunConfig:
                 notices.append(f"{error} Using a window of 1.")
             except SeqvizError:
                 notices.append(f"{error} The default sequence is shown instead.")
-                accepted = replace(accepted, sequence=cls.sequence, framing=cls.framing)
+                accepted = replace(accepted, sequence=cls.sequence, framing=cls.framing, csv=cls.csv)
         for name in _NUMERIC_ORDER:
             if getattr(config, name) == numeric[name]:
                 continue
@@ -429,6 +474,39 @@ OPTIONS += (
         high="max_tokens",
     ),
 )
+OPTIONS += (
+    Option(
+        "scaling",
+        "choice",
+        "Scaling",
+        "Numbers only: how features and target are scaled before training (stated in the export).",
+        SCALINGS,
+    ),
+    Option(
+        "csv",
+        "text",
+        "CSV",
+        "A time series: a header row of column names, then one row of numbers per timestep "
+        "(replaces the sequence; needs the linear output).",
+    ),
+    Option("target", "text", "Target column", "The CSV column to predict (empty: the last column)."),
+    Option(
+        "features",
+        "text",
+        "Feature columns",
+        "The CSV columns the model reads, comma-separated (empty: every column, or every other one "
+        "when the target is in the same row).",
+    ),
+    Option("target_row", "choice", "Target row", "Which row's target value is predicted.", TARGET_ROWS),
+    Option(
+        "test_rows",
+        "int",
+        "Test rows",
+        "The CSV's last rows, kept apart and predicted after training (0: no test part).",
+        low=0,
+        high="max_csv_rows",
+    ),
+)
 OPTION_BY_NAME = {o.name: o for o in OPTIONS}
 LAYOUT_OPTIONS = ("timesteps", "stride", "stateful", "arrange", "shuffle", "reset", "return_sequences")
 
@@ -453,4 +531,9 @@ _NUMERIC_ORDER = (
     "predict_batch_size",
     "predict_state",
     "reset_at",
+    "scaling",
+    "target",
+    "features",
+    "target_row",
+    "test_rows",
 )

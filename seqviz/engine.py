@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from seqviz import __version__
+from seqviz import __version__, regression
 from seqviz.cells.base import States
 from seqviz.config import RunConfig
 from seqviz.errors import SeqvizError
@@ -68,17 +68,32 @@ def _position_cells(feed: Feed) -> dict[int, tuple[int, int]]:
     return {int(p): (s, t) for (s, t), p in np.ndenumerate(feed.positions) if p >= 0}
 
 
-def _values(r: Replay, layer: int, names: tuple[str, ...], s: int, t: int) -> Values:
-    arrays = r.layers[layer]
-    return {name: _rounded(arrays[name][s, t]) for name in names}
+Rounded = list[dict[str, list[Any]]]  # per layer, per name: (samples, timesteps, units) as lists
 
 
-def _step_values(r: Replay, names: tuple[str, ...], s: int, t: int) -> tuple[Values, list[Values] | None]:
+def _rounded_replay(r: Replay, names: tuple[str, ...]) -> Rounded:
+    """Every layer's values rounded once, whole (rounding each step's vector on its own cost
+    most of a long run's time)."""
+    return [{name: _rounded(arrays[name]) for name in names} for arrays in r.layers]
+
+
+def _at(a: np.ndarray, order: list[tuple[int, int]]) -> list[Any]:
+    """``a`` (samples, timesteps, …) at each (sample, step) of ``order``, rounded, as lists."""
+    samples, steps = zip(*order) if order else ((), ())
+    return _rounded(a[list(samples), list(steps)])
+
+
+def _values(r: Rounded, layer: int, names: tuple[str, ...], s: int, t: int) -> Values:
+    arrays = r[layer]
+    return {name: arrays[name][s][t] for name in names}
+
+
+def _step_values(r: Rounded, names: tuple[str, ...], s: int, t: int) -> tuple[Values, list[Values] | None]:
     """The last layer's values at (s, t), and every layer's when the model is stacked."""
-    last = _values(r, len(r.layers) - 1, names, s, t)
-    if len(r.layers) == 1:
+    last = _values(r, len(r) - 1, names, s, t)
+    if len(r) == 1:
         return last, None
-    return last, [_values(r, k, names, s, t) for k in range(len(r.layers))]
+    return last, [_values(r, k, names, s, t) for k in range(len(r))]
 
 
 def _source(feed: Feed, s: int, t: int) -> Source:
@@ -102,6 +117,12 @@ def _token_grid(
             row.append(itos[int(array[s, t].argmax())] if visible else None)
         grid.append(row)
     return grid
+
+
+def _numeric_grid(feed: Feed, dataset: Dataset, positions: np.ndarray, side: int) -> list[list[str | None]]:
+    """A (samples, timesteps) grid of the numbers at each cell (``side`` 0: the input's
+    features, 1: the target), as labelled in ``dataset.pairs``; null where nothing is."""
+    return [[None if p < 0 else dataset.pairs[int(p)][side] for p in row] for row in positions]
 
 
 def describe_feed(feed: Feed, dataset: Dataset) -> FeedView:
@@ -128,22 +149,33 @@ def describe_feed(feed: Feed, dataset: Dataset) -> FeedView:
         for s in range(feed.samples)
         for t in range(feed.timesteps)
     ]
-    y_grid = _token_grid(feed, dataset, feed.y, feed.loss_mask)
+    numbers = dataset.numeric is not None
+    x_grid = describe_feed_inputs(feed, dataset)
+    if numbers:
+        y_grid = _numeric_grid(feed, dataset, feed.positions, 1)
+    else:
+        y_grid = _token_grid(feed, dataset, feed.y, feed.loss_mask)
+    y = feed.y if feed.return_sequences else feed.y[:, -1, :]
     return FeedView(
         description=feed.description,
-        x_tokens=_token_grid(feed, dataset, feed.x),
+        x_tokens=x_grid,
         y_tokens=y_grid if feed.return_sequences else [row[-1] for row in y_grid],
-        x=feed.x.astype(int).tolist(),
-        y=(feed.y if feed.return_sequences else feed.y[:, -1, :]).astype(int).tolist(),
+        x=_rounded(feed.x) if numbers else feed.x.astype(int).tolist(),
+        y=_rounded(y) if numbers else y.astype(int).tolist(),
         batches=[list(range(k, k + b)) for k in range(0, feed.samples, b)],
         cells=cells,
     )
 
 
 def _mode_run(
-    feed: Feed, dataset: Dataset, config: RunConfig, weights: Weights, progress: RunProgress | None
+    feed: Feed,
+    dataset: Dataset,
+    config: RunConfig,
+    weights: Weights,
+    progress: RunProgress | None,
+    test_part: str | Dataset | None = None,
 ) -> tuple[ModeResult, Training, PredictionFeed | None]:
-    targets = dataset.targets
+    targets = dataset.target_keys
     training = train(
         feed,
         weights,
@@ -160,14 +192,15 @@ def _mode_run(
     names = step_names(cell)
 
     states = []
-    x_tokens = _token_grid(feed, dataset, feed.x)
+    x_tokens = describe_feed_inputs(feed, dataset)
     ties = ambiguous_positions(feed.keys, targets)
     predictions = _predictions(dataset, [final.probabilities[s, t] for s, t in order], set(ties))
+    rounded = _rounded_replay(final, names)
     for p, (s, t) in enumerate(order):
         inner = None
         if feed.timesteps > 1 and not feed.return_sequences:
-            inner = [_inner_step(final, names, feed, x_tokens, s, k) for k in range(feed.timesteps)]
-        values, layers = _step_values(final, names, s, t)
+            inner = [_inner_step(rounded, names, feed, x_tokens, s, k) for k in range(feed.timesteps)]
+        values, layers = _step_values(rounded, names, s, t)
         states.append(StepState(p, s, t, s // feed.batch_size, values, _source(feed, s, t), layers, inner))
 
     snapshots = []
@@ -177,14 +210,14 @@ def _mode_run(
             Snapshot(
                 epoch=epoch,
                 loss=loss,
-                probabilities=[_rounded(r.probabilities[s, t]) for s, t in order],
-                states={name: [_rounded(r.last[name][s, t]) for s, t in order] for name in cell.state_names},
+                probabilities=_at(r.probabilities, order),
+                states={name: _at(r.last[name], order) for name in cell.state_names},
             )
         )
 
-    floor = loss_floor(feed.keys, targets, dataset.vocabulary.size, config.output)
+    floor = loss_floor(feed.keys, targets, dataset.output_dim, config.output)
     reach = feed.reach_keys or feed.keys
-    reach_floor = loss_floor(reach, targets, dataset.vocabulary.size, config.output)
+    reach_floor = loss_floor(reach, targets, dataset.output_dim, config.output)
     beyond = sorted(set(ambiguous_positions(reach, targets)) - set(ambiguous_positions(feed.keys, targets)))
     result = ModeResult(
         mode=feed.mode,
@@ -214,9 +247,9 @@ def _mode_run(
         beyond_reach=beyond,
     )
     test = None
-    if config.test_sequence.strip():
+    if test_part is not None:
         test = prediction_feed(
-            config.test_sequence,
+            test_part,
             config.framing,
             dataset,
             feed,
@@ -225,12 +258,34 @@ def _mode_run(
             config.seed,
         )
         result.test = _test_pass(test, config, training)
-    result.verdict = verdict(result)
+    result.verdict = (
+        verdict(result) if dataset.numeric is None else _regression_verdict(result, dataset, test)
+    )
     return result, training, test
+
+
+def describe_feed_inputs(feed: Feed, dataset: Dataset) -> list[list[str | None]]:
+    """X as labels per (sample, step): tokens, or the numbers as given."""
+    if dataset.numeric is None:
+        return _token_grid(feed, dataset, feed.x)
+    inputs = feed.input_positions if feed.input_positions is not None else feed.positions
+    return _numeric_grid(feed, dataset, inputs, 0)
+
+
+def _regression_verdict(result: ModeResult, dataset: Dataset, test: PredictionFeed | None) -> str | None:
+    """The three verdicts for numbers, on the scaled values the model sees (``seqviz.regression``)."""
+    assert dataset.numeric is not None
+    outputs = [p.probabilities[0] for p in result.predictions]
+    checked = None
+    if test is not None and result.test is not None and test.dataset.numeric is not None:
+        checked = ([p.probabilities[0] for p in result.test.predictions], list(test.dataset.numeric.y))
+    return regression.verdict(result.loss_floor, dataset.numeric.y, outputs, checked)
 
 
 def _predictions(dataset: Dataset, outputs: list[np.ndarray], ties: set[int]) -> list[Prediction]:
     """Per position, the output's best token; a tie (a forced hedge) is never counted right."""
+    if dataset.numeric is not None:
+        return _number_predictions(dataset, outputs, ties)
     itos, targets = dataset.vocabulary.itos, dataset.targets
     out = []
     for p, probs in enumerate(outputs):
@@ -244,6 +299,32 @@ def _predictions(dataset: Dataset, outputs: list[np.ndarray], ties: set[int]) ->
                 probability=round(float(probs[predicted]), DECIMALS),
                 correct=predicted == targets[p] and p not in ties,
                 probabilities=_rounded(probs),
+                tie=p in ties,
+            )
+        )
+    return out
+
+
+def _number_predictions(dataset: Dataset, outputs: list[np.ndarray], ties: set[int]) -> list[Prediction]:
+    """Per position, the number predicted and the target, in the target's own units
+    (``probabilities`` holds the model's output, in the scaled units it was trained on); a
+    position is right within ``seqviz.regression``'s tolerance, and a tie never is."""
+    numeric = dataset.numeric
+    assert numeric is not None
+    variance = regression.spread(numeric.y)
+    values = numeric.scaling.unscale(np.array([float(o[0]) for o in outputs]))
+    out = []
+    for p, (output, value) in enumerate(zip(outputs, values)):
+        model = float(output[0])
+        out.append(
+            Prediction(
+                position=p,
+                input=dataset.pairs[p][0],
+                target=numeric.raw_targets[p],
+                predicted=round(float(value), DECIMALS),
+                probability=round(model, DECIMALS),
+                correct=regression.close(model, numeric.y[p], variance) and p not in ties,
+                probabilities=[round(model, DECIMALS)],
                 tie=p in ties,
             )
         )
@@ -269,7 +350,7 @@ def predict_test(
     """The test pass from trained ``weights`` (and the carried ``start`` states), scored; with
     ``reset_at``, the same pass again with the state set to zeros before that position."""
     untouched = predict_pass(test.feed, weights, config.output, start)
-    ties = set(ambiguous_positions(test.feed.keys, test.dataset.targets))
+    ties = set(ambiguous_positions(test.feed.keys, test.dataset.target_keys))
     predictions = _predictions(test.dataset, list(untouched.probabilities), ties)
     reset = reset_h = None
     if reset_at is not None:
@@ -294,6 +375,8 @@ def predict_test(
 
 def mean_loss(probabilities: np.ndarray, dataset: Dataset, output: str) -> float:
     """The loss Keras would report on these outputs (positions, V), from probabilities."""
+    if dataset.numeric is not None:
+        return float(((probabilities[:, 0] - dataset.numeric.y_array) ** 2).mean())
     p = np.clip(probabilities, 1e-7, 1 - 1e-7)
     y = dataset.vocabulary.one_hot(dataset.targets)
     if output == "softmax":
@@ -337,7 +420,7 @@ def _layout_json(feed: Feed) -> dict[str, Any]:
 
 
 def _inner_step(
-    r: Replay, names: tuple[str, ...], feed: Feed, x_tokens: list[list[str | None]], s: int, k: int
+    r: Rounded, names: tuple[str, ...], feed: Feed, x_tokens: list[list[str | None]], s: int, k: int
 ) -> InnerStep:
     values, layers = _step_values(r, names, s, k)
     return InnerStep(k, x_tokens[s][k], values, _source(feed, s, k), layers)
@@ -361,9 +444,15 @@ def run(
     from seqviz.explain import attach_facts
 
     dataset = config.validate(limits)
+    test_part = config.test_part(limits)
     started = time.perf_counter()
     first = initial_weights(
-        dataset.vocabulary.size, config.units, config.seed, cell=config.cell, layers=config.layers
+        dataset.input_dim,
+        config.units,
+        config.seed,
+        cell=config.cell,
+        layers=config.layers,
+        output_dim=dataset.output_dim,
     )
     result = RunResult(
         run=Run(
@@ -381,7 +470,7 @@ def run(
     for mode in config.modes:
         feed = MODES[mode](dataset, config)
         weights = first if start is None or mode not in start else start[mode]
-        mode_result, training, test = _mode_run(feed, dataset, config, weights, progress)
+        mode_result, training, test = _mode_run(feed, dataset, config, weights, progress, test_part)
         result.run.runs.append(mode_result)
         result.feeds[mode] = feed
         result.weights[mode] = training.weights

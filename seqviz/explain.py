@@ -7,7 +7,7 @@ them without interpreting any markup. Callers choose facts by type, never by par
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,9 +28,11 @@ from seqviz.facts import (
 )
 from seqviz.floor import ambiguous_positions
 from seqviz.modes import window_keys
+from seqviz.regression import TOLERANCE, relative_error
 from seqviz.results import ModeResult, Run
 from seqviz.sequence import Dataset
 
+WIDEST_NUMERIC_WINDOW = 32  # a long CSV is searched for a fixing window up to this width only
 REACHED = 0.02  # a final loss within this of the floor counts as having reached it
 
 # What positions that look alike share, for the four compared modes (for any layout: seen()).
@@ -51,12 +53,22 @@ def seen(mode: ModeResult) -> str:
     return "window" if layout["stride"] == 1 else "chunk"
 
 
-def smallest_window(inputs: list[int], targets: list[int]) -> int | None:
-    """The smallest window w for which no two positions with different targets look alike."""
-    for w in range(1, len(inputs) + 1):
+def smallest_window(inputs: list[Hashable], targets: list[Hashable], widest: int | None = None) -> int | None:
+    """The smallest window w (up to ``widest``) for which no two positions with different
+    targets look alike."""
+    for w in range(1, min(len(inputs), widest or len(inputs)) + 1):
         if not ambiguous_positions(window_keys(inputs, w), targets):
             return w
     return None
+
+
+def _errors(mode: ModeResult) -> tuple[float | None, float | None]:
+    """A regression mode's relative errors (MSE over the targets' variance), train and test."""
+
+    def error(predictions: list[Any]) -> float:
+        return relative_error([p.predicted for p in predictions], [p.target for p in predictions])
+
+    return error(mode.predictions), None if mode.test is None else error(mode.test.predictions)
 
 
 def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
@@ -94,6 +106,7 @@ def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
                 len(mode.ties),
                 None if test is None else sum(p.correct for p in test.predictions),
                 None if test is None else len(test.predictions),
+                *_errors(mode) if dataset.regression else (None, None),
             )
         )
     if mode.test is not None and mode.test.reset_predictions is not None and mode.test.reset_at is not None:
@@ -106,7 +119,17 @@ def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
         facts.append(StateMatters(name, at, changed))
     if floor > 0:
         facts.append(FloorGap(name, floor, final, final - floor <= REACHED))
-        facts.append(Fix(name, smallest_window(dataset.inputs, dataset.targets), name == "window"))
+        facts.append(
+            Fix(
+                name,
+                smallest_window(
+                    dataset.input_keys,
+                    dataset.target_keys,
+                    WIDEST_NUMERIC_WINDOW if dataset.regression else None,
+                ),
+                name == "window",
+            )
+        )
     elif mode.correct < k:
         facts.append(NotYetLearned(name, k - mode.correct))
     elif final - floor > REACHED:
@@ -248,7 +271,27 @@ def _memorises(f: Memorises) -> str:
     )
 
 
+def _number_verdict(f: Verdict) -> str:
+    share = f"{TOLERANCE:.0%}"
+    train = f"{f.train_right} of {f.train_total} training positions within tolerance"
+    if f.verdict == "cannot fit":
+        return (
+            f"Verdict: cannot fit. The floor is {f.floor:.4f}, more than {share} of the training targets' "
+            f"variance, so no weights can predict them: {train}."
+        )
+    fitted = f"its mean squared error is {f.train_error or 0:.1%} of the targets' variance ({train})"
+    test = f"{f.test_error or 0:.1%} of the test targets' variance; at most {share} counts as predicted"
+    if f.verdict == "memorised":
+        return (
+            f"Verdict: memorised. Training fits its data ({fitted}), but the test part is not predicted "
+            f"({test}): what it learned does not carry over."
+        )
+    return f"Verdict: learned. Training fits its data ({fitted}), and so does the test part ({test})."
+
+
 def _verdict(f: Verdict) -> str:
+    if f.train_error is not None:
+        return _number_verdict(f)
     ties = (
         f" ({f.ties} of them ties: positions that look alike but need different targets, never counted right)"
     )

@@ -299,6 +299,10 @@ def training_script(
 ) -> str:
     """A standalone plain-Keras 3 script that trains ``feed``'s model with ``model.fit`` and
     prints ``input=… target=… predicted=…`` per position."""
+    if dataset.numeric is not None:
+        from seqviz.export_regression import regression_script
+
+        return regression_script(feed, dataset, config, test)
     k, v = len(dataset.pairs), dataset.vocabulary.size
     layer = CELLS[config.cell].keras_layer
     what = f"an {layer}" if layer[0] in "AEIOUL" else f"a {layer}"
@@ -377,20 +381,45 @@ def export(result: RunResult, directory: str | Path) -> list[Path]:
         model.optimizer.build(model.trainable_variables)  # saved complete, so it loads without warnings
         model.save(folder / "model.keras")
         written += [script, folder / "model.keras"]
+        if result.dataset.numeric is not None:
+            written += _regression_files(result, folder)
+    return written
+
+
+def _regression_files(result: RunResult, folder: Path) -> list[Path]:
+    """Beside a regression run's script: seqviz's initial weights (so the script starts where
+    seqviz did) and, for a CSV run, the CSV it reads."""
+    import numpy as np
+
+    from seqviz.export_regression import DATA_FILE, WEIGHTS_FILE
+    from seqviz.weights import initial_weights
+
+    config, dataset = result.run.config, result.dataset
+    start = initial_weights(
+        dataset.input_dim, config.units, config.seed, config.cell, config.layers, dataset.output_dim
+    )
+    weights = folder / WEIGHTS_FILE
+    np.savez(weights, *start.as_list())  # arr_0, arr_1, … in get_weights() order
+    written = [weights]
+    if config.uses_csv:
+        from seqviz.csvdata import parse
+        from seqviz.csvout import write_rows
+
+        table = parse(config.csv)  # the numbers as read; a column name cannot plant a formula
+        (folder / DATA_FILE).write_text(write_rows([table.columns, *table.values.tolist()]), encoding="utf-8")
+        written.append(folder / DATA_FILE)
     return written
 
 
 def states_csv(run: Run) -> str:
     """Every replayed state as CSV: one row per (mode, position, layer, unit), with the cell's
-    entering states and internals as columns (an LSTM's h0 c0 i f g o c h)."""
-    import csv
-    import io
+    entering states and internals as columns (an LSTM's h0 c0 i f g o c h). Text cells that a
+    spreadsheet would run as formulas are neutralised (``seqviz.csvout``)."""
+    from seqviz.csvout import write_rows
 
     columns = step_names(CELLS[run.config.cell])
-    out = io.StringIO()
-    writer = csv.writer(out)
     header = ("mode", "position", "input", "target", "sample", "step", "source", "layer", "unit", *columns)
-    writer.writerow(header)
+    rows: list[tuple[object, ...]] = [header]
     for mode in run.runs:
         for state in mode.states:
             x, y = run.pairs[state.position]
@@ -398,5 +427,36 @@ def states_csv(run: Run) -> str:
             for layer, values in enumerate(layers):
                 for unit in range(len(values["h"])):
                     row = (mode.mode, state.position, x, y, state.sample, state.step, state.source.kind)
-                    writer.writerow((*row, layer, unit, *(values[name][unit] for name in columns)))
-    return out.getvalue()
+                    rows.append((*row, layer, unit, *(values[name][unit] for name in columns)))
+    return write_rows(rows)
+
+
+def predictions_csv(run: Run) -> str:
+    """Every prediction as CSV: one row per (mode, part, position) with its input, target,
+    prediction, whether it is right and whether it is a tie; the test part's rows too. Text
+    cells are made safe to open in a spreadsheet (``seqviz.csvout``)."""
+    from seqviz.csvout import write_rows
+
+    rows: list[tuple[object, ...]] = [
+        ("mode", "part", "position", "input", "target", "predicted", "output", "correct", "tie")
+    ]
+    for mode in run.runs:
+        parts = [("train", mode.predictions)]
+        if mode.test is not None:
+            parts.append(("test", mode.test.predictions))
+        for part, predictions in parts:
+            for p in predictions:
+                rows.append(
+                    (
+                        mode.mode,
+                        part,
+                        p.position,
+                        p.input,
+                        p.target,
+                        p.predicted,
+                        p.probability,
+                        p.correct,
+                        p.tie,
+                    )
+                )
+    return write_rows(rows)

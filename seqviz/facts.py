@@ -127,6 +127,9 @@ class Verdict(Fact):
     ties: int  # training positions the floor forces to hedge
     test_right: int | None  # test positions right, when there is a test sequence
     test_total: int | None
+    # Numbers (regression): each part's mean squared error over its targets' variance (1 - R²).
+    train_error: float | None = None
+    test_error: float | None = None
 
 
 @dataclass(frozen=True)
@@ -171,4 +174,4 @@ FACTS: dict[str, type[Fact]] = {
 
 def fact_from_json(d: dict[str, Any]) -> Fact:
     cls = FACTS[d["kind"]]
-    return cls(**{f.name: d[f.name] for f in fields(cls)})
+    return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})  # newer fields have defaults

@@ -174,7 +174,9 @@ def keys(dataset: Dataset, layout: Layout, rows: list[Sample | None], carried: b
             False gives only the steps of the position's own sample, which is all that the
             loss's gradient reaches (backpropagation stops at the sample's first step).
     """
-    inputs = dataset.inputs
+    inputs = dataset.input_keys
+    # Zero padding reads as an all-zero step: for numbers, the same as a real step of zeros.
+    pad: Hashable = None if dataset.numeric is None else (0.0,) * dataset.input_dim
     out: dict[int, Hashable] = {}
     b = layout.batch_size
     end: dict[int, tuple[object, ...]] = {}
@@ -187,7 +189,7 @@ def keys(dataset: Dataset, layout: Layout, rows: list[Sample | None], carried: b
         if carried and layout.stateful and not layout.shuffle and r >= b and r not in first_of_sequence:
             start = end[r - b]
         seen = list(start)
-        seen += [None] * sample.pre_pad
+        seen += [pad] * sample.pre_pad
         for step, position in enumerate(sample.positions):
             if position >= 0:
                 seen.append(inputs[position])

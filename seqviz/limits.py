@@ -3,7 +3,8 @@
 The defaults suit a personal machine. A hosted demo tightens them through environment
 variables: ``SEQVIZ_SHARED=1`` switches to the shared-server preset, and each limit can be
 set on its own (``SEQVIZ_MAX_TOKENS``, ``SEQVIZ_MAX_DISTINCT``, ``SEQVIZ_MAX_UNITS``,
-``SEQVIZ_MAX_EPOCHS``, ``SEQVIZ_MAX_CONCURRENT``, ``SEQVIZ_TIME_BUDGET``).
+``SEQVIZ_MAX_EPOCHS``, ``SEQVIZ_MAX_CONCURRENT``, ``SEQVIZ_TIME_BUDGET``,
+``SEQVIZ_MAX_CSV_BYTES``, ``SEQVIZ_MAX_CSV_ROWS``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ class Limits:
     max_chars: int = 4000  # characters of typed text, refused before parsing
     max_concurrent: int = 2  # trainings at once on one server (app only)
     time_budget: float = 60.0  # seconds one training may take before it is stopped
+    # A CSV (rows are timesteps): its size in bytes (.streamlit/config.toml's
+    # server.maxUploadSize, in MiB, matches the default), rows of numbers and columns.
+    max_csv_bytes: int = 1024 * 1024
+    max_csv_rows: int = 2000
+    max_csv_columns: int = 20
 
 
 SHARED_SERVER = Limits(
@@ -35,6 +41,9 @@ SHARED_SERVER = Limits(
     max_chars=1000,
     max_concurrent=1,
     time_budget=30.0,
+    max_csv_bytes=256 * 1024,
+    max_csv_rows=1000,
+    max_csv_columns=10,
 )
 
 _ENV_FIELDS = {
@@ -44,6 +53,8 @@ _ENV_FIELDS = {
     "SEQVIZ_MAX_EPOCHS": ("max_epochs", int),
     "SEQVIZ_MAX_CONCURRENT": ("max_concurrent", int),
     "SEQVIZ_TIME_BUDGET": ("time_budget", float),
+    "SEQVIZ_MAX_CSV_BYTES": ("max_csv_bytes", int),
+    "SEQVIZ_MAX_CSV_ROWS": ("max_csv_rows", int),
 }
 
 

@@ -99,4 +99,32 @@ class SoftmaxOutput(Output):
         return tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=logits)
 
 
-OUTPUTS: dict[str, type[Output]] = {o.name: o for o in (SigmoidOutput, SoftmaxOutput)}
+class LinearOutput(Output):
+    """Regression: the Dense layer's output is the prediction, and the loss is Keras's ``mse``
+    (the mean over the V outputs of the squared error)."""
+
+    name = "linear"
+    keras_loss = "mse"
+    label = "linear + mean squared error (numbers)"
+
+    @classmethod
+    def probabilities(cls, logits: Array) -> Array:
+        return logits
+
+    @classmethod
+    def per_step(cls, logits: Array, y: Array) -> Array:
+        return np.asarray(((logits - y) ** 2).mean(-1))
+
+    @classmethod
+    def d_per_step(cls, logits: Array, y: Array) -> Array:
+        return np.asarray(2.0 * (logits - y) / logits.shape[-1])
+
+    @classmethod
+    def tf_per_step(cls, logits: Any, y: Any) -> Any:
+        import tensorflow as tf
+
+        return tf.reduce_mean(tf.square(logits - y), -1)
+
+
+OUTPUTS: dict[str, type[Output]] = {o.name: o for o in (SigmoidOutput, SoftmaxOutput, LinearOutput)}
+REGRESSION = LinearOutput.name  # the output that reads tokens (or a CSV) as numbers

@@ -9,12 +9,13 @@ comes from, and which positions are indistinguishable to the model (the reason a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from seqviz.errors import SeqvizError
 from seqviz.layout import (
     ALL_STEPS,
     KERAS_DEFAULT_BATCH,
@@ -109,25 +110,39 @@ def build_feed(dataset: Dataset, layout: Layout, mode: str, seed: int = 0) -> Fe
     check(dataset, layout)
     rows = arrange_samples(dataset, layout)
     steps = max(len(r.positions) for r in rows if r is not None)
-    n, v = len(rows), dataset.vocabulary.size
-    x = np.zeros((n, steps, v), dtype=np.float32)
-    y = np.zeros((n, steps, v), dtype=np.float32)
+    n = len(rows)
+    x = np.zeros((n, steps, dataset.input_dim), dtype=np.float32)
+    y = np.zeros((n, steps, dataset.output_dim), dtype=np.float32)
     loss_mask = np.zeros((n, steps), dtype=np.float32)
     positions = np.full((n, steps), -1)
     input_positions = np.full((n, steps), -1)
     step_mask = np.zeros((n, steps), dtype=np.float32)
-    inputs, targets = dataset.inputs, dataset.targets
+    numeric = dataset.numeric
+    # One-hot tokens: a 1 at the token's index. Numbers: the scaled features, and the target
+    # in y's one column.
+    one_hot_in = dataset.inputs if numeric is None else []
+    one_hot_out = dataset.targets if numeric is None else []
+    x_values = None if numeric is None else numeric.x_array
+    y_values = None if numeric is None else numeric.y_array
     for r, sample in enumerate(rows):
         if sample is None:
             continue
         step_mask[r, : len(sample.positions)] = 1.0
         for t, (p, q) in enumerate(zip(sample.positions, sample.predicts)):
             if p >= 0:
-                x[r, t, inputs[p]] = 1.0
+                if x_values is None:
+                    x[r, t, one_hot_in[p]] = 1.0
+                else:
+                    x[r, t] = x_values[p]
                 input_positions[r, t] = p
             if q >= 0:
-                y[r, t, targets[q]] = 1.0
+                if y_values is None:
+                    y[r, t, one_hot_out[q]] = 1.0
+                else:
+                    y[r, t, 0] = y_values[q]
                 loss_mask[r, t], positions[r, t] = 1.0, q
+    if numeric is not None and (step_mask == 0).any():
+        _check_maskable(x, input_positions)
     return Feed(
         mode=mode,
         x=x,
@@ -149,6 +164,19 @@ def build_feed(dataset: Dataset, layout: Layout, mode: str, seed: int = 0) -> Fe
         sample_sequence=tuple(-1 if r is None else r.sequence for r in rows),
         input_positions=input_positions,
     )
+
+
+def _check_maskable(x: np.ndarray, input_positions: np.ndarray) -> None:
+    """Keras's ``Masking(mask_value=0.0)`` skips every step whose features are all 0, so in a
+    padded (masked) feed a real step of zeros would be skipped as padding too: refuse it."""
+    zero = (x == 0).all(-1) & (input_positions >= 0)
+    if zero.any():
+        p = int(input_positions[zero][0])
+        raise SeqvizError(
+            f"Position {p}'s features are all 0, and this layout pads its samples with masked zero steps: "
+            "Keras's Masking layer would skip that step as padding. Use the standardise scaling, or a layout "
+            "without padding (sequences of equal length)."
+        )
 
 
 def _ordinal(n: int) -> str:
@@ -230,10 +258,10 @@ def _flow(layout: Layout, steps: int) -> str:
     return text + "."
 
 
-def window_keys(inputs: list[int], w: int) -> tuple[tuple[int | None, ...], ...]:
+def window_keys(inputs: Sequence[Hashable], w: int) -> tuple[tuple[Hashable, ...], ...]:
     """Per position, the last ``w`` inputs up to it; None pads the start."""
     return tuple(
-        tuple([None] * max(0, w - 1 - p) + list[int | None](inputs[max(0, p - w + 1) : p + 1]))
+        tuple([None] * max(0, w - 1 - p) + list[Hashable](inputs[max(0, p - w + 1) : p + 1]))
         for p in range(len(inputs))
     )
 

@@ -75,7 +75,8 @@ def forward(
     cell = weights.cell_type
     traces = []
     inputs = x
-    step_mask = None if mask is None else mask[..., None].astype(x.dtype)
+    # A batch without padding takes the plain step (the same numbers, without the mask's work).
+    step_mask = None if mask is None or mask.all() else mask[..., None].astype(x.dtype)
     for w, start in zip(weights.layers, states):
         trace = layer_forward(cell, w, inputs, start, step_mask)
         traces.append(trace)

@@ -37,15 +37,28 @@ class PredictionFeed:
 
 
 def prediction_feed(
-    text: str, framing: str, train: Dataset, train_feed: Feed, batch_size: int, policy: str, seed: int
+    text: str | Dataset,
+    framing: str,
+    train: Dataset,
+    train_feed: Feed,
+    batch_size: int,
+    policy: str,
+    seed: int,
 ) -> PredictionFeed:
-    """Frame ``text`` with the training vocabulary and lay it out as ``train_feed`` was, with
-    the prediction's batch size.
+    """Frame ``text`` with the training vocabulary (or take an already framed test part, as
+    a CSV's last rows) and lay it out as ``train_feed`` was, with the prediction's batch size.
 
     Raises:
         SeqvizError: unknown tokens, or a batch size or state policy Keras could not run.
     """
-    dataset = make_dataset(text, framing, vocabulary=train.vocabulary)
+    if isinstance(text, Dataset):
+        dataset = text
+    elif train.numeric is not None:
+        from seqviz.numeric import numeric_dataset
+
+        dataset = numeric_dataset(text, framing, train.numeric.scaling, test=True)
+    else:
+        dataset = make_dataset(text, framing, vocabulary=train.vocabulary)
     layout = train_feed.layout
     assert layout is not None
     predicting = replace(layout, batch_size=batch_size, shuffle=False)

@@ -40,18 +40,32 @@ class Source:
         return cls(d["kind"], d.get("sample"), d.get("step"), d.get("position"))
 
 
+def as_text(value: str | float) -> str:
+    """A token as it is; a number as a short label (``2.5``, ``-0.125``, ``1e-05``)."""
+    return value if isinstance(value, str) else f"{value:.6g}"
+
+
 @dataclass(frozen=True)
 class Prediction:
     """The trained model's output at one position."""
 
     position: int
     input: str
-    target: str
-    predicted: str
-    probability: float  # of the predicted token
-    correct: bool  # the predicted token is the target, and the position is no tie
-    probabilities: Vector  # one per vocabulary entry
+    target: str | float  # a token; a number for the linear output (regression)
+    predicted: str | float  # the best token; the number predicted, in the target's units
+    probability: float  # of the predicted token; the linear output: the model's own output (scaled)
+    correct: bool  # the predicted token is the target (numbers: within seqviz.regression's
+    # tolerance), and the position is no tie
+    probabilities: Vector  # one per vocabulary entry; the linear output: [the model's output]
     tie: bool = False  # looks alike to a position with another target: the best output hedges
+
+    @property
+    def target_text(self) -> str:
+        return as_text(self.target)
+
+    @property
+    def predicted_text(self) -> str:
+        return as_text(self.predicted)
 
     def to_json(self) -> dict[str, Any]:
         return dict(vars(self))

@@ -7,8 +7,9 @@ separated by ``|``; each is framed on its own, so no pair crosses from one seque
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +19,9 @@ from seqviz.limits import Limits
 _SEPARATORS = re.compile(r"[\s,]+")
 _SEQUENCE_BREAKS = re.compile(r"[\n\r|]+")
 _INTEGER = re.compile(r"[+-]?\d+")
+
+if TYPE_CHECKING:
+    from seqviz.numeric import Numeric
 
 
 def split_sequences(text: str) -> list[str]:
@@ -114,6 +118,23 @@ class Dataset:
     vocabulary: Vocabulary
     sequence_of: tuple[int, ...] = ()  # per pair; empty means one sequence
     sequences: tuple[tuple[str, ...], ...] = ()  # each sequence's tokens; empty means one
+    # Numbers (output "linear"): per position the real-valued features and target, scaled;
+    # None: tokens, one-hot encoded with ``vocabulary``.
+    numeric: Numeric | None = None
+
+    @property
+    def regression(self) -> bool:
+        return self.numeric is not None
+
+    @property
+    def input_dim(self) -> int:
+        """Features per timestep: the vocabulary size (one-hot), or the numeric columns."""
+        return self.vocabulary.size if self.numeric is None else self.numeric.features
+
+    @property
+    def output_dim(self) -> int:
+        """The Dense layer's width: the vocabulary size, or 1 for a number."""
+        return self.vocabulary.size if self.numeric is None else 1
 
     @property
     def sequence_ids(self) -> tuple[int, ...]:
@@ -129,11 +150,63 @@ class Dataset:
 
     @property
     def inputs(self) -> list[int]:
+        """Per position the input's vocabulary index (tokens only; see ``input_keys``)."""
         return self.vocabulary.encode([x for x, _ in self.pairs])
 
     @property
     def targets(self) -> list[int]:
         return self.vocabulary.encode([y for _, y in self.pairs])
+
+    @property
+    def input_keys(self) -> list[Hashable]:
+        """Per position exactly what the model reads: a vocabulary index, or the scaled features."""
+        if self.numeric is not None:
+            return list(self.numeric.x)
+        return list(self.inputs)
+
+    @property
+    def target_keys(self) -> list[Hashable]:
+        """Per position the target: a vocabulary index, or the scaled number."""
+        if self.numeric is not None:
+            return list(self.numeric.y)
+        return list(self.targets)
+
+
+def frame(text: str, framing: str, limits: Limits = Limits()) -> tuple[Dataset, list[str]]:
+    """Split ``text`` into sequences and frame each into pairs, with no vocabulary yet.
+
+    Returns:
+        The framed dataset (an empty vocabulary) and every token, in order.
+    Raises:
+        SeqvizError: an unknown framing, a text too long, or a sequence with no pair.
+    """
+    if framing not in FRAMINGS:
+        raise SeqvizError(f"Unknown framing {framing!r}; choose one of: {', '.join(FRAMINGS)}.")
+    tokens = parse_tokens(text, limits)
+    parts = [[t for t in _SEPARATORS.split(part) if t] for part in split_sequences(text)]
+    empty = Vocabulary(())
+    if len(parts) == 1:
+        pairs = FRAMINGS[framing](tokens)
+        if not pairs:
+            raise SeqvizError("The sequence has no complete (input → target) pair: type at least two tokens.")
+        return Dataset(tuple(tokens), tuple(pairs), empty), tokens
+    pairs, sequence_of = [], []
+    for k, part in enumerate(parts):
+        try:
+            framed = FRAMINGS[framing](part)
+        except SeqvizError as error:
+            raise SeqvizError(f"Sequence {k + 1} of {len(parts)}: {error}") from None
+        if not framed:
+            raise SeqvizError(
+                f"Sequence {k + 1} of {len(parts)} ({' '.join(part)!r}) has no complete "
+                "(input → target) pair: give each sequence at least two tokens."
+            )
+        pairs += framed
+        sequence_of += [k] * len(framed)
+    framed_all = Dataset(
+        tuple(tokens), tuple(pairs), empty, tuple(sequence_of), tuple(tuple(p) for p in parts)
+    )
+    return framed_all, tokens
 
 
 def make_dataset(
@@ -149,7 +222,6 @@ def make_dataset(
     if framing not in FRAMINGS:
         raise SeqvizError(f"Unknown framing {framing!r}; choose one of: {', '.join(FRAMINGS)}.")
     tokens = parse_tokens(text, limits)
-    parts = [[t for t in _SEPARATORS.split(part) if t] for part in split_sequences(text)]
     if vocabulary is not None:
         unknown = [t for t in dict.fromkeys(tokens) if t not in vocabulary.itos]
         if unknown:
@@ -169,24 +241,5 @@ def make_dataset(
         raise SeqvizError(
             f"The sequence has {vocabulary.size} distinct tokens; the limit is {limits.max_distinct}."
         )
-    if len(parts) == 1:
-        pairs = FRAMINGS[framing](tokens)
-        if not pairs:
-            raise SeqvizError("The sequence has no complete (input → target) pair: type at least two tokens.")
-        return Dataset(tuple(tokens), tuple(pairs), vocabulary)
-    pairs, sequence_of = [], []
-    for k, part in enumerate(parts):
-        try:
-            framed = FRAMINGS[framing](part)
-        except SeqvizError as error:
-            raise SeqvizError(f"Sequence {k + 1} of {len(parts)}: {error}") from None
-        if not framed:
-            raise SeqvizError(
-                f"Sequence {k + 1} of {len(parts)} ({' '.join(part)!r}) has no complete "
-                "(input → target) pair: give each sequence at least two tokens."
-            )
-        pairs += framed
-        sequence_of += [k] * len(framed)
-    return Dataset(
-        tuple(tokens), tuple(pairs), vocabulary, tuple(sequence_of), tuple(tuple(p) for p in parts)
-    )
+    framed, _ = frame(text, framing, limits)
+    return replace(framed, vocabulary=vocabulary)

@@ -232,10 +232,10 @@ LAYOUTS = {
 }
 
 
-def _fit(feed, start: Weights, epochs: int, learning_rate: float):
+def _fit(feed, start: Weights, epochs: int, learning_rate: float, output: str = "softmax"):
     """model.fit as a user would call it for this layout, with seqviz's per-epoch order."""
-    model = build_keras_model(feed, start.units, "softmax", start)
-    model.compile(loss=LOSSES["softmax"], optimizer=keras.optimizers.Adam(learning_rate=learning_rate))
+    model = build_keras_model(feed, start.units, output, start)
+    model.compile(loss=LOSSES[output], optimizer=keras.optimizers.Adam(learning_rate=learning_rate))
     y = feed.y if feed.return_sequences else feed.y[:, -1]
     starts = {r // feed.batch_size for r in feed.reset_rows}
     between = keras.callbacks.LambdaCallback(

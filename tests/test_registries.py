@@ -19,6 +19,7 @@ from seqviz.modes import MODES
 from seqviz.network import layer_forward, zero_states
 from seqviz.weights import initial_weights
 
+NUMERIC_OPTIONS = ("scaling", "csv", "target", "features", "target_row", "test_rows")
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
@@ -70,12 +71,24 @@ def test_every_option_round_trips_through_the_url_with_its_own_key():
         predict_state="carry",
         reset_at=1,
     )
+    # The numbers' options (a CSV replaces the sequence) round-trip in a run of their own.
+    numbers = RunConfig(
+        csv="t,a,b\n1,2,3\n2,3.5,1\n3,1,0\n4,2,2\n5,0,1\n6,1,1",
+        target="a",
+        features="b,t",
+        target_row="same",
+        test_rows=2,
+        scaling="standardise",
+        output="linear",
+    )
     query = changed.to_query()
     assert set(query) == {o.name for o in OPTIONS}
     for option in OPTIONS:
-        assert getattr(changed, option.name) != getattr(RunConfig(), option.name), option.name
+        which = numbers if option.name in NUMERIC_OPTIONS else changed
+        assert getattr(which, option.name) != getattr(RunConfig(), option.name), option.name
         assert option.flag == "--" + option.name.replace("_", "-")  # URL keys match the CLI flags
     assert RunConfig.from_query(query) == changed
+    assert RunConfig.from_query(numbers.to_query()) == numbers
 
 
 def test_every_option_has_a_form_widget_with_the_table_s_range():

@@ -74,8 +74,28 @@ def test_the_schema_refuses_what_the_contract_forbids(reference_result, break_it
         RunConfig(
             sequence="1 2 3 4 5 6 7 8 9", framing="next", mode="lanes", test_sequence="2 3 4 5", reset_at=1
         ),
+        RunConfig(
+            sequence="1 2.5 3 -1 2.5 4", framing="next", output="linear", mode="window", test_sequence="1 2"
+        ),
+        RunConfig(
+            csv="a,b\n1,2\n3,4.5\n2,1\n5,0\n1,1\n2,2",
+            target="b",
+            output="linear",
+            scaling="standardise",
+            mode="chunks",
+            test_rows=2,
+        ),
     ],
-    ids=["chunks", "lanes", "rows", "sequences", "reset-between", "with-a-test-sequence"],
+    ids=[
+        "chunks",
+        "lanes",
+        "rows",
+        "sequences",
+        "reset-between",
+        "with-a-test-sequence",
+        "numbers",
+        "csv-with-test-rows",
+    ],
 )
 def test_every_layout_s_run_follows_the_schema(config):
     _validate(run(RunConfig(**{**config.as_dict(), "epochs": 3, "snapshots": 2, "units": 3})).run.to_json())

@@ -11,6 +11,7 @@ goes through :func:`plain`, which keeps Plotly from reading it as HTML or LaTeX.
 
 - :mod:`.loss`: the loss per epoch with each mode's floor.
 - :mod:`.predictions`: each token's predicted probability at each position.
+- :mod:`.numbers`: a regression run's predictions against its targets, as lines.
 - :mod:`.states`: one state or internal, the cell's internals together, two positions' difference.
 - :mod:`.flow`: where each step's state comes from.
 - :mod:`.phase`: the test sequence's prediction pass, untouched and with the state reset.
@@ -38,6 +39,7 @@ from seqviz.figures._common import (
 from seqviz.figures.cell import cell_figure
 from seqviz.figures.flow import state_flow_figure
 from seqviz.figures.loss import loss_figure
+from seqviz.figures.numbers import number_predictions_figure
 from seqviz.figures.phase import prediction_phase_figure
 from seqviz.figures.predictions import predictions_figure
 from seqviz.figures.reach import reach_figure
@@ -68,6 +70,7 @@ __all__ = [
     "gates_figure",
     "internals_figure",
     "loss_figure",
+    "number_predictions_figure",
     "plain",
     "prediction_phase_figure",
     "predictions_figure",

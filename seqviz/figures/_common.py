@@ -161,7 +161,7 @@ def position_labels(mode: ModeResult, limit: int = TOKEN_CHARS) -> tuple[str, ..
     marks = group_marks(mode)
     labels = []
     for p, prediction in enumerate(mode.predictions):
-        label = f"{p}: {token(prediction.input, limit)}→{token(prediction.target, limit)}"
+        label = f"{p}: {token(prediction.input, limit)}→{token(prediction.target_text, limit)}"
         labels.append(f"{label} {marks[p]}" if p in marks else label)
     return tuple(labels)
 

@@ -112,7 +112,7 @@ def _hover(cell: FeedCell, batch: int, text: str | None, labels: tuple[str, ...]
 
 def _target(mode: ModeResult, position: int) -> str:
     if 0 <= position < len(mode.predictions):
-        return token(mode.predictions[position].target)
+        return token(mode.predictions[position].target_text)
     return f"position {position}"
 
 

@@ -70,7 +70,7 @@ def _panel(
         probabilities=tuple(tuple(float(v) for v in p.probabilities) for p in predictions),
         h=tuple(tuple(float(v) for v in row) for row in h or []),
         marks=tuple(_mark(p) for p in predictions),
-        changed=tuple(p.predicted != b for p, b in zip(predictions, before)) if before else (),
+        changed=tuple(p.predicted_text != b for p, b in zip(predictions, before)) if before else (),
     )
 
 
@@ -78,7 +78,7 @@ def _collect_phase(mode: ModeResult, vocabulary: list[str]) -> PhasePass:
     test = mode.test
     if test is None or not test.predictions:
         return PhasePass((), (), (), (), None, "No test sequence in this run.")
-    untouched = [p.predicted for p in test.predictions]
+    untouched = [p.predicted_text for p in test.predictions]
     panels = [_panel("untouched", test.predictions, test.h, [])]
     if test.reset_at is not None and test.reset_predictions is not None:
         title = f"state reset to zeros before position {test.reset_at}"
@@ -87,8 +87,8 @@ def _collect_phase(mode: ModeResult, vocabulary: list[str]) -> PhasePass:
     return PhasePass(
         panels=tuple(panels),
         tokens=tuple(token(t) for t in vocabulary),
-        labels=tuple(f"{p.position}: {token(p.input)}→{token(p.target)}" for p in test.predictions),
-        targets=tuple(index.get(p.target) for p in test.predictions),
+        labels=tuple(f"{p.position}: {token(p.input)}→{token(p.target_text)}" for p in test.predictions),
+        targets=tuple(index.get(p.target_text) for p in test.predictions),
         reset_at=test.reset_at if len(panels) > 1 else None,
         missing=None,
     )

@@ -59,7 +59,7 @@ def _collect_predictions(mode: ModeResult, vocabulary: list[str], snapshot: int 
     probabilities = tuple(tuple(float(v) for v in row) for row in rows)
     index = {t: k for k, t in enumerate(vocabulary)}
     # Padded to one entry per drawn column, should a snapshot hold more positions than predictions.
-    targets = tuple(index.get(p.target) for p in mode.predictions)
+    targets = tuple(index.get(p.target_text) for p in mode.predictions)
     targets += (None,) * (len(probabilities) - len(targets))
     if chosen is None:
         correct = tuple(p.correct for p in mode.predictions)

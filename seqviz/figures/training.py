@@ -95,7 +95,7 @@ def _collect_training(
             epochs=tuple(range(1, len(m.loss) + 1)),
             loss=tuple(float(v) for v in m.loss),
             shown=tuple(_shown(m, e) for e in epochs),
-            targets=tuple(index.get(p.target, 0) for p in m.predictions),
+            targets=tuple(index.get(p.target_text, 0) for p in m.predictions),
             apart=() if pair is None else tuple((s.epoch, state_gap(s, *pair)) for s in m.snapshots),
         )
         for m in modes

@@ -1,0 +1,176 @@
+"""Numbers instead of tokens: real-valued features per step and a real-valued target, for the
+linear output and mean squared error (``output=linear``).
+
+A :class:`Numeric` holds, per position, the features the model reads and the target it is
+trained on, both as typed and after :class:`Scaling` (none, or standardised with the training
+part's own mean and standard deviation; a test part is scaled with the training numbers).
+Typed text becomes one feature per step (:func:`numeric_dataset`); a CSV gives several
+(``seqviz.csvdata``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from seqviz.errors import SeqvizError
+from seqviz.limits import Limits
+from seqviz.sequence import Dataset, Vocabulary, frame, parse_tokens
+
+SCALINGS = {
+    "none": "the numbers as they are",
+    "standardise": "each feature and the target minus its training mean, over its training "
+    "standard deviation",
+}
+VALUE = "value"  # the one feature of a typed numeric sequence
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def as_number(text: str) -> float | None:
+    """A decimal number (``3``, ``-0.5``, ``1e-3``) as a float; None for anything else
+    (``nan``, ``inf``, ``1_000`` and words are not numbers here)."""
+    text = text.strip()
+    if not _NUMBER.fullmatch(text):
+        return None
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
+def number_text(value: float) -> str:
+    """A number as a short label: ``3``, ``0.25``, ``1.5e-05``."""
+    return f"{value:.6g}"
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """How numbers become what the model reads: ``(value - mean) / scale``."""
+
+    kind: str  # "none" | "standardise" (SCALINGS)
+    input_mean: tuple[float, ...]
+    input_scale: tuple[float, ...]
+    target_mean: float = 0.0
+    target_scale: float = 1.0
+
+    @classmethod
+    def fit(cls, kind: str, inputs: np.ndarray, targets: np.ndarray) -> Scaling:
+        """The scaling of ``kind`` for training inputs (positions, F) and targets (positions,).
+        A constant column keeps a scale of 1, so it is only centred."""
+        if kind not in SCALINGS:
+            raise SeqvizError(f"Unknown scaling {kind!r}; choose one of: {', '.join(SCALINGS)}.")
+        features = inputs.shape[1]
+        if kind == "none":
+            return cls(kind, (0.0,) * features, (1.0,) * features)
+        spread = inputs.std(0)
+        target_spread = float(targets.std())
+        return cls(
+            kind,
+            tuple(float(m) for m in inputs.mean(0)),
+            tuple(float(s) if s > 0 else 1.0 for s in spread),
+            float(targets.mean()),
+            target_spread if target_spread > 0 else 1.0,
+        )
+
+    def inputs(self, raw: np.ndarray) -> np.ndarray:
+        return np.asarray((raw - np.asarray(self.input_mean)) / np.asarray(self.input_scale))
+
+    def targets(self, raw: np.ndarray) -> np.ndarray:
+        return np.asarray((raw - self.target_mean) / self.target_scale)
+
+    def unscale(self, outputs: np.ndarray) -> np.ndarray:
+        """Model outputs back in the target's own units."""
+        return np.asarray(outputs * self.target_scale + self.target_mean)
+
+
+@dataclass(frozen=True)
+class Numeric:
+    """Per position the features and the target, as given and as the model reads them.
+
+    ``x`` and ``y`` are the scaled values rounded to float32 (what training sees), as tuples so
+    equal inputs compare and hash equal (the loss floor groups positions by them)."""
+
+    columns: tuple[str, ...]  # the feature names
+    target: str  # the target's name
+    raw_inputs: tuple[tuple[float, ...], ...]  # (positions, F)
+    raw_targets: tuple[float, ...]
+    scaling: Scaling
+    x: tuple[tuple[float, ...], ...]
+    y: tuple[float, ...]
+
+    @classmethod
+    def build(
+        cls,
+        columns: Sequence[str],
+        target: str,
+        inputs: np.ndarray,
+        targets: np.ndarray,
+        scaling: str | Scaling,
+    ) -> Numeric:
+        """Scale ``inputs`` (positions, F) and ``targets`` (positions,); a string ``scaling`` is
+        fitted to them (training), a :class:`Scaling` is applied as it is (a test part)."""
+        inputs = np.asarray(inputs, np.float64).reshape(len(targets), -1)
+        targets = np.asarray(targets, np.float64)
+        fitted = Scaling.fit(scaling, inputs, targets) if isinstance(scaling, str) else scaling
+        x = fitted.inputs(inputs).astype(np.float32).astype(np.float64)
+        y = fitted.targets(targets).astype(np.float32).astype(np.float64)
+        return cls(
+            tuple(columns),
+            target,
+            tuple(tuple(float(v) for v in row) for row in inputs),
+            tuple(float(v) for v in targets),
+            fitted,
+            tuple(tuple(float(v) for v in row) for row in x),
+            tuple(float(v) for v in y),
+        )
+
+    @property
+    def features(self) -> int:
+        return len(self.columns)
+
+    @property
+    def x_array(self) -> np.ndarray:
+        """(positions, F), float32."""
+        return np.asarray(self.x, np.float32).reshape(len(self.x), self.features)
+
+    @property
+    def y_array(self) -> np.ndarray:
+        return np.asarray(self.y, np.float32)
+
+
+def numeric_dataset(
+    text: str,
+    framing: str,
+    scaling: str | Scaling = "none",
+    limits: Limits = Limits(),
+    test: bool = False,
+) -> Dataset:
+    """Typed numbers framed into pairs, one feature per step.
+
+    Args:
+        scaling: a kind (fitted to this text) or the training part's :class:`Scaling`.
+        test: the text is a test sequence (named so in messages).
+    Raises:
+        SeqvizError: a token is not a number (the first one is named), or nothing to learn.
+    """
+    tokens = parse_tokens(text, limits)
+    which = "test sequence" if test else "sequence"
+    for k, token in enumerate(tokens):
+        if as_number(token) is None:
+            raise SeqvizError(
+                f"The linear output reads every token as a number, but token {k + 1} of the {which}, "
+                f"{token!r}, is not one (write numbers like 3, -0.5 or 1e-3, or choose sigmoid or softmax "
+                "for tokens)."
+            )
+    if not test and len({as_number(t) for t in tokens}) < 2:
+        raise SeqvizError(
+            f"The sequence has only one distinct number ({tokens[0]!r}); there is nothing to learn. "
+            "Use at least two different numbers."
+        )
+    framed, _ = frame(text, framing, limits)
+    inputs = np.array([[as_number(x)] for x, _ in framed.pairs], np.float64)
+    targets = np.array([as_number(y) for _, y in framed.pairs], np.float64)
+    numeric = Numeric.build((VALUE,), VALUE, inputs, targets, scaling)
+    return replace(framed, vocabulary=Vocabulary((VALUE,)), numeric=numeric)
