@@ -25,6 +25,7 @@ logits and returns the per-step loss; e.g. a linear output with mean squared err
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -609,7 +610,7 @@ class KernelBackend:
     def weights(self, copy: bool = True) -> Weights:
         arrays, at = [], 0
         for shape in self.shapes:
-            size = int(np.prod(shape))
+            size = math.prod(shape)
             arrays.append(self.theta[at : at + size].reshape(shape).copy())
             at += size
         return Weights.from_list(arrays, self.cell)
