@@ -380,6 +380,8 @@ def _train_batch(
                     d_inner[b, t],
                     direct,
                 )
+                if t == 0:  # what reaches the starting states trains nothing: not computed
+                    continue
                 d_next_h[:] = 0.0
                 _back_project(d_inner[b, t], recurrent, d_next_h)
                 for k in range(u):
