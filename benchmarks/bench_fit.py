@@ -595,14 +595,14 @@ def bench_growth(steps_list: list[int], fit_budget: float, json_path: str | None
             records.append(record)
             rows.append(
                 f"{steps:>6} {mode:<10} {str(tuple(feed.x_shape)):<15} {feed.batch_size:>5} "
-                f"{batches * GROWTH_EPOCHS:>8} {ours_wall:>10.3f} "
+                f"{batches * GROWTH_EPOCHS:>8} {ours_wall:>10.3f} {ours_cpu:>8.3f} "
                 f"{fit_wall:>9.1f}{'' if measured else '*':<1} {fit_wall / ours_wall:>8.0f}x "
                 f"{compared:>6} {fit_loss:>9.4f} {ours_loss:>11.4f}"
             )
             print(rows[-1], flush=True)
     header = (
         f"{'steps':>6} {'layout':<10} {'X shape':<15} {'batch':>5} {'updates':>8} {'seqviz s':>10} "
-        f"{'fit s':>10} {'fit/ours':>9} {'epochs':>6} {'fit loss':>9} {'seqviz loss':>11}"
+        f"{'CPU s':>8} {'fit s':>10} {'fit/ours':>9} {'epochs':>6} {'fit loss':>9} {'seqviz loss':>11}"
     )
     lines = [
         f"Cost growth: 1 x LSTM({GROWTH_UNITS}) -> Dense(sigmoid), {GROWTH_EPOCHS} epochs, Adam lr "
@@ -614,7 +614,8 @@ def bench_growth(steps_list: list[int], fit_budget: float, json_path: str | None
         *rows,
         "",
         "updates: Adam steps (batches x epochs). seqviz s: trainer.train, 30 snapshots, the compiled loop",
-        "  loaded (numba's cache). fit s: the export's plain-Keras script (fresh model, compile, fit;",
+        "  loaded (numba's cache), wall clock; CPU s: its CPU time (less moved by other work).",
+        "fit s: the export's plain-Keras script (fresh model, compile, fit;",
         "  one fit call per epoch where the layout resets or shuffles).",
         "* fit too slow to run every epoch: its first epoch (model built, compiled, traced) + 99 x the",
         f"  median of its next {FIT_SAMPLE_EPOCHS - 1} epochs; the losses are then compared after "
