@@ -622,7 +622,7 @@ _warm = [False]
 
 
 def warm_up() -> None:
-    """Compile the loop now, or load it from numba's cache (~0.3 s), on a two-sample run, so
+    """Compile the loop now, or load it from numba's cache (well under a second), on a tiny run, so
     no run pays for it: worker processes call this when they start, the Docker image at build
     time (which fills the cache). The one compiled loop serves every cell, output and layout."""
     if _warm[0]:
