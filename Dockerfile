@@ -39,6 +39,12 @@ COPY app.py serve.py ./
 USER 1000:1000
 ENV HOME=/home/app
 
+# numba compiles seqviz's training loop (seqviz/kernel.py) once, here, into the app user's own
+# cache, so no run pays for it; on a host whose CPU differs from the build's, the first run
+# compiles again into the same (writable) cache.
+ENV NUMBA_CACHE_DIR=/home/app/.cache/numba
+RUN ["/opt/venv/bin/python", "-c", "from seqviz.kernel import warm_up; warm_up()"]
+
 # 8501 by default; $PORT wins when the platform sets it (e.g. 7860 on Hugging Face Spaces).
 EXPOSE 8501
 

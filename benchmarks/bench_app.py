@@ -149,12 +149,50 @@ def busy(cores: int = os.cpu_count() or 1) -> float | None:
     return load if load > cores else None
 
 
+def cpu_only(repeat: int) -> None:
+    """CPU seconds per untrained Train click (default run, new seeds), server and workers."""
+    with launch_browser() as browser, streamlit_server() as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        wait_for_run(page, timeout=600)  # the first visit: workers start (and load the compiled loop)
+        train_to_charts(page, url, repeat + 1)  # one untimed click: every lazy import done
+        pid = url.process.pid
+        cpu, walls, loads = [], [], []
+        for seed in range(1, repeat + 1):
+            before = cpu_split(pid)
+            walls.append(train_to_charts(page, url, seed))
+            time.sleep(0.5)
+            after = cpu_split(pid)
+            cpu.append((after[0] - before[0], after[1] - before[1]))
+            loads.append(os.getloadavg()[0])
+        page.close()
+    server = [c[0] for c in cpu]
+    workers = [c[1] for c in cpu]
+    each = {name: ", ".join(f"{c:.2f}" for c in values) for name, values in (("s", server), ("w", workers))}
+    print(f"CPU per untrained Train click (default run, all four modes), {repeat} new seeds:")
+    print(f"  server process   median {statistics.median(server):.3f} s  (each: {each['s']})")
+    print(f"  worker processes median {statistics.median(workers):.3f} s  (each: {each['w']})")
+    print(
+        f"  Train click -> charts median {statistics.median(walls):.2f} s; load average <= {max(loads):.1f}"
+    )
+    if busy() is not None or max(loads) > (os.cpu_count() or 1):
+        print("WARNING: other work competed for the cores; the wall clock is unreliable, CPU less so")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--json", help="write the numbers here")
+    parser.add_argument(
+        "--cpu-only",
+        action="store_true",
+        help="only the CPU per untrained Train click (server process and workers), one server",
+    )
     args = parser.parse_args()
+    if args.cpu_only:
+        cpu_only(args.repeat)
+        return
     numbers: dict = {}
     with launch_browser() as browser, tempfile.TemporaryDirectory() as scratch:
         empty = Path(scratch) / "empty_app.py"

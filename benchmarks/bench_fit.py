@@ -52,6 +52,7 @@ import argparse  # noqa: E402
 import gc  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
+import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -382,9 +383,27 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only the regression case: a 1,000-row, 4-feature CSV, LSTM(32), stateful chunks, mse",
     )
+    parser.add_argument(
+        "--growth",
+        action="store_true",
+        help="only the cost-growth table: every layout at 50, 200 and 1,000 steps, 32 units, 100 epochs",
+    )
+    parser.add_argument(
+        "--steps", type=int, nargs="+", default=list(GROWTH_STEPS), help="--growth: sequence lengths"
+    )
+    parser.add_argument(
+        "--fit-budget",
+        type=float,
+        default=5.0,
+        help="--growth: fit runs every epoch when it would take less than this many seconds, "
+        "else a few epochs scaled to all (default 5)",
+    )
     args = parser.parse_args(argv)
     if args.csv:
         print(bench_csv(args.epochs if args.epochs != 300 else CSV_EPOCHS, args.repeat))
+        return 0
+    if args.growth:
+        print(bench_growth(args.steps, args.fit_budget, args.json))
         return 0
     global BACKEND, CELL, LAYERS
     BACKEND = args.backend
@@ -578,6 +597,143 @@ def bench_csv(epochs: int, repeat: int = 1) -> str:
         f"fit / seqviz trainer: {fit[0] / ours[0]:.1f}x wall, {fit[1] / ours[1]:.1f}x CPU "
         f"(target >= {TARGET:.0f}x); fit / whole run: {fit[0] / whole[0]:.1f}x wall",
     ]
+    return "\n".join(lines)
+
+
+# --- cost growth -------------------------------------------------------------------------
+
+GROWTH_STEPS = (50, 200, 1000)
+GROWTH_LAYOUTS = ("stateless", "stateful", "sequence", "window", "chunks", "lanes", "rows")
+GROWTH_UNITS, GROWTH_EPOCHS, GROWTH_VOCABULARY = 32, 100, 8
+FIT_SAMPLE_EPOCHS = 4  # fit's epochs timed when all 100 would take too long
+
+
+def growth_sequence(steps: int) -> str:
+    """``steps + 1`` tokens drawn from 8 (seeded): ``steps`` next-token pairs."""
+    tokens = np.random.default_rng(steps).integers(0, GROWTH_VOCABULARY, steps + 1)
+    return " ".join("abcdefgh"[t] for t in tokens)
+
+
+def growth_feed(mode: str, steps: int):
+    from seqviz.limits import Limits
+
+    config = RunConfig(
+        sequence=growth_sequence(steps), framing="next", mode=mode, units=GROWTH_UNITS, epochs=GROWTH_EPOCHS
+    )
+    dataset = config.validate(Limits(max_tokens=steps + 1))
+    feed = MODES[mode](dataset, config)
+    return feed, initial_weights(dataset.vocabulary.size, GROWTH_UNITS, SEED)
+
+
+def fit_epoch_times(feed, start, epochs: int) -> tuple[list[float], float]:
+    """The export's fit script for ``epochs`` (fresh model, compile, then fit: one call, or one
+    per epoch where the layout resets or shuffles), timed per epoch: the first entry includes
+    building and compiling the model and the first epoch (its tracing). Returns the times and
+    the loss of the last epoch."""
+    from seqviz.keras_model import build_keras_model, reset_states
+
+    gc.collect()
+    started = time.perf_counter()
+    model = build_keras_model(feed, start.units, "sigmoid", start)
+    model.compile(loss="binary_crossentropy", optimizer=keras.optimizers.Adam(learning_rate=LEARNING_RATE))
+    y = feed.y if feed.return_sequences else feed.y[:, -1]
+    ends: list[float] = []
+    if not feed.shuffle and not feed.stateful:
+        clock = keras.callbacks.LambdaCallback(
+            on_epoch_end=lambda e, logs=None: ends.append(time.perf_counter())
+        )
+        history = model.fit(
+            feed.x, y, epochs=epochs, batch_size=feed.batch_size, shuffle=False, verbose=0, callbacks=[clock]
+        )
+        losses = history.history["loss"]
+    else:
+        losses = []
+        for epoch in range(epochs):
+            order = feed.epoch_order(epoch)
+            history = model.fit(
+                feed.x[order], y[order], epochs=1, batch_size=feed.batch_size, shuffle=False, verbose=0
+            )
+            reset_states(model)
+            losses += history.history["loss"]
+            ends.append(time.perf_counter())
+    times = [b - a for a, b in zip([started, *ends[:-1]], ends)]
+    return times, float(losses[-1])
+
+
+def bench_growth(steps_list: list[int], fit_budget: float, json_path: str | None) -> str:
+    """seqviz's trainer against model.fit on every layout as the sequence grows."""
+    warm_up_keras()
+    train(*growth_feed("stateless", 50), epochs=1, learning_rate=LEARNING_RATE, output="sigmoid")  # loaded
+    rows, records = [], []
+    for steps in steps_list:
+        for mode in GROWTH_LAYOUTS:
+            feed, start = growth_feed(mode, steps)
+            batches = -(-feed.samples // feed.batch_size)
+            gc.collect()
+            ours_wall, ours_cpu, ours = timed(
+                lambda f=feed, w=start: train(
+                    f, w, epochs=GROWTH_EPOCHS, learning_rate=LEARNING_RATE, output="sigmoid", snapshots=30
+                )
+            )
+            # fit: a few epochs, timed one by one, so all of them can be estimated when too slow.
+            times, few_loss = fit_epoch_times(feed, start, FIT_SAMPLE_EPOCHS)
+            per_epoch = statistics.median(times[1:])
+            estimate = times[0] + (GROWTH_EPOCHS - 1) * per_epoch
+            if estimate <= fit_budget:
+                full, fit_loss = fit_epoch_times(feed, start, GROWTH_EPOCHS)
+                fit_wall, measured, compared, ours_loss = sum(full), True, GROWTH_EPOCHS, ours.losses[-1]
+            else:
+                fit_wall, fit_loss, measured = estimate, few_loss, False
+                compared, ours_loss = FIT_SAMPLE_EPOCHS, ours.losses[FIT_SAMPLE_EPOCHS - 1]
+            record = {
+                "steps": steps,
+                "layout": mode,
+                "x_shape": feed.x_shape,
+                "batch_size": feed.batch_size,
+                "batch_steps": batches * GROWTH_EPOCHS,
+                "seqviz_seconds": ours_wall,
+                "seqviz_cpu_seconds": ours_cpu,
+                "seqviz_compiled": ours.compiled,
+                "fit_seconds": fit_wall,
+                "fit_measured": measured,
+                "fit_first_epoch_seconds": times[0],
+                "fit_later_epoch_seconds": times[1:],
+                "loss_compared_after_epochs": compared,
+                "fit_loss": fit_loss,
+                "seqviz_loss": ours_loss,
+            }
+            records.append(record)
+            rows.append(
+                f"{steps:>6} {mode:<10} {str(tuple(feed.x_shape)):<15} {feed.batch_size:>5} "
+                f"{batches * GROWTH_EPOCHS:>8} {ours_wall:>10.3f} {ours_cpu:>8.3f} "
+                f"{fit_wall:>9.1f}{'' if measured else '*':<1} {fit_wall / ours_wall:>8.0f}x "
+                f"{compared:>6} {fit_loss:>9.4f} {ours_loss:>11.4f}"
+            )
+            print(rows[-1], flush=True)
+    header = (
+        f"{'steps':>6} {'layout':<10} {'X shape':<15} {'batch':>5} {'updates':>8} {'seqviz s':>10} "
+        f"{'CPU s':>8} {'fit s':>10} {'fit/ours':>9} {'epochs':>6} {'fit loss':>9} {'seqviz loss':>11}"
+    )
+    lines = [
+        f"Cost growth: 1 x LSTM({GROWTH_UNITS}) -> Dense(sigmoid), {GROWTH_EPOCHS} epochs, Adam lr "
+        f"{LEARNING_RATE}, next-token pairs of a random sequence over {GROWTH_VOCABULARY} tokens",
+        f"TensorFlow {tf.__version__}, Keras {keras.__version__}, {os.cpu_count()} CPUs",
+        "",
+        header,
+        "-" * len(header),
+        *rows,
+        "",
+        "updates: Adam steps (batches x epochs). seqviz s: trainer.train, 30 snapshots, the compiled loop",
+        "  loaded (numba's cache), wall clock; CPU s: its CPU time (less moved by other work).",
+        "fit s: the export's plain-Keras script (fresh model, compile, fit;",
+        "  one fit call per epoch where the layout resets or shuffles).",
+        "* fit too slow to run every epoch: its first epoch (model built, compiled, traced) + 99 x the",
+        f"  median of its next {FIT_SAMPLE_EPOCHS - 1} epochs; the losses are then compared after "
+        f"{FIT_SAMPLE_EPOCHS} epochs.",
+    ]
+    if json_path:
+        Path(json_path).write_text(json.dumps(records, indent=1) + "\n")
+        lines.append(f"wrote {json_path}")
     return "\n".join(lines)
 
 

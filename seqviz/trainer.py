@@ -8,7 +8,10 @@ carry each sample's final states (every layer's) into the same index of the next
 every epoch starts from zero state.
 
 - ``numpy`` (``seqviz.network``): hand-written backpropagation through any cell's backward
-  step; nothing to trace, so it wins for small models, the ones seqviz is about.
+  step; nothing to trace, so it wins for small models, the ones seqviz is about. The same
+  arithmetic runs as one compiled loop over epochs and batches (``seqviz.kernel``, numba) where
+  it supports the run, which is every layout, cell and output seqviz has; the NumPy path is the
+  reference it is tested against, and the fallback without numba.
 - ``tensorflow``: one ``tf.function`` per cell and depth, with ``GradientTape`` (traced once
   per process: every shape is dynamic), that runs many epochs per call in a
   ``tf.while_loop``; it wins once the matrices are big enough for TensorFlow's kernels.
@@ -23,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,6 +37,9 @@ from seqviz.cells.base import States
 from seqviz.losses import OUTPUTS
 from seqviz.modes import Feed
 from seqviz.weights import Weights
+
+if TYPE_CHECKING:
+    from seqviz.kernel import KernelBackend
 
 # Called after each chunk with (epochs done, loss of the last epoch); return True to stop.
 ProgressCallback = Callable[[int, float], "bool | None"]
@@ -59,6 +65,7 @@ class Training:
     # The states (per layer) the last training batch left, as a stateful Keras layer keeps them
     # after fit; None where the backend does not report them (the TensorFlow graph).
     final_states: list[States] | None = None
+    compiled: bool = False  # the NumPy backend's arithmetic ran as seqviz.kernel's compiled loop
 
 
 def snapshot_epochs(epochs: int, count: int) -> list[int]:
@@ -195,6 +202,17 @@ def prepare(units: int, cell: str = "lstm", layers: int = 1, backend: str = "aut
         kind = CELLS[cell]
         ranks = (2, 2, kind.bias(1).ndim) * layers + (2, 1)
         _graph(kind, layers, ranks)
+    else:
+        warm_up_kernel()
+
+
+def warm_up_kernel() -> None:
+    """Compile the NumPy backend's loop, or load it from numba's cache (``seqviz.kernel``)."""
+    try:
+        from seqviz.kernel import warm_up
+    except ImportError:  # numba missing: the NumPy path trains
+        return
+    warm_up()
 
 
 def _graph(cell: type[Cell], layers: int, ranks: tuple[int, ...]) -> Any:
@@ -333,6 +351,7 @@ def train(
     snapshots: int = 30,
     progress: ProgressCallback | None = None,
     backend: str = "auto",
+    compiled: bool = True,
 ) -> Training:
     """Train from ``weights`` on ``feed``; the inputs are never modified.
 
@@ -341,12 +360,20 @@ def train(
         progress: called after each chunk of epochs; returning True stops training
             (the result then has ``stopped=True`` and only the epochs done).
         backend: ``auto``, ``numpy`` or ``tensorflow`` (the same math; tests hold both to fit).
+        compiled: run the NumPy backend's arithmetic as the compiled loop (``seqviz.kernel``)
+            where it supports the run; False keeps the reference NumPy path.
     """
     started = time.perf_counter()
     chosen = choose_backend(weights, backend, feed)
-    engine = (_NumpyBackend if chosen == "numpy" else _TensorFlowBackend)(
-        feed, weights, learning_rate, output
-    )
+    engine: _NumpyBackend | _TensorFlowBackend | KernelBackend
+    if chosen == "numpy" and compiled and kernel_supports(feed, output, weights.cell):
+        from seqviz.kernel import KernelBackend
+
+        engine = KernelBackend(feed, weights, learning_rate, output)
+    elif chosen == "numpy":
+        engine = _NumpyBackend(feed, weights, learning_rate, output)
+    else:
+        engine = _TensorFlowBackend(feed, weights, learning_rate, output)
     wanted = set(snapshot_epochs(epochs, snapshots))
     losses: list[float] = []
     kept: list[tuple[int, float, Weights]] = []
@@ -361,4 +388,15 @@ def train(
             stopped = True
             break
     final = [tuple(np.array(a) for a in layer) for layer in engine.states] if chosen == "numpy" else None
-    return Training(losses, engine.weights(), kept, stopped, time.perf_counter() - started, chosen, final)
+    training = Training(losses, engine.weights(), kept, stopped, time.perf_counter() - started, chosen, final)
+    training.compiled = not isinstance(engine, (_NumpyBackend, _TensorFlowBackend))
+    return training
+
+
+def kernel_supports(feed: Feed, output: str, cell: str) -> bool:
+    """Whether the compiled loop trains this run (numba installed, the features it has)."""
+    try:
+        from seqviz.kernel import supports
+    except ImportError:  # numba missing: the NumPy path, same numbers
+        return False
+    return supports(feed, output, cell)

@@ -262,6 +262,9 @@ def serve(conn: Connection) -> None:
     """A worker's loop: jobs until the other end closes. A stop that arrives after its job
     finished is ignored."""
     import seqviz.engine  # noqa: F401  (loaded before the first job, not during it)
+    from seqviz.trainer import warm_up_kernel
+
+    warm_up_kernel()  # the compiled training loop, from numba's cache: before the first job too
 
     # The server decides when a worker ends (its socket closes, or it is killed): a SIGTERM or
     # SIGINT sent to the whole process group must not cut a draining server's training short.

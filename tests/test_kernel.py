@@ -1,0 +1,148 @@
+"""The compiled training loop (``seqviz.kernel``) against the NumPy path it compiles
+(``seqviz.network`` + cells + losses + adam, which tests/test_oracle.py and
+tests/test_layouts.py hold to ``model.fit``): every cell, every layout, both outputs, one and
+two layers, the same losses, weights, snapshots and final states."""
+
+import numpy as np
+import pytest
+
+from seqviz import kernel
+from seqviz.adam import step_size
+from seqviz.cells import CELLS
+from seqviz.config import RunConfig
+from seqviz.losses import OUTPUTS
+from seqviz.modes import MODES
+from seqviz.trainer import train
+from seqviz.weights import initial_weights
+
+TEXT = "a b c a b d a b c e b a c"
+SEQUENCES = "a b c a\nx y z\nb a"
+LAYOUTS = {
+    "stateless": RunConfig(sequence=TEXT, framing="next", mode="stateless"),
+    "stateless-uneven": RunConfig(sequence=TEXT, framing="next", mode="stateless", batch_size=5),
+    "stateful": RunConfig(sequence=TEXT, framing="next", mode="stateful"),
+    "sequence": RunConfig(sequence=TEXT, framing="next", mode="sequence"),
+    "window": RunConfig(sequence=TEXT, framing="next", mode="window", window=3),
+    "chunks-masked": RunConfig(sequence=TEXT, framing="next", mode="chunks", window=5),
+    "lanes": RunConfig(sequence=TEXT, framing="next", mode="lanes"),
+    "rows": RunConfig(sequence=TEXT, framing="next", mode="rows"),
+    "sequences-masked": RunConfig(
+        sequence=SEQUENCES, framing="next", mode="custom", timesteps="all", return_sequences=True
+    ),
+    "lanes-of-sequences": RunConfig(
+        sequence=SEQUENCES,
+        framing="next",
+        mode="custom",
+        timesteps="2",
+        stateful=True,
+        batch_size=3,
+        return_sequences=True,
+    ),
+    "shuffle-never-reset": RunConfig(
+        sequence=TEXT, framing="next", mode="custom", stateful=True, shuffle=True, reset="never"
+    ),
+    "reset-between-sequences": RunConfig(
+        sequence=SEQUENCES, framing="next", mode="custom", stateful=True, reset="sequence", batch_size=1
+    ),
+    "lanes-of-unequal-sequences": RunConfig(
+        sequence=SEQUENCES,
+        framing="next",
+        mode="custom",
+        stateful=True,
+        reset="sequence",
+        return_sequences=True,
+    ),
+    "windows-shuffled-uneven": RunConfig(
+        sequence=TEXT, framing="next", mode="custom", timesteps="3", stride=1, batch_size=4, shuffle=True
+    ),
+}
+
+
+def _feed(config: RunConfig):
+    dataset = config.validate()
+    return MODES[config.mode](dataset, config), dataset
+
+
+def _both(config: RunConfig, cell: str, layers: int, output: str, epochs: int = 8):
+    feed, dataset = _feed(config)
+    start = initial_weights(dataset.vocabulary.size, 7, seed=5, cell=cell, layers=layers)
+    runs = [
+        train(
+            feed,
+            start,
+            epochs=epochs,
+            learning_rate=0.01,
+            output=output,
+            snapshots=4,
+            backend="numpy",
+            compiled=compiled,
+        )
+        for compiled in (True, False)
+    ]
+    return feed, start, runs
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("output", list(OUTPUTS))
+@pytest.mark.parametrize("cell", list(CELLS))
+@pytest.mark.parametrize("case", list(LAYOUTS))
+def test_the_compiled_loop_trains_what_the_numpy_path_trains(case, cell, output, layers):
+    feed, start, (fused, reference) = _both(LAYOUTS[case], cell, layers, output)
+    assert fused.compiled and not reference.compiled
+    assert fused.backend == reference.backend == "numpy"
+    np.testing.assert_allclose(fused.losses, reference.losses, rtol=1e-6, atol=1e-7)
+    for a, b in zip(fused.weights.as_list(), reference.weights.as_list()):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    assert [e for e, _, _ in fused.snapshots] == [e for e, _, _ in reference.snapshots]
+    for (_, loss_a, w_a), (_, loss_b, w_b) in zip(fused.snapshots, reference.snapshots):
+        assert loss_a == pytest.approx(loss_b, rel=1e-6)
+        for a, b in zip(w_a.as_list(), w_b.as_list()):
+            np.testing.assert_allclose(a, b, atol=1e-5)
+    assert fused.final_states is not None and reference.final_states is not None
+    for layer_a, layer_b in zip(fused.final_states, reference.final_states, strict=True):
+        assert len(layer_a) == len(layer_b) == len(CELLS[cell].state_names)
+        for a, b in zip(layer_a, layer_b):
+            assert a.shape == b.shape
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)  # an LSTM's c is unbounded
+    moved = max(np.abs(a - b).max() for a, b in zip(fused.weights.as_list(), start.as_list()))
+    assert moved > 0.05  # the run really trained
+
+
+def test_training_in_chunks_equals_one_call():
+    """Training in chunks (the driver's progress calls) equals one long call: the loop carries
+    Adam's step, the epoch's shuffle order and the stateful states across calls."""
+    feed, dataset = _feed(LAYOUTS["shuffle-never-reset"])
+    start = initial_weights(dataset.vocabulary.size, 6, seed=1, cell="lstm")
+    whole = kernel.KernelBackend(feed, start, 0.02, "softmax")
+    parts = kernel.KernelBackend(feed, start, 0.02, "softmax")
+    losses = whole.run(9)
+    assert parts.run(2) + parts.run(3) + parts.run(4) == losses
+    for a, b in zip(whole.weights().as_list(), parts.weights().as_list()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_adam_step_sizes_are_those_of_the_numpy_path():
+    sizes = kernel.step_sizes(0.001, 0, 5000)
+    assert sizes.dtype == np.float32
+    expected = np.array([np.float32(step_size(0.001, s)) for s in range(1, 5001)])
+    np.testing.assert_array_equal(sizes, expected)
+    later = [np.float32(step_size(0.01, s)) for s in range(301, 305)]
+    np.testing.assert_array_equal(kernel.step_sizes(0.01, 300, 4), later)
+
+
+def test_tanh_is_within_float32_rounding_of_numpy():
+    x = np.concatenate([np.linspace(-12, 12, 20001), np.geomspace(1e-9, 1e-2, 200)]).astype(np.float32)
+    ours = np.array([kernel._tanh(np.float32(a)) for a in x[::7]], np.float32)
+    np.testing.assert_allclose(ours, np.tanh(x[::7]), atol=4e-7, rtol=1e-6)
+    assert kernel._tanh(np.float32(-1e-5)) == np.float32(-1e-5)
+
+
+def test_what_the_kernel_does_not_cover_trains_on_the_numpy_path():
+    feed, dataset = _feed(LAYOUTS["stateless"])
+    start = initial_weights(dataset.vocabulary.size, 4, seed=0)
+    assert kernel.supports(feed, "sigmoid", "lstm")
+    assert not kernel.supports(feed, "no-such-output", "lstm")
+    assert not kernel.supports(feed, "sigmoid", "no-such-cell")
+    assert (
+        train(feed, start, epochs=2, learning_rate=0.01, output="softmax", compiled=False).compiled is False
+    )
