@@ -19,8 +19,7 @@ compiles it at build time, see the Dockerfile).
 
 Adding an output (a new ``seqviz.losses.Output``): give it a code in ``KERNEL_OUTPUTS`` and a
 branch in :func:`_step_loss` that writes the gradient of its per-step loss with respect to the
-logits and returns the per-step loss; e.g. a linear output with mean squared error:
-``d = 2 * (logits - y) / V``, loss ``mean((logits - y) ** 2)``.
+logits and returns the per-step loss, as the linear output (mean squared error) does.
 """
 
 from __future__ import annotations
@@ -38,9 +37,9 @@ from seqviz.modes import Feed
 from seqviz.weights import Weights
 
 KERNEL_CELLS = {"lstm": 0, "gru": 1, "simple_rnn": 2}
-KERNEL_OUTPUTS = {"sigmoid": 0, "softmax": 1}
+KERNEL_OUTPUTS = {"sigmoid": 0, "softmax": 1, "linear": 2}
 LSTM, GRU, SIMPLE_RNN = 0, 1, 2
-SIGMOID, SOFTMAX = 0, 1
+SIGMOID, SOFTMAX, LINEAR = 0, 1, 2
 
 # Adam's float32 constants, as seqviz.adam computes them: 1 - beta_1, 1 - beta_2, epsilon.
 _ADAM = np.array([1 - BETA_1, 1 - BETA_2, EPSILON], np.float32)
@@ -112,6 +111,13 @@ def _step_loss(output: int, logits: Any, y: Any, d: Any, scale: Any) -> float:
             z = logits[k]
             loss += max(z, np.float32(0.0)) - z * y[k] + np.log1p(np.exp(-abs(z)))
             d[k] = (_sigmoid(z) - y[k]) / width * scale
+        return loss / float(v)
+    if output == LINEAR:  # Keras's mse: the mean over the V outputs of the squared error
+        width = np.float32(v)
+        for k in range(v):
+            e = logits[k] - y[k]
+            loss += e * e
+            d[k] = np.float32(2.0) * e / width * scale
         return loss / float(v)
     # softmax
     top = logits[0]

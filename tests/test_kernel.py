@@ -146,3 +146,32 @@ def test_what_the_kernel_does_not_cover_trains_on_the_numpy_path():
     assert (
         train(feed, start, epochs=2, learning_rate=0.01, output="softmax", compiled=False).compiled is False
     )
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+@pytest.mark.parametrize("mode", ["chunks", "sequence", "window"])
+def test_the_compiled_loop_trains_a_numeric_csv_as_the_numpy_path_does(cell, mode):
+    """Real-valued inputs with two features and a linear output (mse), from the shipped CSV."""
+    from seqviz.csvdata import example_csv
+
+    config = RunConfig(
+        csv=example_csv(),
+        target="demand",
+        features="temperature,demand",
+        output="linear",
+        scaling="standardise",
+        mode=mode,
+        window=6,
+        epochs=6,
+    )
+    feed, dataset = _feed(config)
+    assert dataset.input_dim == 2 and dataset.output_dim == 1
+    start = initial_weights(dataset.input_dim, 6, seed=2, cell=cell, output_dim=1)
+    fused, reference = (
+        train(feed, start, epochs=6, learning_rate=0.01, output="linear", snapshots=2, compiled=c)
+        for c in (True, False)
+    )
+    assert fused.compiled and not reference.compiled
+    np.testing.assert_allclose(fused.losses, reference.losses, rtol=1e-5, atol=1e-7)
+    for a, b in zip(fused.weights.as_list(), reference.weights.as_list()):
+        np.testing.assert_allclose(a, b, atol=1e-5)
