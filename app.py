@@ -892,17 +892,13 @@ def render_cell(cell: str, figures: Any) -> None:
     kind = CELLS[cell]
     st.subheader(f"The cell, explained: {kind.label}")
     chart(figures.cell_figure(cell), key=f"cell_{cell}")
-    rows = [
-        {
-            "value": i.name,
-            "what it is": i.label,
-            "equation": i.equation,
-            "high or low means": i.meaning,
-            "range": "unbounded" if i.low is None or i.high is None else f"{i.low:g} to {i.high:g}",
-        }
-        for i in kind.internals
-    ]
-    st.dataframe(rows, hide_index=True, key=f"cell_table_{cell}")
+    # A list, not a table: the equations and meanings wrap on a narrow screen.
+    lines = []
+    for i in kind.internals:
+        bounds = "unbounded" if i.low is None or i.high is None else f"{i.low:g} to {i.high:g}"
+        lines.append(f"- **{md(i.label)}** ({bounds}): `{i.equation}`. {md(i.meaning)}")
+    with st.container(key=f"cell_values_{cell}"):
+        st.markdown("\n".join(lines))
 
 
 def render_reach(run: Run, reaches: dict[str, Any], pair: tuple[int, int] | None, figures: Any) -> None:

@@ -406,7 +406,7 @@ def test_unit_lines_are_the_runs_step_values(name):
     for layer in (None, 0) if name == "gru" else (None,):
         spec = valid(unit.unit_figure(data.runs, name, 3, layer))
         kind = CELLS[name]
-        titles = [a["text"] for a in spec["layout"]["annotations"]]
+        titles = [a["text"].replace("<br>", " ") for a in spec["layout"]["annotations"]]
         assert titles == [i.label for i in kind.internals]  # a panel per value, in the registry's order
         traces = spec["data"]
         assert len(traces) == len(data.runs) * len(kind.internals)

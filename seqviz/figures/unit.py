@@ -9,6 +9,7 @@ heatmaps are, and the subtitle says so.
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,8 +29,9 @@ from seqviz.figures._common import (
 )
 from seqviz.results import ModeResult
 
-PANEL_COLUMNS = 3
-MAX_POINTS = 100  # per line: a panel is a third of the page wide
+PANEL_COLUMNS = 2
+MAX_POINTS = 100  # per line: a panel is half the page wide
+TITLE_CHARS = 20  # a panel title's line: a half-width panel on a phone is ~150 px wide
 GAP = (0.06, 0.14)  # between panels: across, down (fractions of the figure)
 
 
@@ -162,7 +164,7 @@ def unit_figure(modes: list[ModeResult], cell: str, unit: int, layer: int | None
             axes[f"yaxis{suffix}"]["range"] = bounds
     titles = [
         {
-            "text": plain(i.label),
+            "text": "<br>".join(textwrap.wrap(plain(i.label), TITLE_CHARS)),
             "xref": "paper",
             "yref": "paper",
             "showarrow": False,
@@ -188,7 +190,8 @@ def unit_figure(modes: list[ModeResult], cell: str, unit: int, layer: int | None
         subtitle += f" Positions averaged in bins of {info.size}."
     fig = layout(fig, title, subtitle, height=160 + 260 * rows)
     margin = fig["layout"]["margin"]
-    margin["t"] += 56  # the legend, and above it nothing: the top panels' titles sit under it
+    # The legend, and above it nothing: the top panels' titles (up to 2 lines) sit under it.
+    margin["t"] += 74
     plot = fig["layout"]["height"] - margin["t"] - margin["b"]
     fig["layout"]["legend"]["y"] = 1 + 26 / plot
     return fig
