@@ -208,11 +208,13 @@ def test_sigterm_drains_a_replica_new_sessions_go_elsewhere_its_training_finishe
     # A training of many seconds (its own URL: a new session, kept on the same replica by the
     # cookie), then SIGTERM while it runs.
     long = RunConfig(
-        sequence=" ".join(f"{'abcdefgh'[k % 8]}{k % 3}" for k in range(40)),
+        sequence=" ".join(f"{'abcdefgh'[k % 8]}{k % 3}" for k in range(100)),
         framing="next",
         mode="all",
-        units=32,
-        epochs=600,  # about 10 s on an idle core: still running two health checks after SIGTERM
+        units=64,
+        # Several seconds even in the compiled loop (~17 s with another test suite on the
+        # machine): still running two health checks after SIGTERM, well inside the 60 s budget.
+        epochs=2000,
     )
     count = trainings_started(cluster, log_dir, draining.name)
     s.page.goto(f"{cluster.url}/?{urlencode(long.to_query())}", wait_until="commit")
