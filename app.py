@@ -37,21 +37,27 @@ PRESETS: dict[str, dict[str, Any]] = {
     "The reference question: 0 1 0 2": {
         "sequence": "0 1 0 2",
         "framing": "pairs",
-        "test_sequence": "0 1 0 2",
+        # The same rule, twice as long: positions 2 and 3 go on past the training data.
+        "test_sequence": "0 1 0 2 0 1 0 2",
     },
-    "Words: a b a c": {"sequence": "a b a c", "framing": "pairs", "test_sequence": "a b a c"},
+    "Words: a b a c": {"sequence": "a b a c", "framing": "pairs", "test_sequence": "a b a c a b a c"},
     "Counting: 1 2 3 1 2 4 (next)": {
         "sequence": "1 2 3 1 2 4",
         "framing": "next",
         "window": 3,
-        "test_sequence": "1 2 3 1 2 4",
+        # The two counts in the other order: after '1 2' the window sees which came before.
+        "test_sequence": "1 2 4 1 2 3",
     },
-    "Needs a window of 2: x a y x b z (next)": {
-        "sequence": "x a y x b z",
+    "Needs a window of 2: x a y x b z x a y (next)": {
+        "sequence": "x a y x b z x a y",
         "framing": "next",
         "mode": "window",
         "window": 2,
-        "test_sequence": "x b z x a y",
+        "epochs": 300,
+        "learning_rate": 0.01,
+        # The cycle again, from another start and past the training data's end: every window of
+        # 2 it needs occurs in training, but its history from position 6 on does not.
+        "test_sequence": "y x b z x a y x b z x a y",
     },
     "Echo 2 back: learned or memorised?": {
         # Each target is the input two positions back (the first two: "a").
@@ -69,19 +75,20 @@ PRESETS: dict[str, dict[str, Any]] = {
         "framing": "next",
         "mode": "chunks",
         "window": 3,
-        "test_sequence": "a b c d e f a b c d e g",
+        "test_sequence": "c d e g a b c d e f",
     },
     "Stateful lanes: 2 streams side by side": {
         "sequence": "1 2 3 4 5 6 7 8 9",
         "framing": "next",
         "mode": "lanes",
-        "test_sequence": "1 2 3 4 5 6 7 8 9",
+        # Counting up only ever repeats a stretch of 1…9: no verdict, and the page says why.
+        "test_sequence": "3 4 5 6 7 8 9",
     },
     "Rows in order (a common mistake)": {
         "sequence": "1 2 3 4 5 6 7 8 9",
         "framing": "next",
         "mode": "rows",
-        "test_sequence": "1 2 3 4 5 6 7 8 9",
+        "test_sequence": "3 4 5 6 7 8 9",
     },
     "Several sequences, one per line": {
         "sequence": "a b c d\nx b c y\na b e",
@@ -89,7 +96,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "mode": "custom",
         "timesteps": "all",
         "return_sequences": True,
-        "test_sequence": "x b c y",
+        "test_sequence": "x b c d",
     },
 }
 # What each preset shows: shown above the answer while its run is on the page.
@@ -103,9 +110,9 @@ PRESET_NOTES: dict[str, str] = {
         "Notice: after '2' comes '3' once and '4' once, so the model has to remember what came "
         "before the '2'."
     ),
-    "Needs a window of 2: x a y x b z (next)": (
+    "Needs a window of 2: x a y x b z x a y (next)": (
         "Notice: a window of 2 inputs is enough to tell every position apart, and the test sequence "
-        "reorders the pieces: the window learned the rule."
+        "goes round the cycle past the training data's end: the window learned the rule."
     ),
     "Echo 2 back: learned or memorised?": (
         "Notice: stateful fits the training stream yet fails the test sequence (memorised); "
@@ -944,6 +951,7 @@ def render_test(result: Any) -> None:
     """The test sequence: each mode's verdict, its predictions, and the intervention (a reset
     before a chosen test position), recomputed here without retraining."""
     from seqviz.engine import predict_test
+    from seqviz.explain import verdict_label
     from seqviz.figures.phase import prediction_phase_figure
 
     run: Run = result.run
@@ -990,9 +998,7 @@ def render_test(result: Any) -> None:
         after = test.reset_predictions
         with column:
             words = NUMBER_VERDICT_WORDS if run.config.output == REGRESSION else VERDICT_WORDS
-            st.metric(
-                f"{mode.mode} verdict", mode.verdict or "not fitted yet", help=words.get(mode.verdict or "")
-            )
+            st.metric(f"{mode.mode} verdict", verdict_label(mode), help=words.get(mode.verdict or ""))
             st.caption(f"train {mode.accuracy:.0%} · test {test.accuracy:.0%} · test loss {test.loss:.4f}")
             rows = []
             for k, p in enumerate(test.predictions):

@@ -134,7 +134,7 @@ def _columns(rows: Sequence[tuple[str, ...]]) -> list[str]:
 SOURCE_WORDS = {"zeros": "zeros", "previous_step": "previous step", "previous_batch": "previous batch"}
 
 
-def _feed_rows(mode: ModeResult) -> list[str]:
+def _feed_rows(mode: ModeResult, numbers: bool) -> list[str]:
     """X and Y as tokens, one row per sample, with where each step's state comes from."""
     feed = mode.feed
     sources: dict[tuple[int, int], str] = {}
@@ -144,7 +144,8 @@ def _feed_rows(mode: ModeResult) -> list[str]:
         if origin.sample is not None and origin.kind == "previous_batch":
             where += f" (sample {origin.sample})"
         sources[(cell.sample, cell.step)] = where
-    rows: list[tuple[str, ...]] = [("sample", "batch", "X (one token per step)", "Y", "state enters from")]
+    per_step = "X (one value per step)" if numbers else "X (one token per step)"
+    rows: list[tuple[str, ...]] = [("sample", "batch", per_step, "Y", "state enters from")]
     for s, x_row in enumerate(feed.x_tokens):
         y = feed.y_tokens[s]
         y_text = " ".join(t or "·" for t in y) if isinstance(y, list) else str(y)
@@ -156,7 +157,7 @@ def _feed_rows(mode: ModeResult) -> list[str]:
 
 def report(run: Run) -> str:
     """The human-readable report: per mode X and Y, a table, the loss beside the floor, then why."""
-    from seqviz.explain import sentence
+    from seqviz.explain import sentence, verdict_label
 
     lines = []
     if run.config.cell != "lstm" or run.config.layers > 1:
@@ -169,7 +170,7 @@ def report(run: Run) -> str:
             f"X {tuple(mode.x_shape)}  Y {tuple(mode.y_shape)}  batch_size={mode.batch_size}  "
             f"stateful={mode.stateful}  return_sequences={mode.return_sequences}"
         )
-        lines += ["  " + row for row in _feed_rows(mode)]
+        lines += ["  " + row for row in _feed_rows(mode, run.config.output == REGRESSION)]
         lines += ["  " + row for row in _table(mode.predictions)]
         lines.append(
             f"accuracy {mode.accuracy:.0%}  final loss {mode.final_loss:.4f}  "
@@ -190,7 +191,7 @@ def report(run: Run) -> str:
         for mode in run.runs:
             lines.append(
                 f"{mode.mode:<10} {mode.accuracy:>8.0%}  {mode.final_loss:>10.4f}  {mode.loss_floor:.4f}  "
-                f"{mode.verdict or ('- (no test sequence)' if mode.test is None else '- (not fitted yet)')}"
+                f"{mode.verdict or '- (' + verdict_label(mode) + ')'}"
             )
         lines.append("")
         for mode in run.runs:

@@ -370,6 +370,7 @@ def predict_test(
         reset_predictions=reset,
         h=[_rounded(v) for v in untouched.h[-1]],
         reset_h=reset_h,
+        seen=list(test.seen),
     )
 
 
@@ -384,22 +385,32 @@ def mean_loss(probabilities: np.ndarray, dataset: Dataset, output: str) -> float
     return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
 
 
-PREDICTED = 0.9  # the share of a test sequence's positions (ties aside) right to call it predicted
+PREDICTED = 0.9  # the share of a test sequence's new positions (ties aside) right to call it predicted
+
+
+def scored_positions(test: TestResult) -> list[Prediction]:
+    """The test positions a verdict is scored on: neither ties nor a repeat of the training data."""
+    left_out = set(test.ties) | set(test.seen)
+    return [p for p in test.predictions if p.position not in left_out]
 
 
 def verdict(mode: ModeResult) -> str | None:
     """``cannot fit`` (the floor is above zero), ``memorised`` (every training position the
     data allows is right, the test sequence is not predicted), ``learned`` (both), or None (no
-    test sequence, or training has not fitted its data yet). A test sequence counts as
-    predicted when at least ``PREDICTED`` of its positions that are not ties are right."""
+    test sequence, training has not fitted its data yet, or every test position repeats the
+    training data, which a memorised stream predicts as well as a learned rule). A test sequence
+    counts as predicted when at least ``PREDICTED`` of its new positions that are not ties are
+    right."""
     if mode.loss_floor > 0:
         return "cannot fit"
     fitted = all(p.correct or p.tie for p in mode.predictions)
     if mode.test is None or not fitted:
         return None
-    scored = [p for p in mode.test.predictions if not p.tie]
+    scored = scored_positions(mode.test)
+    if not scored:
+        return None
     right = sum(p.correct for p in scored)
-    return "learned" if scored and right >= PREDICTED * len(scored) else "memorised"
+    return "learned" if right >= PREDICTED * len(scored) else "memorised"
 
 
 def _layout_json(feed: Feed) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
+from seqviz.engine import PREDICTED, scored_positions
 from seqviz.facts import (
     Contrast,
     Fact,
@@ -21,9 +22,11 @@ from seqviz.facts import (
     NotConfident,
     NotYetLearned,
     Score,
+    SharedBatch,
     StateMatters,
     Stopped,
     TellsApart,
+    Unscored,
     Verdict,
 )
 from seqviz.floor import ambiguous_positions
@@ -71,11 +74,31 @@ def _errors(mode: ModeResult) -> tuple[float | None, float | None]:
     return error(mode.predictions), None if mode.test is None else error(mode.test.predictions)
 
 
+def shared_batch(mode: ModeResult) -> SharedBatch | None:
+    """The first batch of several samples (stateful: the first whose samples carry a state in from
+    the previous batch), with where each sample's first step takes its state from (the feed's own
+    wiring); None when every batch holds one sample."""
+    found = []
+    for b, samples in enumerate(mode.feed.batches):
+        if len(samples) < 2:
+            continue
+        first = {c.sample: c.source for c in mode.feed.cells if c.step == 0 and c.sample in samples}
+        if any(first[s].kind == "previous_step" or first[s].sample in samples for s in samples):
+            return None  # a state passed between samples of one batch: no such sentence to say
+        starts = [first[s].kind for s in samples]
+        found.append(SharedBatch(mode.mode, b, list(samples), starts, mode.stateful))
+    carried = [f for f in found if "previous_batch" in f.starts]
+    return (carried or found or [None])[0]
+
+
 def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
     """Everything the explanation says about one mode, as facts."""
     name, k = mode.mode, len(run.pairs)
     floor, final = mode.loss_floor, mode.final_loss
     facts: list[Fact] = [Score(name, mode.correct, k, final, floor)]
+    shared = shared_batch(mode)
+    if shared is not None:
+        facts.append(shared)
     what = seen(mode)
     ambiguous = set(mode.ambiguous_positions)
     for group in mode.identical_groups:
@@ -89,13 +112,16 @@ def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
         repeated = len(set(inputs)) < len(inputs)
         window = mode.x_shape[1] if what == "window" else None
         contiguous = mode.batch_size == 1 or mode.layout.get("arrange", "rows") == "lanes"
-        facts.append(TellsApart(name, what, window, mode.batch_size, repeated, contiguous))
+        facts.append(
+            TellsApart(name, what, window, mode.batch_size, repeated, contiguous, dataset.regression)
+        )
         if mode.beyond_reach:
             facts.append(Memorises(name, mode.beyond_reach, mode.reach_floor))
     if mode.stopped:
         facts.append(Stopped(name, mode.epochs))
+    test = mode.test
     if mode.verdict is not None:
-        test = mode.test
+        new = None if test is None or dataset.regression else scored_positions(test)
         facts.append(
             Verdict(
                 name,
@@ -107,8 +133,13 @@ def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
                 None if test is None else sum(p.correct for p in test.predictions),
                 None if test is None else len(test.predictions),
                 *_errors(mode) if dataset.regression else (None, None),
+                None if new is None else sum(p.correct for p in new),
+                None if new is None else len(new),
             )
         )
+    elif test is not None and floor == 0 and mode.correct + len(mode.ties) == k and not dataset.regression:
+        ties = set(test.ties)
+        facts.append(Unscored(name, len(set(test.seen) - ties), len(ties), len(test.predictions)))
     if mode.test is not None and mode.test.reset_predictions is not None and mode.test.reset_at is not None:
         at = mode.test.reset_at
         changed = [
@@ -145,7 +176,8 @@ def run_facts(run: Run) -> list[Fact]:
     stuck = [r.mode for r in run.runs if r.loss_floor > 0]
     rule = [r.mode for r in run.runs if r.mode in learned and r.verdict == "learned"]
     memorised = [r.mode for r in run.runs if r.mode in learned and r.verdict == "memorised"]
-    return [Contrast(stuck, learned, rule, memorised)] if stuck and learned else []
+    unscored = [r.mode for r in run.runs if any(isinstance(f, Unscored) for f in r.facts)]
+    return [Contrast(stuck, learned, rule, memorised, unscored)] if stuck and learned else []
 
 
 def attach_facts(run: Run, dataset: Dataset) -> None:
@@ -195,13 +227,14 @@ def _look_alike(f: LookAlike) -> str:
 
 
 def _tells_apart(f: TellsApart) -> str:
+    token = "input value" if f.numbers else "input token"
     if f.by == "input":
         if f.repeated_inputs:
             return (
-                "Positions that share an input token share its target here, so the input alone decides "
+                f"Positions that share an {token} share its target here, so the input alone decides "
                 "the output and starting from zero state costs nothing."
             )
-        return "Every input token occurs once, so each position's input alone tells it apart."
+        return f"Every {token} occurs once, so each position's input alone tells it apart."
     if f.by == "chunk":
         return (
             "Each chunk starts from zero state, and no two positions with different targets have seen "
@@ -231,10 +264,10 @@ def _tells_apart(f: TellsApart) -> str:
         )
     if f.repeated_inputs:
         return (
-            start + ": the same token arrives in different states, "
+            start + f": the same {token.split()[1]} arrives in different states, "
             "and no two positions with different targets look alike."
         )
-    return start + "; no input token repeats here, so each position's own input already tells it apart."
+    return start + f"; no {token} repeats here, so each position's own input already tells it apart."
 
 
 def _floor_gap(f: FloorGap) -> str:
@@ -301,10 +334,15 @@ def _verdict(f: Verdict) -> str:
             f"Verdict: cannot fit. The floor is {f.floor:.4f}, above zero, so no weights fit this "
             f"data: {train}."
         )
-    test = (
-        f"{f.test_right} of {f.test_total} test positions right; "
-        "90% of those that are no ties counts as predicted"
-    )
+    scored = f.new_total if f.new_total is not None else f.test_total
+    left_out = (f.test_total or 0) - (scored or 0)
+    test = f"{f.test_right} of {f.test_total} test positions right"
+    if left_out:
+        test += (
+            f"; scored on the {scored} that neither repeat the training data nor are ties, "
+            f"{f.new_right} right"
+        )
+    test += f"; {PREDICTED:.0%} right counts as predicted"
     if f.verdict == "memorised":
         return (
             f"Verdict: memorised. Training fits its data ({train}), but the test sequence is not predicted "
@@ -313,6 +351,41 @@ def _verdict(f: Verdict) -> str:
     return (
         f"Verdict: learned the rule. Training fits its data ({train}), and so does the test "
         f"sequence ({test})."
+    )
+
+
+def _shared_batch(f: SharedBatch) -> str:
+    head = f"Samples {_names(f.samples)} are in the same batch (batch {f.batch})"
+    rule = "state is not passed between the samples of a batch"
+    if set(f.starts) == {"zeros"}:
+        within = "" if f.stateful else ", only from one timestep to the next inside a sample"
+        return f"{head}, yet each starts from zeros: {rule}{within}."
+    if set(f.starts) == {"previous_batch"}:
+        return (
+            f"{head}, and each starts from the state its own row left in the previous batch, not from "
+            f"the sample beside it: {rule}."
+        )
+    zeros = [s for s, k in zip(f.samples, f.starts) if k == "zeros"]
+    carried = [s for s, k in zip(f.samples, f.starts) if k == "previous_batch"]
+    return (
+        f"{head}; sample {_names(zeros)} starts from zeros and sample {_names(carried)} from its own row "
+        f"of the previous batch, none from another sample of the batch: {rule}."
+    )
+
+
+def _unscored(f: Unscored) -> str:
+    parts = []
+    if f.seen:
+        parts.append(
+            f"{'all' if f.seen == f.total else f.seen} of its {f.total} positions repeat a stretch of the "
+            "training data, inputs and targets in the same order"
+        )
+    if f.ties:
+        parts.append(f"{f.ties} are ties the data forces to hedge")
+    return (
+        f"No verdict: the test sequence cannot tell a learned rule from a memorised stream, because "
+        f"{' and '.join(parts)}, and a memorised stream predicts those too. A test sequence built by "
+        "the same rule that departs from the training data would tell."
     )
 
 
@@ -334,6 +407,12 @@ def _contrast(f: Contrast) -> str:
         f"{_names(f.stuck)} cannot learn this sequence; {_names(f.learned)} fit every position of it"
     )
     if not f.rule and not f.memorised:
+        if f.unscored:
+            return (
+                head
+                + " (whether that is the rule or memory, this test sequence cannot tell: "
+                + "it repeats the training data)."
+            )
         return head + " (whether that is the rule or memory, a test sequence tells)."
     parts = []
     if f.rule:
@@ -349,6 +428,7 @@ SENTENCES: dict[type[Fact], Callable[[Any], str]] = {
     Score: _score,
     LookAlike: _look_alike,
     TellsApart: _tells_apart,
+    SharedBatch: _shared_batch,
     Stopped: lambda f: f"Training was stopped after {f.epochs} epochs.",
     FloorGap: _floor_gap,
     Fix: _fix,
@@ -356,6 +436,7 @@ SENTENCES: dict[type[Fact], Callable[[Any], str]] = {
     NotConfident: lambda f: "Every position is right; more epochs would make the outputs more confident.",
     Memorises: _memorises,
     Verdict: _verdict,
+    Unscored: _unscored,
     StateMatters: _state_matters,
     Contrast: _contrast,
 }
@@ -421,17 +502,33 @@ def answer(mode: ModeResult) -> Answer:
         headline = "has not learned it yet"
     elif _first(facts, Memorises) is not None:
         headline = "fits every position, by memorising this stream"
+    elif _first(facts, Unscored) is not None:
+        headline = "fits every position; its test repeats the training data"
     else:
         headline = "fits every position"
     if _first(facts, Stopped) is not None:
         headline += " (training was stopped)"
-    order: tuple[type[Fact], ...] = (LookAlike, Memorises, NotYetLearned, TellsApart, NotConfident)
+    order: tuple[type[Fact], ...] = (LookAlike, Memorises, NotYetLearned, Unscored, TellsApart, NotConfident)
     if verdict is not None and verdict.verdict == "memorised":
         order = (Memorises, LookAlike, NotYetLearned, TellsApart)
     reason = next((sentence(f) for kind in order for f in facts if isinstance(f, kind)), "")
+    shared = _first(facts, SharedBatch)
+    if stuck and shared is not None:  # the newcomer's question: is state kept within the batch?
+        reason = sentence(shared) + " " + reason
     if not reason and score is not None:
         reason = sentence(score)
     return Answer(mode.mode, headline, reason, correct, total, stuck)
+
+
+def verdict_label(mode: ModeResult) -> str:
+    """The verdict as a table or metric shows it; without one, why there is none."""
+    if mode.verdict is not None:
+        return mode.verdict
+    if mode.test is None:
+        return "no test sequence"
+    if _first(mode.facts, Unscored) is not None:
+        return "none: the test repeats training"
+    return "not fitted yet"
 
 
 def contrast_pair(run: Run) -> tuple[str, str] | None:

@@ -45,6 +45,19 @@ class LookAlike(Fact):
 
 
 @dataclass(frozen=True)
+class SharedBatch(Fact):
+    """The first batch that holds several samples, and where each of them starts its state: never
+    from another sample of the same batch (zeros, or its own row of the previous batch)."""
+
+    kind: ClassVar[str] = "shared_batch"
+    mode: str
+    batch: int
+    samples: list[int]
+    starts: list[str]  # per sample, the source of the state entering its first step
+    stateful: bool = False  # the layout carries each row's state into the next batch
+
+
+@dataclass(frozen=True)
 class TellsApart(Fact):
     """How a mode with a zero floor tells every pair of differently-targeted positions apart."""
 
@@ -55,6 +68,7 @@ class TellsApart(Fact):
     batch_size: int
     repeated_inputs: bool  # whether any input token occurs at more than one position
     contiguous: bool = True  # stateful: each lane is one contiguous stream (batch size 1, or lanes)
+    numbers: bool = False  # the inputs are numbers (regression), not tokens
 
 
 @dataclass(frozen=True)
@@ -130,6 +144,22 @@ class Verdict(Fact):
     # Numbers (regression): each part's mean squared error over its targets' variance (1 - R²).
     train_error: float | None = None
     test_error: float | None = None
+    # Tokens: the test positions the verdict is scored on (neither ties nor a repeat of the
+    # training data, ``seqviz.novelty``), and how many of them are right.
+    new_right: int | None = None
+    new_total: int | None = None
+
+
+@dataclass(frozen=True)
+class Unscored(Fact):
+    """Training fits, but every test position repeats the training data (or is a tie): a memorised
+    stream predicts such a test as well as a learned rule, so there is no verdict."""
+
+    kind: ClassVar[str] = "unscored"
+    mode: str
+    seen: int  # test positions whose history repeats a stretch of the training data
+    ties: int  # test positions the data forces to hedge
+    total: int
 
 
 @dataclass(frozen=True)
@@ -151,6 +181,8 @@ class Contrast(Fact):
     learned: list[str]  # fit every training position
     rule: list[str] = field(default_factory=list)  # of those, verdict "learned": the test is predicted
     memorised: list[str] = field(default_factory=list)  # verdict "memorised": the test is not
+    # Fit, with a test sequence, but no verdict: every test position repeats the training data.
+    unscored: list[str] = field(default_factory=list)
 
 
 FACTS: dict[str, type[Fact]] = {
@@ -158,6 +190,7 @@ FACTS: dict[str, type[Fact]] = {
     for cls in (
         Score,
         LookAlike,
+        SharedBatch,
         TellsApart,
         Stopped,
         FloorGap,
@@ -165,6 +198,7 @@ FACTS: dict[str, type[Fact]] = {
         NotYetLearned,
         NotConfident,
         Memorises,
+        Unscored,
         Verdict,
         StateMatters,
         Contrast,

@@ -215,7 +215,7 @@ def describe(dataset: Dataset, layout: Layout, samples: int, steps: int, masked:
 def _flow(layout: Layout, steps: int) -> str:
     if not layout.stateful:
         if layout.timesteps == 1:
-            return "every sample starts from zeros, so a sample sees only its own input token."
+            return "every sample starts from zeros, so a sample sees only its own input."
         if layout.sliding:
             return f"each sample starts from zeros and sees the last {steps} inputs up to its position."
         if layout.timesteps is None:

@@ -18,6 +18,7 @@ from seqviz.cells.base import States
 from seqviz.errors import SeqvizError
 from seqviz.losses import OUTPUTS
 from seqviz.modes import Feed, build_feed
+from seqviz.novelty import repeated_positions
 from seqviz.sequence import Dataset, make_dataset
 from seqviz.weights import Weights
 
@@ -34,6 +35,9 @@ class PredictionFeed:
     dataset: Dataset
     feed: Feed
     carried: bool  # whether the state training ended in is carried in
+    # Test positions whose history repeats a stretch of the training data (``seqviz.novelty``):
+    # a memorised stream predicts them too, so they cannot tell learned from memorised.
+    seen: tuple[int, ...] = ()
 
 
 def prediction_feed(
@@ -73,7 +77,7 @@ def prediction_feed(
             f"batch size ({layout.batch_size}): the state has one row per sample of a batch; "
             f"got {batch_size}."
         )
-    return PredictionFeed(dataset, feed, carried)
+    return PredictionFeed(dataset, feed, carried, tuple(repeated_positions(train, dataset)))
 
 
 @dataclass(frozen=True)

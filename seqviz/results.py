@@ -91,6 +91,9 @@ class TestResult:
     reset_predictions: list[Prediction] | None = None  # the same pass, reset before ``reset_at``
     h: list[Vector] | None = None  # per test position, the last layer's h leaving its step
     reset_h: list[Vector] | None = None  # the same, in the pass reset before ``reset_at``
+    # Positions whose history repeats a stretch of the training data (``seqviz.novelty``): a
+    # memorised stream predicts them as well as a learned rule, so the verdict leaves them out.
+    seen: list[int] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         out = {k: v for k, v in vars(self).items() if k not in ("predictions", "reset_predictions")}

@@ -15,9 +15,11 @@ from seqviz.facts import (
     NotConfident,
     NotYetLearned,
     Score,
+    SharedBatch,
     StateMatters,
     Stopped,
     TellsApart,
+    Unscored,
     Verdict,
 )
 from seqviz.floor import ambiguous_positions
@@ -28,6 +30,7 @@ CASES = {
     "no token repeats": RunConfig(sequence="a b c d e", framing="next", epochs=150),
     "carried across a cut": RunConfig(sequence="a x b a y c", framing="next", mode="stateful", epochs=200),
     "rows in order": RunConfig(sequence="1 2 1 3 1 2 1 3 1", framing="next", mode="rows", epochs=100),
+    "lanes": RunConfig(sequence="1 2 3 4 5 6 7 8 9", framing="next", mode="lanes", epochs=100),
     "with a test and a reset": RunConfig(
         sequence="a b c a b d",
         framing="next",
@@ -36,6 +39,14 @@ CASES = {
         learning_rate=0.02,
         test_sequence="a b c a b d",
         reset_at=3,
+    ),
+    # The test is the training data itself: it cannot tell learned from memorised.
+    "a test that repeats training": RunConfig(epochs=200, test_sequence="0 1 0 2"),
+    # The same rule, longer than the training data: scored only where it goes past it.
+    "a test past the training data": RunConfig(epochs=200, test_sequence="0 1 0 2 0 1 0 2"),
+    # Numbers: a repeated value read in different states (no sentence may call it a token).
+    "numbers": RunConfig(
+        sequence="1 2.5 3 -1 2.5 4", framing="next", output="linear", mode="all", epochs=150
     ),
     "untrained": RunConfig(sequence="a b a c b a", framing="next", mode="sequence", epochs=1),
     # The page's "Echo 2 back" preset: every mode, each verdict from its own test numbers.
@@ -53,7 +64,7 @@ CASES = {
 
 
 def _check(fact, mode, run_, dataset, feed) -> None:
-    pairs, targets = run_.pairs, dataset.targets
+    pairs, targets = run_.pairs, dataset.target_keys
     inputs = [x for x, _ in pairs]
     if isinstance(fact, Score):
         assert (fact.correct, fact.total) == (sum(p.correct for p in mode.predictions), len(pairs))
@@ -67,15 +78,16 @@ def _check(fact, mode, run_, dataset, feed) -> None:
     elif isinstance(fact, TellsApart):
         assert mode.loss_floor == 0 and fact.repeated_inputs == (len(set(inputs)) < len(inputs))
         text = sentence(fact)
-        assert ("the same token arrives in different states" in text) == (
-            fact.repeated_inputs and fact.by in ("stream", "prefix")
-        )
+        assert "token" not in text or not fact.numbers  # numbers are values, never tokens
+        carried_repeat = fact.repeated_inputs and fact.by in ("stream", "prefix")
+        word = "value" if fact.numbers else "token"
+        assert (f"the same {word} arrives in different states" in text) == carried_repeat
         if not fact.repeated_inputs and fact.by in ("stream", "prefix", "input"):
             assert "repeats" in text or "occurs once" in text  # the sentence says why, from this data
     elif isinstance(fact, FloorGap):
         assert fact.reached == (mode.final_loss - mode.loss_floor <= REACHED) and mode.loss_floor > 0
     elif isinstance(fact, Fix):
-        assert fact.window == smallest_window(dataset.inputs, targets)
+        assert fact.window == smallest_window(dataset.input_keys, targets)
     elif isinstance(fact, NotYetLearned):
         assert mode.loss_floor == 0 and fact.wrong == len(pairs) - mode.correct > 0
     elif isinstance(fact, NotConfident):
@@ -90,13 +102,39 @@ def _check(fact, mode, run_, dataset, feed) -> None:
             fact.verdict == mode.verdict and fact.train_right == mode.correct and fact.ties == len(mode.ties)
         )
         if mode.test is not None:
-            assert fact.test_right == sum(p.correct for p in mode.test.predictions)
+            test = mode.test
+            assert fact.test_right == sum(p.correct for p in test.predictions)
+            new = [p for p in test.predictions if p.position not in set(test.seen) | set(test.ties)]
+            assert (fact.new_right, fact.new_total) == (sum(p.correct for p in new), len(new))
+            assert fact.verdict == "cannot fit" or fact.new_total > 0
+            if fact.verdict != "cannot fit":  # (a floor above zero decides without the test)
+                assert (fact.verdict == "learned") == (fact.new_right >= 0.9 * fact.new_total)
+                text = sentence(fact)
+                assert ("neither repeat the training data" in text) == (len(new) < len(test.predictions))
+    elif isinstance(fact, Unscored):
+        test = mode.test
+        assert mode.verdict is None and mode.loss_floor == 0 and mode.correct + len(mode.ties) == len(pairs)
+        assert set(test.seen) | set(test.ties) == {p.position for p in test.predictions}
+        assert (fact.seen, fact.ties) == (len(set(test.seen) - set(test.ties)), len(test.ties))
+        assert sentence(fact).startswith("No verdict")
     elif isinstance(fact, StateMatters):
         test = mode.test
         changed = [
             a.position for a, b in zip(test.predictions, test.reset_predictions) if a.predicted != b.predicted
         ]
         assert fact.changed == changed and all(p >= fact.reset_at for p in changed)
+    elif isinstance(fact, SharedBatch):
+        # Read the feed's own wiring again: the batch holds these samples, and none of them takes
+        # its first state from another sample of the same batch.
+        samples = mode.feed.batches[fact.batch]
+        assert fact.samples == samples and len(samples) >= 2
+        assert all(len(b) < 2 for b in mode.feed.batches[: fact.batch]) or "previous_batch" in fact.starts
+        first = {c.sample: c.source for c in mode.feed.cells if c.step == 0}
+        assert fact.starts == [first[s].kind for s in samples]
+        assert all(first[s].sample not in samples for s in samples)
+        text = sentence(fact)
+        assert "state is not passed between the samples of a batch" in text
+        assert ("yet each starts from zeros" in text) == (set(fact.starts) == {"zeros"})
     elif isinstance(fact, Stopped):
         assert mode.stopped
     else:
@@ -122,8 +160,11 @@ def test_every_sentence_is_backed_by_the_run_s_numbers(case):
         assert fact.memorised == [
             m.mode for m in run_.runs if m.mode in fact.learned and m.verdict == "memorised"
         ]
+        assert fact.unscored == [m.mode for m in run_.runs if any(isinstance(f, Unscored) for f in m.facts)]
         text = sentence(fact)
-        assert ("a test sequence tells" in text) == (not fact.rule and not fact.memorised)
+        undecided = not fact.rule and not fact.memorised
+        assert ("a test sequence tells" in text) == (undecided and not fact.unscored)
+        assert ("this test sequence cannot tell" in text) == (undecided and bool(fact.unscored))
         for name in fact.memorised:
             assert name in text.split("not predict it")[0].rsplit(";", 1)[-1]
     assert explain(run_)[-len(run_.facts) or None :] == [sentence(f) for f in run_.facts] or not run_.facts
@@ -132,3 +173,15 @@ def test_every_sentence_is_backed_by_the_run_s_numbers(case):
 def test_no_token_repeats_and_no_sentence_says_one_arrives_in_different_states():
     text = " ".join(explain(run(CASES["no token repeats"]).run))
     assert "arrives in different states" not in text and "no input token repeats" in text
+
+
+def test_the_newcomer_s_first_run_says_first_that_samples_of_a_batch_share_no_state():
+    # The seed question: "isn't state kept within the batch?". Its stateless run answers it first.
+    run_ = run(RunConfig(epochs=60)).run
+    stateless = run_.mode("stateless")
+    assert isinstance(stateless.facts[1], SharedBatch) and stateless.facts[1].starts == ["zeros", "zeros"]
+    from seqviz.explain import answer
+
+    reason = answer(stateless).reason
+    assert reason.startswith("Samples 0 and 1 are in the same batch (batch 0), yet each starts from zeros")
+    assert all(not isinstance(f, SharedBatch) for f in run_.mode("sequence").facts)  # one sample

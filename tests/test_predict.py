@@ -254,3 +254,28 @@ def test_the_exported_reset_is_seqvizs_intervention(tmp_path, case):
     np.testing.assert_allclose(plain, untouched, atol=1e-5)
     assert np.abs(ours - plain).max() > 1e-4  # the reset did change what follows it
     np.testing.assert_allclose(ours[: config.reset_at], plain[: config.reset_at], atol=1e-6)
+
+
+def test_a_test_sequence_that_repeats_training_gives_no_verdict_and_says_why():
+    # The defect this guards against: the reference preset tested on its own training data
+    # called every mode that fits "learned", though a memorised stream predicts it as well.
+    result = run(RunConfig(sequence="0 1 0 2", mode="all", test_sequence="0 1 0 2", epochs=200))
+    verdicts = {m.mode: m.verdict for m in result.run.runs}
+    assert verdicts == {"stateless": "cannot fit", "stateful": None, "sequence": None, "window": None}
+    for mode in result.run.runs:
+        assert mode.test is not None and mode.test.seen == [0, 1]
+        assert mode.to_json()["test"]["seen"] == [0, 1]
+    from seqviz.explain import explain, verdict_label
+
+    text = " ".join(explain(result.run))
+    assert "learned the rule" not in text and "No verdict" in text
+    assert verdict_label(result.run.runs[2]) == "none: the test repeats training"
+
+
+def test_only_the_positions_past_the_training_data_are_scored():
+    # The same rule twice as long: positions 0 and 1 repeat training; 2 and 3 go past its end.
+    result = run(RunConfig(sequence="0 1 0 2", mode="sequence", test_sequence="0 1 0 2 0 1 0 2", epochs=200))
+    mode = result.run.runs[0]
+    assert mode.test.seen == [0, 1] and mode.accuracy == 1.0
+    new = [p for p in mode.test.predictions if p.position >= 2]
+    assert mode.verdict == ("learned" if all(p.correct for p in new) else "memorised")
