@@ -974,6 +974,7 @@ def render_test(result: Any) -> None:
         f"Test sequence {md(' '.join(first.tokens))!s}, predicted after training with batch size "
         f"{first.batch_size}, starting from {'the training state' if first.carried else 'zeros'}. "
         "A tie is a position that looks alike to another with a different target: never counted right."
+        + _seen_caption(first.seen, len(first.predictions))
     )
     positions = [p.position for p in first.predictions]
     options: list[str] = ["none", *map(str, positions)]
@@ -1004,6 +1005,10 @@ def render_test(result: Any) -> None:
             for k, p in enumerate(test.predictions):
                 row = {"position": p.position, "input": p.input, "target": p.target, "predicted": p.predicted}
                 row["right"] = "tie" if p.tie else "✓" if p.correct else "✗"
+                if not run.config.uses_csv:
+                    row["scored"] = (
+                        "no: repeats training" if p.position in test.seen else "tie" if p.tie else "yes"
+                    )
                 if after is not None:
                     changed = after[k].predicted_text != p.predicted_text
                     row["after reset"] = after[k].predicted_text + (" (changed)" if changed else "")
@@ -1018,6 +1023,23 @@ def render_test(result: Any) -> None:
     with st.expander("The test pass as heatmaps: predictions and states, with and without the reset"):
         for mode in shown:
             chart(prediction_phase_figure(mode, run.vocabulary), key=f"phase_{mode.mode}")
+
+
+def _seen_caption(seen: list[int], total: int) -> str:
+    """What the verdict leaves out of the test: the positions that repeat the training data."""
+    if not seen:
+        return " Every test position goes past the training data, so each one counts toward the verdict."
+    same = (
+        "(inputs and targets in the same order), which a memorised stream predicts as well as a learned rule"
+    )
+    if len(seen) == total:
+        return (
+            f" Every test position repeats a stretch of the training data {same}: it cannot tell them apart."
+        )
+    run_ = seen == list(range(seen[0], seen[-1] + 1))
+    where = f"{seen[0]}–{seen[-1]}" if run_ and len(seen) > 1 else ", ".join(map(str, seen))
+    verb = "Position {} repeats" if len(seen) == 1 else "Positions {} repeat"
+    return f" {verb.format(where)} a stretch of the training data {same}: the verdict is scored on the rest."
 
 
 def render_explanation(run: Run) -> None:

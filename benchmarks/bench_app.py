@@ -93,6 +93,7 @@ def train_to_charts(page, url: str, seed: int) -> float:
     started = time.monotonic()
     page.get_by_role("button", name="Train", exact=True).click()
     wait_for_run(page)
+    wait_for_charts(page)
     elapsed = time.monotonic() - started
     url = page.evaluate("location.href")  # page.url can miss an in-page history update
     assert f"seed={seed}" in url, url
@@ -138,8 +139,9 @@ def click_to_charts(page, charts: int) -> float:
     started = time.monotonic()
     page.get_by_role("button", name="Train", exact=True).click()
     wait_for_run(page)
+    drawn = wait_for_charts(page, expected=charts)
     elapsed = time.monotonic() - started
-    assert wait_for_charts(page) == charts
+    assert drawn == charts, (drawn, charts)
     return elapsed
 
 

@@ -139,7 +139,7 @@ def streamlit_server(
             "-m",
             "streamlit",
             "run",
-            str(ROOT / "app.py"),
+            str(app or ROOT / "app.py"),
             "--server.port",
             str(port),
             "--server.address",
@@ -201,14 +201,15 @@ def wait_for_run(page, timeout: float = 120.0) -> None:
     wait_for_charts(page, deadline - time.monotonic())
 
 
-def wait_for_charts(page, timeout: float = 60.0) -> int:
-    """Wait until every Plotly chart on the page has drawn; returns how many there are."""
+def wait_for_charts(page, timeout: float = 60.0, expected: int | None = None) -> int:
+    """Wait until every Plotly chart on the page has drawn (and, given ``expected``, until there
+    are that many: charts still arriving are not yet counted); returns how many there are."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         charts = page.locator('[data-testid="stPlotlyChart"]')
         count = charts.count()
         drawn = page.locator('[data-testid="stPlotlyChart"] .main-svg').count()
-        if count and drawn >= count:
+        if count and drawn >= count and (expected is None or count >= expected):
             return count
         time.sleep(0.1)
     raise TimeoutError("charts did not draw")

@@ -240,3 +240,15 @@ def test_presentation_theme_is_a_copy_and_leaves_the_shared_template_alone():
     big = figures.themed(fig, figures.THEMES["present"])
     assert json.dumps(fig, sort_keys=True) == before and big["layout"]["template"] is template()
     assert big["layout"]["font"]["size"] == 18 and big["layout"]["height"] > fig["layout"]["height"]
+
+
+def test_the_reference_preset_tests_past_the_training_data_and_says_which_positions_count():
+    at = app_at({"epochs": "5"})
+    button(at, "The reference question: 0 1 0 2").click().run()
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "Test sequence 0 1 0 2 0 1 0 2" in captions
+    assert "Positions 0–1 repeat a stretch of the training data" in captions
+    table = next(d for d in at.dataframe if "scored" in d.value.columns)
+    assert list(table.value["scored"][:2]) == ["no: repeats training"] * 2
+    assert all(v in ("yes", "tie") for v in table.value["scored"][2:])
