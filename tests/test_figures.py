@@ -965,3 +965,17 @@ def test_prediction_phase_draws_the_test_pass_and_the_reset_pass(tested):
 def test_prediction_phase_without_a_test_sequence_says_so(data):
     fig = figures.prediction_phase_figure(data.runs[0], data.vocabulary)
     assert "No test sequence" in fig.layout.annotations[0].text
+
+
+def test_a_feed_of_many_multi_step_samples_draws_at_most_max_boxes_and_says_so():
+    # 20 chunks of 10 steps (stateful, batch size 1): 200 boxes take seconds to draw, so
+    # the diagram keeps 12 whole chunks (120 boxes), every arrow into them, and says how many.
+    tokens = " ".join("abcdefghij" * 20)
+    r = run(RunConfig(sequence=tokens, framing="next", mode="chunks", window=10, epochs=1, snapshots=2))
+    mode = r.run.runs[0]
+    fig = figures.state_flow_figure(mode)
+    rows = flow.MAX_BOXES // 10
+    assert len(fig.layout.shapes) == rows * 10 == flow.MAX_BOXES  # one box per drawn cell
+    assert len(fig.layout.annotations) <= flow.MAX_BOXES
+    samples = len(mode.feed.batches)
+    assert samples == 20 and f"samples 0–{rows - 1} of {samples}" in _shown(fig.layout.title.subtitle.text)

@@ -126,13 +126,14 @@ def test_the_rows_of_the_step_player_are_the_flow_rows(result):
 
 
 def test_a_long_feed_plays_its_first_steps_and_says_so():
-    """199 windows of 5 steps: the flow draws 60 windows (300 boxes), the player their first 60."""
+    """199 windows of 5 steps: the flow draws 24 windows (120 boxes, ``flow.MAX_BOXES``), the player
+    their first 60 steps."""
     tokens = " ".join("abcab" * 40)
     config = RunConfig(sequence=tokens, framing="next", mode="window", window=5, epochs=1, snapshots=2)
     mode = run(config).run.runs[0]
     spec = valid(steps.step_figure(mode))
-    assert len(spec["frames"]) == steps.MAX_FRAMES < 60 * 5 < len(mode.feed.cells)
-    assert f"the first {steps.MAX_FRAMES} of the 300 steps drawn" in spec["layout"]["title"]["subtitle"][
+    assert len(spec["frames"]) == steps.MAX_FRAMES < 24 * 5 < len(mode.feed.cells)
+    assert f"the first {steps.MAX_FRAMES} of the 120 steps drawn" in spec["layout"]["title"]["subtitle"][
         "text"
     ].replace("<br>", " ")
     assert len(json.dumps(spec)) < 400_000

@@ -37,6 +37,11 @@ MIN_COLUMNS = 5  # one-step feeds keep narrow boxes instead of one box across th
 # (every sample and step is in the page's "X and Y as tokens" table and the downloads).
 MAX_ROWS = 60  # the shared server's longest sequence draws whole
 MAX_STEPS = 60
+# Every box is a layout shape and every arrow an annotation, which the browser draws one by one
+# (~10 ms each here: 600 boxes took 6 s to first draw), so a feed of many multi-step samples
+# draws as many whole samples as fit in this many boxes (at least two, to show what flows
+# from one to the next).
+MAX_BOXES = 120
 
 
 @dataclass(frozen=True)
@@ -302,10 +307,11 @@ def _arrow_legend(boxes: tuple[FlowBox, ...]) -> list[dict[str, Any]]:
 
 
 def _drawn(info: Flow) -> tuple[Flow, str]:
-    """The first ``MAX_ROWS`` samples and ``MAX_STEPS`` steps of ``info`` (every arrow into
+    """The first ``MAX_ROWS`` samples (fewer when they would need over ``MAX_BOXES`` boxes) and
+    ``MAX_STEPS`` steps of ``info`` (every arrow into
     them comes from an earlier sample or step, so none is cut), and a sentence saying so."""
-    rows = info.rows[:MAX_ROWS]
     steps = min(info.timesteps, MAX_STEPS)
+    rows = info.rows[: min(MAX_ROWS, max(2, MAX_BOXES // max(steps, 1)))]
     if len(rows) == len(info.rows) and steps == info.timesteps:
         return info, ""
     last = rows[-1][0]
