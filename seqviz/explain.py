@@ -376,16 +376,19 @@ def _shared_batch(f: SharedBatch) -> str:
 def _unscored(f: Unscored) -> str:
     parts = []
     if f.seen:
+        count = "all" if f.seen == f.total else str(f.seen)
+        verb = "repeats" if f.seen == 1 and f.total > 1 else "repeat"
         parts.append(
-            f"{'all' if f.seen == f.total else f.seen} of its {f.total} positions repeat a stretch of the "
-            "training data, inputs and targets in the same order"
+            f"{count} of its {f.total} positions {verb} a stretch of the training data (inputs and targets "
+            "in the same order), which a memorised stream predicts as well as a learned rule"
         )
     if f.ties:
-        parts.append(f"{f.ties} are ties the data forces to hedge")
+        verb = "is a tie" if f.ties == 1 else "are ties"
+        parts.append(f"{f.ties} {verb} the data forces to hedge, never counted right")
     return (
-        f"No verdict: the test sequence cannot tell a learned rule from a memorised stream, because "
-        f"{' and '.join(parts)}, and a memorised stream predicts those too. A test sequence built by "
-        "the same rule that departs from the training data would tell."
+        "No verdict: this test sequence cannot tell a learned rule from a memorised stream: "
+        f"{'; '.join(parts)}. A test sequence built by the same rule that goes past the training data "
+        "would tell."
     )
 
 
@@ -526,8 +529,15 @@ def verdict_label(mode: ModeResult) -> str:
         return mode.verdict
     if mode.test is None:
         return "no test sequence"
-    if _first(mode.facts, Unscored) is not None:
-        return "none: the test repeats training"
+    unscored: Unscored | None = _first(mode.facts, Unscored)
+    if unscored is not None:
+        if not unscored.ties:
+            return "none: the test repeats training"
+        return (
+            "none: every test position is a tie"
+            if not unscored.seen
+            else "none: test repeats training or ties"
+        )
     return "not fitted yet"
 
 

@@ -279,3 +279,14 @@ def test_only_the_positions_past_the_training_data_are_scored():
     assert mode.test.seen == [0, 1] and mode.accuracy == 1.0
     new = [p for p in mode.test.predictions if p.position >= 2]
     assert mode.verdict == ("learned" if all(p.correct for p in new) else "memorised")
+
+
+def test_a_window_too_short_for_the_longer_test_gets_no_verdict_and_the_label_says_why():
+    # A window of 2 sees '0 0' at test positions 1-3, whose targets differ (2, 1, 2): ties; and
+    # position 0 repeats training. Nothing is left to score.
+    from seqviz.explain import verdict_label
+
+    config = RunConfig(sequence="0 1 0 2", mode="window", test_sequence="0 1 0 2 0 1 0 2", epochs=200)
+    mode = run(config).run.runs[0]
+    assert mode.test.seen == [0, 1] and mode.test.ties == [1, 2, 3] and mode.verdict is None
+    assert verdict_label(mode) == "none: test repeats training or ties"
