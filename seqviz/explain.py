@@ -506,14 +506,16 @@ def answer(mode: ModeResult) -> Answer:
     elif _first(facts, Memorises) is not None:
         headline = "fits every position, by memorising this stream"
     elif _first(facts, Unscored) is not None:
-        headline = "fits every position; its test repeats the training data"
+        headline = "fits every position; its test cannot tell learned from memorised"
     else:
         headline = "fits every position"
     if _first(facts, Stopped) is not None:
         headline += " (training was stopped)"
     order: tuple[type[Fact], ...] = (LookAlike, Memorises, NotYetLearned, Unscored, TellsApart, NotConfident)
     if verdict is not None and verdict.verdict == "memorised":
-        order = (Memorises, LookAlike, NotYetLearned, TellsApart)
+        order = (Memorises, Verdict)  # the gradient cut when it explains it, else the test's numbers
+    elif verdict is not None and verdict.verdict == "learned":
+        order = (Verdict,)
     reason = next((sentence(f) for kind in order for f in facts if isinstance(f, kind)), "")
     shared = _first(facts, SharedBatch)
     if stuck and shared is not None:  # the newcomer's question: is state kept within the batch?

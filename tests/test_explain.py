@@ -185,3 +185,17 @@ def test_the_newcomer_s_first_run_says_first_that_samples_of_a_batch_share_no_st
     reason = answer(stateless).reason
     assert reason.startswith("Samples 0 and 1 are in the same batch (batch 0), yet each starts from zeros")
     assert all(not isinstance(f, SharedBatch) for f in run_.mode("sequence").facts)  # one sample
+
+
+def test_the_answer_line_gives_a_verdict_s_reason_from_the_test_s_own_numbers():
+    from seqviz.explain import answer
+
+    run_ = run(CASES["echo 2 back, all modes"]).run
+    for mode in run_.runs:
+        a, verdict = answer(mode), next(f for f in mode.facts if isinstance(f, Verdict))
+        memorises = next((f for f in mode.facts if isinstance(f, Memorises)), None)
+        if mode.verdict == "learned":
+            assert a.headline == "learned the rule" and a.reason == sentence(verdict)
+        elif mode.verdict == "memorised":
+            assert a.reason == sentence(memorises if memorises is not None else verdict)
+    assert {m.verdict for m in run_.runs} >= {"learned", "memorised", "cannot fit"}
