@@ -167,7 +167,9 @@ def test_explanations_say_why_each_mode_succeeds_or_fails(reference_result):
     assert (look_alike.positions, look_alike.seen, look_alike.input) == ([0, 1], "input", "0")
     assert next(f for f in stateless.facts if isinstance(f, Fix)).window == 2
     sentences = explain_run(stateless)
-    assert sentences[1].startswith("Samples 0 and 1 are in the same batch (batch 0), yet each starts from zeros")
+    assert sentences[1].startswith(
+        "Samples 0 and 1 are in the same batch (batch 0), yet each starts from zeros"
+    )
     assert "Positions 0 and 1 both see only the input '0'" in sentences[2]
     assert "window of 2 inputs" in sentences[-1]
     assert "arrives in different states" in " ".join(explain_run(run_.mode("sequence")))
