@@ -88,7 +88,8 @@ def shared_batch(mode: ModeResult) -> SharedBatch | None:
         starts = [first[s].kind for s in samples]
         found.append(SharedBatch(mode.mode, b, list(samples), starts, mode.stateful))
     carried = [f for f in found if "previous_batch" in f.starts]
-    return (carried or found or [None])[0]
+    chosen = carried or found
+    return chosen[0] if chosen else None
 
 
 def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
