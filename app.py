@@ -1114,11 +1114,10 @@ def render_answer(run: Run, previous: bool) -> None:
             st.info(PRESET_NOTES[preset[0]])
         for mode in run.runs:
             a = answer(mode)
-            mark = "✗" if a.stuck else "✓" if a.correct == a.total else "…"
             with st.container(key=f"answer_{mode.mode}"):
                 st.markdown(
-                    f"{mark} **{md(a.mode)}: {md(a.headline)}** ({a.correct} of {a.total} positions right). "
-                    + md(a.reason)
+                    f"{a.mark} **{md(a.mode)}: {md(a.headline)}** "
+                    f"({a.correct} of {a.total} positions right). " + md(a.reason)
                 )
 
 

@@ -16,7 +16,7 @@ from seqviz.cells import CELLS
 from seqviz.config import OPTIONS, RunConfig
 from seqviz.csvdata import read_file
 from seqviz.errors import SeqvizError
-from seqviz.facts import Contrast, Fix, LookAlike, Score
+from seqviz.facts import Contrast, Fix, Score
 from seqviz.limits import Limits, limits_from_env
 from seqviz.losses import REGRESSION
 
@@ -156,13 +156,22 @@ def _feed_rows(mode: ModeResult, numbers: bool) -> list[str]:
 
 
 def report(run: Run) -> str:
-    """The human-readable report: per mode X and Y, a table, the loss beside the floor, then why."""
-    from seqviz.explain import sentence, verdict_label
+    """The human-readable report: the answer first (per mode its verdict and why, the fix where
+    one is needed), then per mode X and Y, a table, the loss beside the floor and every sentence,
+    then the modes side by side."""
+    from seqviz.explain import answer, sentence, verdict_label
 
     lines = []
     if run.config.cell != "lstm" or run.config.layers > 1:
         layer = CELLS[run.config.cell].label
         lines += [f"{run.config.layers} × {layer} ({run.config.units} units each) → Dense", ""]
+    lines.append("Answer:")
+    for mode in run.runs:
+        lines.append("  " + answer(mode).text())
+        fix = next((f for f in mode.facts if isinstance(f, Fix)), None)
+        if fix is not None:
+            lines.append(f"  Fix for {mode.mode}: {sentence(fix)}")
+    lines.append("")
     for mode in run.runs:
         lines.append(f"== {mode.mode} ==")
         lines.append(mode.description)
@@ -194,13 +203,6 @@ def report(run: Run) -> str:
                 f"{mode.verdict or '- (' + verdict_label(mode) + ')'}"
             )
         lines.append("")
-        for mode in run.runs:
-            look_alike = next((f for f in mode.facts if isinstance(f, LookAlike)), None)
-            fix = next((f for f in mode.facts if isinstance(f, Fix)), None)
-            if look_alike is not None:
-                lines.append(f"Why {mode.mode} cannot learn it: {sentence(look_alike)}")
-            if fix is not None:
-                lines.append(f"Fix: {sentence(fix)}")
         lines += [sentence(f) for f in run.facts if isinstance(f, Contrast)]
     return "\n".join(lines).rstrip() + "\n"
 

@@ -7,7 +7,7 @@ them without interpreting any markup. Callers choose facts by type, never by par
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,11 +56,23 @@ def seen(mode: ModeResult) -> str:
     return "window" if layout["stride"] == 1 else "chunk"
 
 
-def smallest_window(inputs: list[Hashable], targets: list[Hashable], widest: int | None = None) -> int | None:
+def smallest_window(
+    inputs: list[Hashable],
+    targets: list[Hashable],
+    widest: int | None = None,
+    sequence_ids: Sequence[int] | None = None,
+) -> int | None:
     """The smallest window w (up to ``widest``) for which no two positions with different
-    targets look alike."""
+    targets look alike. With ``sequence_ids`` (per position), each sequence's windows start
+    zero-padded at its own first position, as the window layout feeds them."""
+    ids = list(sequence_ids) if sequence_ids is not None else [0] * len(inputs)
+    lines = [[p for p, k in enumerate(ids) if k == line] for line in sorted(set(ids))]
     for w in range(1, min(len(inputs), widest or len(inputs)) + 1):
-        if not ambiguous_positions(window_keys(inputs, w), targets):
+        keys: list[Hashable] = [None] * len(inputs)
+        for positions in lines:
+            for p, key in zip(positions, window_keys([inputs[p] for p in positions], w)):
+                keys[p] = key
+        if not ambiguous_positions(keys, targets):
             return w
     return None
 
@@ -92,12 +104,32 @@ def shared_batch(mode: ModeResult) -> SharedBatch | None:
     return chosen[0] if chosen else None
 
 
+def _sequence_shape(mode: ModeResult, dataset: Dataset) -> list[int] | None:
+    """X as the 'sequence' layout feeds this data (one sample per sequence, every step), when that
+    layout is a fix: this mode does not already feed each sequence whole, and no two positions with
+    different targets have seen the same inputs since their sequence's start. None otherwise."""
+    lines = [dataset.positions_of(k) for k in range(dataset.sequence_count)]
+    longest = max(len(line) for line in lines)
+    if mode.x_shape[1] >= longest:
+        return None
+    inputs, prefixes = dataset.input_keys, {}
+    for line in lines:
+        for j, p in enumerate(line):
+            prefixes[p] = tuple(inputs[q] for q in line[: j + 1])
+    keys = [prefixes[p] for p in range(len(inputs))]
+    if ambiguous_positions(keys, dataset.target_keys):
+        return None
+    return [dataset.sequence_count, longest, dataset.input_dim]
+
+
 def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
     """Everything the explanation says about one mode, as facts."""
     name, k = mode.mode, len(run.pairs)
     floor, final = mode.loss_floor, mode.final_loss
     facts: list[Fact] = [Score(name, mode.correct, k, final, floor)]
-    shared = shared_batch(mode)
+    # Said where it explains something: a mode that cannot fit (is state not kept within the
+    # batch?), or a stateful one (each row carries its own state, not the sample beside it).
+    shared = shared_batch(mode) if mode.loss_floor > 0 or mode.stateful else None
     if shared is not None:
         facts.append(shared)
     what = seen(mode)
@@ -107,7 +139,13 @@ def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
             targets = sorted({run.pairs[p][1] for p in group})
             shared_input = run.pairs[group[0]][0] if what == "input" else None
             window = mode.x_shape[1] if what == "window" else None
-            facts.append(LookAlike(name, list(group), what, shared_input, window, targets))
+            needed = [run.pairs[p][1] for p in group]
+            shares = mean = None
+            if dataset.regression:
+                mean = round(sum(float(t) for t in needed) / len(needed), 4)
+            else:
+                shares = [round(needed.count(t) / len(needed), 4) for t in targets]
+            facts.append(LookAlike(name, list(group), what, shared_input, window, targets, shares, mean))
     if floor == 0:
         inputs = [x for x, _ in run.pairs]
         repeated = len(set(inputs)) < len(inputs)
@@ -158,8 +196,10 @@ def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
                     dataset.input_keys,
                     dataset.target_keys,
                     WIDEST_NUMERIC_WINDOW if dataset.regression else None,
+                    dataset.sequence_ids,
                 ),
                 name == "window",
+                _sequence_shape(mode, dataset),
             )
         )
     elif mode.correct < k:
@@ -220,11 +260,22 @@ def _look_alike(f: LookAlike) -> str:
         "prefix": "the same inputs so far",
     }[f.seen]
     both = "both" if len(f.positions) == 2 else "all"
-    return (
+    text = (
         f"Positions {_names(f.positions)} {both} see {what}, so the network reaches them in the same state "
         f"and must give them the same output, but their targets differ "
-        f"({', '.join(_quote(t) for t in f.targets)})."
+        f"({', '.join(_quote(t) for t in f.targets)})"
     )
+    if f.mean is not None:
+        return (
+            f"{text}: the best it can do is their mean, {f.mean:g}, which is why the loss stops at its floor."
+        )
+    if not f.shares:
+        return text + "."
+    if len(set(f.shares)) == 1:
+        best = f"{_names([_quote(t) for t in f.targets])} {f.shares[0]:.2g} each"
+    else:
+        best = _names([f"{_quote(t)} {share:.2g}" for t, share in zip(f.targets, f.shares)])
+    return f"{text}: the best it can do is hedge, giving {best}, which is why the loss stops at its floor."
 
 
 def _tells_apart(f: TellsApart) -> str:
@@ -280,11 +331,28 @@ def _floor_gap(f: FloorGap) -> str:
 
 
 def _fix(f: Fix) -> str:
-    text = "Feed one sample of many steps ('sequence') or carry state with 'stateful' (batch size 1)"
-    if f.window is not None and not f.widen:
-        text += f", or give each sample a window of {f.window} inputs ('window', w = {f.window})"
-    elif f.window is not None:
-        text += f", or widen the window to {f.window}"
+    if f.sequence_shape is None and f.window is None:
+        return (
+            "No way of feeding this data tells every look-alike position apart: some have seen the same "
+            "inputs since the start of their sequences but need different targets, so the floor stays "
+            "above zero in every layout."
+        )
+    text = ""
+    if f.sequence_shape is not None:
+        count, steps = f.sequence_shape[0], f.sequence_shape[1]
+        each = "the sequence as one sample" if count == 1 else f"each of the {count} sequences as one sample"
+        text = (
+            f"Feed {each} of {'its' if count == 1 else 'up to'} {steps} steps, X {tuple(f.sequence_shape)} "
+            "with return_sequences=True ('sequence'), so each step starts from the state the step before "
+            "it left"
+        )
+    if f.window is not None:
+        window = (
+            f"widen the window to {f.window}"
+            if f.widen
+            else f"give each sample a window of {f.window} inputs ('window', w = {f.window})"
+        )
+        text = f"{text}; or {window}" if text else window[0].upper() + window[1:]
     return text + "."
 
 
@@ -485,6 +553,16 @@ class Answer:
     correct: int
     total: int
     stuck: bool
+
+    @property
+    def mark(self) -> str:
+        """✗ cannot fit, ✓ every position right, … not yet."""
+        return "✗" if self.stuck else "✓" if self.correct == self.total else "…"
+
+    def text(self) -> str:
+        """The line as plain text (the page sets the mode and headline in bold)."""
+        score = f"({self.correct} of {self.total} positions right)"
+        return f"{self.mark} {self.mode}: {self.headline} {score}. {self.reason}"
 
 
 def _first(facts: list[Fact], kind: type[Fact]) -> Any:

@@ -42,6 +42,10 @@ class LookAlike(Fact):
     input: str | None  # the shared input token, when ``seen`` is "input"
     window: int | None  # the window length, when ``seen`` is "window"
     targets: list[str]  # their distinct targets
+    # Tokens: per target, the share of these positions that need it, which is also the best single
+    # output they can all get (the loss floor's output); None for numbers.
+    shares: list[float] | None = None
+    mean: float | None = None  # numbers: their targets' mean, the best single output
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,8 @@ class Fix(Fact):
     mode: str
     window: int | None  # the smallest sufficient window, if any
     widen: bool  # the mode is already 'window': widen it
+    # The 'sequence' layout's X for this data: one sample per sequence, every step of it.
+    sequence_shape: list[int] | None = None
 
 
 @dataclass(frozen=True)

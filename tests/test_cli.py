@@ -93,7 +93,13 @@ def test_report_and_json_of_the_reference_question(tmp_path):
         assert f"== {mode} ==" in text
     assert "floor 0.4621" in text and "tie" in text and "✓" in text  # stateless: ties, never right
     assert "Positions 0 and 1 both see only the input '0'" in text
-    assert "Why stateless cannot learn it" in text and "Fix: Feed one sample of many steps" in text
+    # The answer comes first: the asker's question (isn't state kept within the batch?) before any table.
+    answer = text.split("== stateless ==")[0]
+    assert answer.startswith(
+        "Answer:\n  ✗ stateless: cannot learn this (0 of 2 positions right). Samples 0 and 1"
+    )
+    assert "Fix for stateless: Feed the sequence as one sample of its 2 steps, X (1, 2, 3)" in answer
+    assert "return_sequences=True" in answer and "Why stateless" not in text
     data = json.loads(out.read_text())
     assert [r["mode"] for r in data["runs"]] == ["stateless", "stateful", "sequence", "window"]
     assert data["config"]["mode"] == "all" and data["config"]["batch_size"] is None

@@ -73,6 +73,12 @@ def _check(fact, mode, run_, dataset, feed) -> None:
         keys = {feed.keys[p] for p in fact.positions}
         assert len(keys) == 1 and len({targets[p] for p in fact.positions}) > 1
         assert fact.targets == sorted({pairs[p][1] for p in fact.positions})
+        if fact.mean is not None:  # numbers: the best single output is the targets' mean
+            values = [float(pairs[p][1]) for p in fact.positions]
+            assert fact.mean == round(sum(values) / len(values), 4) and fact.shares is None
+        if fact.shares is not None:  # the best single output: each target's share of the group
+            needed = [pairs[p][1] for p in fact.positions]
+            assert fact.shares == [round(needed.count(t) / len(needed), 4) for t in fact.targets]
         if fact.seen == "input":
             assert {inputs[p] for p in fact.positions} == {fact.input}
     elif isinstance(fact, TellsApart):
@@ -87,7 +93,11 @@ def _check(fact, mode, run_, dataset, feed) -> None:
     elif isinstance(fact, FloorGap):
         assert fact.reached == (mode.final_loss - mode.loss_floor <= REACHED) and mode.loss_floor > 0
     elif isinstance(fact, Fix):
-        assert fact.window == smallest_window(dataset.input_keys, targets)
+        by_name = {m.mode: m for m in run_.runs}
+        if fact.sequence_shape is not None and "sequence" in by_name:  # the fix, checked by its run
+            assert by_name["sequence"].x_shape == fact.sequence_shape
+            assert by_name["sequence"].loss_floor == 0
+        assert fact.window == smallest_window(dataset.input_keys, targets, None, dataset.sequence_ids)
     elif isinstance(fact, NotYetLearned):
         assert mode.loss_floor == 0 and fact.wrong == len(pairs) - mode.correct > 0
     elif isinstance(fact, NotConfident):
@@ -124,6 +134,7 @@ def _check(fact, mode, run_, dataset, feed) -> None:
         ]
         assert fact.changed == changed and all(p >= fact.reset_at for p in changed)
     elif isinstance(fact, SharedBatch):
+        assert mode.loss_floor > 0 or mode.stateful  # said only where it explains something
         # Read the feed's own wiring again: the batch holds these samples, and none of them takes
         # its first state from another sample of the same batch.
         samples = mode.feed.batches[fact.batch]
@@ -185,6 +196,8 @@ def test_the_newcomer_s_first_run_says_first_that_samples_of_a_batch_share_no_st
     reason = answer(stateless).reason
     assert reason.startswith("Samples 0 and 1 are in the same batch (batch 0), yet each starts from zeros")
     assert all(not isinstance(f, SharedBatch) for f in run_.mode("sequence").facts)  # one sample
+    # The window fits from zero state with two samples per batch: the sentence would explain nothing.
+    assert all(not isinstance(f, SharedBatch) for f in run_.mode("window").facts)
 
 
 def test_the_answer_line_gives_a_verdict_s_reason_from_the_test_s_own_numbers():
