@@ -1029,17 +1029,14 @@ def _seen_caption(seen: list[int], total: int) -> str:
     """What the verdict leaves out of the test: the positions that repeat the training data."""
     if not seen:
         return " Every test position goes past the training data, so each one counts toward the verdict."
-    same = (
-        "(inputs and targets in the same order), which a memorised stream predicts as well as a learned rule"
-    )
+    from seqviz.explain import REPEATS
+
     if len(seen) == total:
-        return (
-            f" Every test position repeats a stretch of the training data {same}: it cannot tell them apart."
-        )
+        return f" Every test position repeats {REPEATS}: it cannot tell them apart."
     run_ = seen == list(range(seen[0], seen[-1] + 1))
     where = f"{seen[0]}–{seen[-1]}" if run_ and len(seen) > 1 else ", ".join(map(str, seen))
     verb = "Position {} repeats" if len(seen) == 1 else "Positions {} repeat"
-    return f" {verb.format(where)} a stretch of the training data {same}: the verdict is scored on the rest."
+    return f" {verb.format(where)} {REPEATS}: the verdict is scored on the rest."
 
 
 def render_explanation(run: Run) -> None:

@@ -108,7 +108,7 @@ def _sequence_shape(mode: ModeResult, dataset: Dataset) -> list[int] | None:
     """X as the 'sequence' layout feeds this data (one sample per sequence, every step), when that
     layout is a fix: this mode does not already feed each sequence whole, and no two positions with
     different targets have seen the same inputs since their sequence's start. None otherwise."""
-    lines = [dataset.positions_of(k) for k in range(dataset.sequence_count)]
+    lines = dataset.lines
     longest = max(len(line) for line in lines)
     if mode.x_shape[1] >= longest:
         return None
@@ -442,15 +442,19 @@ def _shared_batch(f: SharedBatch) -> str:
     )
 
 
+# Why a test position that repeats the training data cannot count toward a verdict.
+REPEATS = (
+    "a stretch of the training data (inputs and targets in the same order), which a memorised stream "
+    "predicts as well as a learned rule"
+)
+
+
 def _unscored(f: Unscored) -> str:
     parts = []
     if f.seen:
         count = "all" if f.seen == f.total else str(f.seen)
         verb = "repeats" if f.seen == 1 and f.total > 1 else "repeat"
-        parts.append(
-            f"{count} of its {f.total} positions {verb} a stretch of the training data (inputs and targets "
-            "in the same order), which a memorised stream predicts as well as a learned rule"
-        )
+        parts.append(f"{count} of its {f.total} positions {verb} {REPEATS}")
     if f.ties:
         verb = "is a tie" if f.ties == 1 else "are ties"
         parts.append(f"{f.ties} {verb} the data forces to hedge, never counted right")

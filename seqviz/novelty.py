@@ -19,10 +19,6 @@ def _keys(dataset: Dataset) -> list[tuple[Hashable, Hashable]]:
     return list(zip(dataset.input_keys, dataset.target_keys, strict=True))
 
 
-def _by_sequence(dataset: Dataset) -> list[list[int]]:
-    return [dataset.positions_of(k) for k in range(dataset.sequence_count)]
-
-
 def longest_repeat(test: Sequence[Hashable], train: Sequence[Sequence[Hashable]]) -> int:
     """How many leading items of ``test`` occur, in order and contiguous, in one of ``train``."""
     best = 0
@@ -40,9 +36,9 @@ def longest_repeat(test: Sequence[Hashable], train: Sequence[Sequence[Hashable]]
 def repeated_positions(train: Dataset, test: Dataset) -> list[int]:
     """The test positions whose history (their sequence's pairs from its start) repeats training."""
     train_keys, test_keys = _keys(train), _keys(test)
-    streams = [[train_keys[p] for p in positions] for positions in _by_sequence(train)]
+    streams = [[train_keys[p] for p in positions] for positions in train.lines]
     seen: list[int] = []
-    for positions in _by_sequence(test):
+    for positions in test.lines:
         n = longest_repeat([test_keys[p] for p in positions], streams)
         seen.extend(positions[:n])
     return seen

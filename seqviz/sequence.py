@@ -149,6 +149,11 @@ class Dataset:
         return [p for p, k in enumerate(self.sequence_ids) if k == sequence]
 
     @property
+    def lines(self) -> list[list[int]]:
+        """Each sequence's positions, in order, one list per sequence."""
+        return [self.positions_of(k) for k in range(self.sequence_count)]
+
+    @property
     def inputs(self) -> list[int]:
         """Per position the input's vocabulary index (tokens only; see ``input_keys``)."""
         return self.vocabulary.encode([x for x, _ in self.pairs])
