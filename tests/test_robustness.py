@@ -173,6 +173,27 @@ def expected_predictions(config: RunConfig) -> dict[str, list[str]]:
     return {r.mode: [p.predicted for p in r.predictions] for r in run(config).run.runs}
 
 
+def predictions_and_ties(config: RunConfig) -> tuple[dict[str, list[str]], dict[str, set[int]]]:
+    """Each mode's predictions and its tie positions: where the floor forces a hedge between
+    targets, the top token is decided by the last bits of float rounding, which differ between
+    processes."""
+    from seqviz.engine import run
+
+    runs = run(config).run.runs
+    return (
+        {r.mode: [p.predicted for p in r.predictions] for r in runs},
+        {r.mode: {p.position for p in r.predictions if p.tie} for r in runs},
+    )
+
+
+def untied(predicted: dict[str, list[str]], tied: dict[str, set[int]]) -> dict[str, list[str | None]]:
+    """``predicted`` with each mode's ties blanked."""
+    return {
+        mode: [None if i in tied[mode] else t for i, t in enumerate(tokens)]
+        for mode, tokens in predicted.items()
+    }
+
+
 def start_long_run(server: Server, browser, config: RunConfig = LONG):
     """A new visitor opens a long configuration; returns (context, page) ~2 s into training."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -299,10 +320,18 @@ def test_time_budget_stops_a_long_run_with_a_message_and_caches_nothing(browser,
 def test_three_people_at_once_each_see_their_own_run(server, browser):
     patterns = ("a b c a b d", "a b a c b", "a b c d a b c e")
     configs = [
-        RunConfig(sequence=" ".join(f"p{k}{t}" for t in pattern.split()), framing="next", epochs=1000, seed=k)
+        # ~2 s of training each (64 units on the NumPy backend, 5,000 epochs, four modes): long
+        # enough that the three runs overlap however the pages' loads are staggered.
+        RunConfig(
+            sequence=" ".join(f"p{k}{t}" for t in pattern.split()),
+            framing="next",
+            epochs=5000,
+            units=64,
+            seed=k,
+        )
         for k, pattern in enumerate(patterns, start=1)
     ]
-    expected = [expected_predictions(c) for c in configs]
+    expected, tied = zip(*(predictions_and_ties(c) for c in configs))
     contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in configs]
     pages = [c.new_page() for c in contexts]
     server.log.mark()
@@ -311,11 +340,17 @@ def test_three_people_at_once_each_see_their_own_run(server, browser):
     for page, config in zip(pages, configs):
         wait_for_config(page, config)
     starts = [tuple(map(int, m.groups())) for m in STARTED.finditer(server.log.text())]
-    # All three trained (nothing cached), two at a time: the third waited for a free slot.
-    assert len(starts) == 3 and max(running for running, _, _ in starts) == 2, starts
+    # All three trained (nothing cached), never more than two at a time, and they overlapped:
+    # one started while another was still training.
+    assert len(starts) == 3, starts
+    assert max(running for running, _, _ in starts) == 2, starts
     tokens = [set(c.sequence.split()) for c in configs]
-    for page, config, want, own in zip(pages, configs, expected, tokens):
-        assert {mode: predicted_tokens(page, mode) for mode in want} == want
+    for page, config, want, tie, own in zip(pages, configs, expected, tied, tokens):
+        shown = {mode: predicted_tokens(page, mode) for mode in want}
+        assert untied(shown, tie) == untied(want, tie)
+        assert (
+            sum(len(t) for t in tie.values()) < sum(len(p) for p in want.values()) / 2
+        )  # most positions compared
         assert page.get_by_role("textbox", name="Sequence", exact=True).input_value() == config.sequence
         body = page.locator('[data-testid="stMain"]').inner_text()
         assert own & set(re.findall(r"p\d[a-e]", body))
