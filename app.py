@@ -8,6 +8,7 @@ This file is only the controller: it reads the form and the URL, asks the engine
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -509,6 +510,35 @@ def sync_view_to_url() -> None:
             del st.query_params[key]
 
 
+def grid(rows: list[dict[str, Any]], key: str) -> None:
+    """Rows as an interactive table. Handed to Streamlit as an Arrow table: from a list of dicts it
+    would first build a pandas DataFrame, most of a small table's cost on the server."""
+    import pyarrow as pa
+
+    table: Any = rows
+    with contextlib.suppress(pa.ArrowInvalid, pa.ArrowTypeError):  # a mixed column: Streamlit copes
+        table = pa.Table.from_pylist(rows)
+    st.dataframe(table, hide_index=True, key=key)
+
+
+def lazy_section(name: str, label: str) -> Any | None:
+    """An expander whose content is built only while it is open (``open=<name>`` in a link opens
+    it): a Train click computes and sends none of its charts until someone asks for them.
+
+    Returns the expander to fill, or None while it is closed. Call it inside a fragment: opening
+    it reruns only that fragment.
+    """
+    view = current_view()
+    section = st.expander(label, expanded=view.opened(name), key=f"open_{name}", on_change="rerun")
+    noted = st.session_state.setdefault("view_now", {})
+    opened = set(noted.get("open", view.open)) - {name} | ({name} if section.open else set())
+    from seqviz.view import OPENABLE
+
+    note_view("open", tuple(n for n in OPENABLE if n in opened), ())
+    sync_view_to_url()
+    return section if section.open else None
+
+
 def panels(count: int) -> list[Any]:
     """``count`` columns, two a row at most: four side by side leave a laptop's panel too
     narrow for a chart's title or a table's columns."""
@@ -596,13 +626,13 @@ def render_feed_of_mode(mode: ModeResult, figures: Any) -> None:
             for s, row in enumerate(feed.x_tokens)
         ]
         st.caption("X (· is zero padding)")
-        st.dataframe(x_rows, hide_index=True, key=f"x_{mode.mode}")
+        grid(x_rows, key=f"x_{mode.mode}")
         st.caption("Y")
         if mode.return_sequences:
             y_rows = [{f"step {t}": tok or "·" for t, tok in enumerate(row)} for row in feed.y_tokens]
         else:
             y_rows = [{"sample": s, "target": tok} for s, tok in enumerate(feed.y_tokens)]
-        st.dataframe(y_rows, hide_index=True, key=f"y_{mode.mode}")
+        grid(y_rows, key=f"y_{mode.mode}")
 
 
 def render_loss(run: Run) -> None:
@@ -668,7 +698,7 @@ def render_number_predictions(mode: ModeResult, snapshot: int | None, scale: tup
         rows.append(
             {"position": p.position, "input": p.input, "target": p.target, "predicted": round(value, 4)}
         )
-    st.dataframe(rows, hide_index=True, key=f"pred_table_{mode.mode}")
+    grid(rows, key=f"pred_table_{mode.mode}")
 
 
 @st.fragment
@@ -714,7 +744,7 @@ def render_epoch_views(run: Run, scale: tuple[float, float] = (1.0, 0.0)) -> Non
             with st.container(key=f"predicted_{mode.mode}"):
                 st.text("predicted: " + " ".join(row["predicted"] for row in rows))
             chart(figures.predictions_figure(mode, vocabulary, snapshot), key=f"pred_{mode.mode}")
-            st.dataframe(rows, hide_index=True, key=f"pred_table_{mode.mode}")
+            grid(rows, key=f"pred_table_{mode.mode}")
     render_states(run, snapshot, figures)
 
 
@@ -840,6 +870,17 @@ def render_walkthrough(result: Any) -> None:
 
     run: Run = result.run
     st.header("Step through it")
+    section = lazy_section(
+        "walkthrough",
+        "Play it through time and through training; what each position can see; the cell; one unit",
+    )
+    if section is None:
+        return
+    with section:
+        _walkthrough(result, run, figures, reach_of, telling_pair)
+
+
+def _walkthrough(result: Any, run: Run, figures: Any, reach_of: Any, telling_pair: Any) -> None:
     labels = [m.mode for m in run.runs]
     st.subheader("Play through time")
     st.caption(
@@ -1017,12 +1058,16 @@ def render_test(result: Any) -> None:
                 st.text("test predicted: " + " ".join(p.predicted_text for p in test.predictions))
                 if after is not None:
                     st.text("after reset: " + " ".join(p.predicted_text for p in after))
-            st.dataframe(rows, hide_index=True, key=f"test_table_{mode.mode}")
+            grid(rows, key=f"test_table_{mode.mode}")
     if run.config.output == REGRESSION:
         return
-    with st.expander("The test pass as heatmaps: predictions and states, with and without the reset"):
-        for mode in shown:
-            chart(prediction_phase_figure(mode, run.vocabulary), key=f"phase_{mode.mode}")
+    section = lazy_section(
+        "heatmaps", "The test pass as heatmaps: predictions and states, with and without the reset"
+    )
+    if section is not None:
+        with section:
+            for mode in shown:
+                chart(prediction_phase_figure(mode, run.vocabulary), key=f"phase_{mode.mode}")
 
 
 def _seen_caption(seen: list[int], total: int) -> str:

@@ -69,7 +69,7 @@ def main() -> int:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         sent: list[object] = []
         page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
-        open_app(page, base_url, f"?epochs={args.epochs}&snapshots={args.snapshots}")
+        open_app(page, base_url, f"?epochs={args.epochs}&snapshots={args.snapshots}&open=walkthrough")
         page.evaluate(_WATCH_JS)
         before = len(sent)
         _report("step player (stateless)", _frames(page, "play_time_stateless", True))

@@ -31,6 +31,13 @@ HIDEABLE: dict[str, str] = {
     "continue": "the continue-training control",
 }
 
+# Sections built only while open (``open=walkthrough``): a Train click sends none of their charts
+# until someone opens them, so the first charts arrive sooner.
+OPENABLE: dict[str, str] = {
+    "walkthrough": "step through it: the players, what each position sees, the cell, one unit",
+    "heatmaps": "the test pass as heatmaps",
+}
+
 
 @dataclass(frozen=True)
 class View:
@@ -44,9 +51,13 @@ class View:
     view_mode: str | None = None  # the mode the state section shows
     pair: tuple[int, int] | None = None  # the two positions compared
     gates: bool = False  # all of the cell's internals shown
+    open: tuple[str, ...] = ()  # names from OPENABLE: sections built only while open
 
     def hidden(self, name: str) -> bool:
         return name in self.hide
+
+    def opened(self, name: str) -> bool:
+        return name in self.open
 
     def to_query(self) -> dict[str, str]:
         """Only the fields that differ from the default view."""
@@ -55,6 +66,8 @@ class View:
             out["present"] = "1"
         if self.hide:
             out["hide"] = ",".join(self.hide)
+        if self.open:
+            out["open"] = ",".join(self.open)
         for name in ("state", "view_mode"):
             value = getattr(self, name)
             if value is not None:
@@ -85,9 +98,9 @@ def _flag(raw: str) -> bool:
 def _parse(name: str, raw: str) -> Any:
     if name in ("present", "gates"):
         return _flag(raw)
-    if name == "hide":
+    if name in ("hide", "open"):
         names = tuple(dict.fromkeys(n.strip().lower() for n in raw.split(",") if n.strip()))
-        unknown = [n for n in names if n not in HIDEABLE]
+        unknown = [n for n in names if n not in (HIDEABLE if name == "hide" else OPENABLE)]
         if unknown:
             raise ValueError(", ".join(unknown))
         return names
@@ -129,6 +142,8 @@ def view_from_query(query: Mapping[str, Any]) -> tuple[View, list[str]]:
             accepted = (
                 "names from " + ", ".join(HIDEABLE)
                 if key == "hide"
+                else "names from " + ", ".join(OPENABLE)
+                if key == "open"
                 else {
                     "present": "1 or 0",
                     "gates": "1 or 0",

@@ -241,14 +241,16 @@ def test_every_preset_trains_without_an_error():
 def test_a_thousand_token_run_ships_at_most_a_megabyte_of_charts(monkeypatch):
     monkeypatch.setenv("SEQVIZ_MAX_TOKENS", "1000")
     sequence = " ".join("abcdefghij"[(k * 7 + k // 3) % 10] for k in range(1000))
-    at = app_at({"sequence": sequence, "framing": "next", "epochs": "2", "snapshots": "2"})
+    at = app_at(
+        {"sequence": sequence, "framing": "next", "epochs": "2", "snapshots": "2", "open": "walkthrough"}
+    )
     assert not at.exception and not at.error and not at.warning
     at.toggle(key="gates_on_stateless").set_value(True).run()
     assert not at.exception
     specs = [chart.proto.spec for chart in at.get("plotly_chart")]
     # The contrast's two states, four flows, loss, four predictions, state, internals, difference,
-    # and the walkthrough's step player, training player, what each position sees, the cell and
-    # one unit.
+    # and the walkthrough (opened) step player, training player, what each position sees, the cell
+    # and one unit.
     assert len(specs) == 19
     print(f"\n1,000-token run: {sum(map(len, specs)) / 1e6:.2f} MB of chart JSON on the page")
     assert sum(map(len, specs)) <= 1_000_000

@@ -163,3 +163,9 @@ def test_a_preset_with_a_test_sequence_shows_verdicts_and_a_reset_changes_later_
     assert reset[:3] == test_predicted[:3]  # before the reset step nothing changes
     assert reset[3:] != test_predicted[3:]  # after it, what the state carried is gone
     assert page.locator('[data-testid="stPlotlyChart"]').count() == runs_before  # no retraining
+    # The heatmaps are built only once their expander is opened, and then show the reset pass.
+    assert page.locator(".st-key-phase_stateful").count() == 0
+    page.get_by_text("The test pass as heatmaps", exact=False).click()
+    page.locator(".st-key-phase_stateful .main-svg").first.wait_for(timeout=30000)
+    assert page.locator('[class*="st-key-phase_"]').count() == 4
+    page.wait_for_function("location.search.includes('open=heatmaps')", timeout=10000)

@@ -35,6 +35,10 @@ def page(tmp_path_factory):
         page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
         page.sent = sent
         open_app(page, base_url, "?epochs=40&snapshots=8")
+        # The walkthrough is built once opened, as a person opens it: a click on its expander.
+        assert page.locator(".st-key-play_mode").count() == 0
+        page.get_by_text("Play it through time and through training", exact=False).click()
+        page.locator(".st-key-follow .main-svg").first.wait_for(timeout=60000)
         yield page
     assert "Traceback" not in log.read_text(errors="replace"), log.read_text(errors="replace")[-3000:]
 

@@ -145,7 +145,7 @@ def test_bad_view_parameters_fall_back_with_a_notice_naming_what_is_accepted():
 
 
 def test_view_round_trips_through_its_query():
-    view = View(True, ("form", "loss"), "c", 2, 11, "sequence", (1, 0), True)
+    view = View(True, ("form", "loss"), "c", 2, 11, "sequence", (1, 0), True, ("walkthrough", "heatmaps"))
     assert view_from_query(view.to_query()) == (view, [])
     assert View().to_query() == {}
 

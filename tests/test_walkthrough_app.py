@@ -9,7 +9,7 @@ def _figure(at, title_part):
 
 
 def test_the_walkthrough_sections_render_with_their_frames():
-    at = app_at({"epochs": "20", "snapshots": "5"})
+    at = app_at({"epochs": "20", "snapshots": "5", "open": "walkthrough"})
     assert not at.exception and not at.error
     subheaders = [h.value for h in at.subheader]
     for name in (
@@ -37,7 +37,7 @@ def test_the_walkthrough_sections_render_with_their_frames():
 
 
 def test_walkthrough_choices_redraw_without_retraining():
-    at = app_at({"epochs": "20"})
+    at = app_at({"epochs": "20", "open": "walkthrough"})
     loss = _figure(at, "Training loss")
     at.segmented_control(key="play_mode").set_value("window").run()
     assert len(_figure(at, "play through time")["frames"]) == 4  # two windows of two steps
@@ -50,10 +50,43 @@ def test_walkthrough_choices_redraw_without_retraining():
 
 
 def test_a_unit_past_a_narrower_runs_units_falls_back_to_its_last():
-    at = app_at({"epochs": "20", "mode": "sequence"})
+    at = app_at({"epochs": "20", "mode": "sequence", "open": "walkthrough"})
     at.number_input(key="follow_unit").set_value(15).run()
     assert _figure(at, "Follow unit 15")
     at.number_input(key="w_units").set_value(4)
     next(b for b in at.button if b.label == "Train").click().run()
     assert not at.exception and not at.error
     assert at.number_input(key="follow_unit").value == 3 and _figure(at, "Follow unit 3")
+
+
+WALKTHROUGH = ("Play through time", "Play through training", "What each position can see", "Follow one unit")
+
+
+def test_the_walkthrough_is_built_only_once_opened_and_the_link_keeps_it_open():
+    at = app_at({"epochs": "20"})
+    assert not at.exception and not at.error
+    # Closed: its header and expander are there, none of its charts or controls.
+    assert "Step through it" in [h.value for h in at.header]
+    assert not set(WALKTHROUGH) & {h.value for h in at.subheader}
+    closed = figures(at)
+    assert not [f for f in closed if "Follow unit" in f["layout"]["title"]["text"]]
+    assert "open" not in dict(at.query_params)
+    loss = _figure(at, "Training loss")
+    # Opened (as a click on the expander does): built from the same run, and the URL says so.
+    at.session_state["open_walkthrough"] = True
+    at.run()
+    assert not at.exception and set(WALKTHROUGH) <= {h.value for h in at.subheader}
+    assert len(figures(at)) == len(closed) + 5  # the two players, what each position sees, the cell, one unit
+    assert dict(at.query_params)["open"] == "walkthrough"
+    assert _figure(at, "Training loss") == loss  # not retrained
+    # Closed again: gone, and so is the URL's open.
+    at.session_state["open_walkthrough"] = False
+    at.run()
+    assert len(figures(at)) == len(closed) and "open" not in dict(at.query_params)
+
+
+def test_a_bad_open_value_falls_back_with_a_notice_naming_the_sections():
+    at = app_at({"epochs": "20", "open": "everything"})
+    assert not at.exception
+    notices = " ".join(w.value for w in at.warning)
+    assert "open=everything" in notices and "walkthrough" in notices and "heatmaps" in notices
