@@ -1089,11 +1089,9 @@ def render_explanation(run: Run) -> None:
 
     st.header("What happened")
     look_at("each mode's score beside its loss floor, then the reason, in the run's own numbers.")
-    for mode in run.runs:
+    for mode in run.runs:  # one element per mode: each element costs the server and the browser
         score, *rest = mode.facts
-        st.markdown(f"**{md(sentence(score))}**")
-        for fact in rest:
-            st.markdown("- " + md(sentence(fact)))
+        st.markdown("\n".join([f"**{md(sentence(score))}**", "", *("- " + md(sentence(f)) for f in rest)]))
     for fact in run.facts:
         st.success(sentence(fact))
 
