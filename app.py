@@ -521,15 +521,18 @@ def grid(rows: list[dict[str, Any]], key: str) -> None:
     st.dataframe(table, hide_index=True, key=key)
 
 
-def lazy_section(name: str, label: str) -> Any | None:
-    """An expander whose content is built only while it is open (``open=<name>`` in a link opens
-    it): a Train click computes and sends none of its charts until someone asks for them.
+def lazy_section(name: str, label: str, in_url: bool = True) -> Any | None:
+    """An expander whose content is built only while it is open: a Train click computes and sends
+    none of its charts and tables until someone asks for them. ``in_url``: a section of
+    ``seqviz.view.OPENABLE``, which ``open=<name>`` in a link opens and the URL records.
 
     Returns the expander to fill, or None while it is closed. Call it inside a fragment: opening
     it reruns only that fragment.
     """
     view = current_view()
-    section = st.expander(label, expanded=view.opened(name), key=f"open_{name}", on_change="rerun")
+    section = st.expander(label, expanded=in_url and view.opened(name), key=f"open_{name}", on_change="rerun")
+    if not in_url:
+        return section if section.open else None
     noted = st.session_state.setdefault("view_now", {})
     opened = set(noted.get("open", view.open)) - {name} | ({name} if section.open else set())
     from seqviz.view import OPENABLE
@@ -615,8 +618,18 @@ def render_feed_of_mode(mode: ModeResult, figures: Any) -> None:
         help=GLOSSARY["one-hot"] if encoded == "one-hot" else None,
     )
     chart(figures.state_flow_figure(mode), key=f"flow_{mode.mode}")
+    render_tokens_of_mode(mode)
+
+
+@st.fragment
+def render_tokens_of_mode(mode: ModeResult) -> None:
+    """X and Y as the tokens they encode, built only once opened (a fragment: opening it reruns
+    only this part)."""
+    section = lazy_section(f"tokens_{mode.mode}", "X and Y as tokens", in_url=False)
+    if section is None:
+        return
     feed = mode.feed
-    with st.expander("X and Y as tokens"):
+    with section:
         x_rows = [
             {
                 "sample": s,

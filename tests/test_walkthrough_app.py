@@ -90,3 +90,18 @@ def test_a_bad_open_value_falls_back_with_a_notice_naming_the_sections():
     assert not at.exception
     notices = " ".join(w.value for w in at.warning)
     assert "open=everything" in notices and "walkthrough" in notices and "heatmaps" in notices
+
+
+def test_x_and_y_as_tokens_are_built_once_opened_and_show_the_feed():
+    at = app_at({"epochs": "5"})
+    closed = [d.value for d in at.dataframe]
+    assert len(closed) == 4 and not [t for t in closed if "batch" in t.columns]  # the predictions only
+    at.session_state["open_tokens_stateless"] = True
+    at.run()
+    assert not at.exception
+    added = [d.value for d in at.dataframe][len(closed) :]  # the feed section comes after the predictions
+    assert len(added) == 2  # each mode's opens on its own
+    # 0 1 0 2 in pairs, stateless: two samples of one step each, in one batch, targets 1 and 2.
+    x, y = (t.to_dict("records") for t in added)
+    assert x == [{"sample": 0, "batch": 0, "step 0": "0"}, {"sample": 1, "batch": 0, "step 0": "0"}]
+    assert y == [{"sample": 0, "target": "1"}, {"sample": 1, "target": "2"}]
