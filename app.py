@@ -757,7 +757,10 @@ def render_epoch_views(run: Run, scale: tuple[float, float] = (1.0, 0.0)) -> Non
             with st.container(key=f"predicted_{mode.mode}"):
                 st.text("predicted: " + " ".join(row["predicted"] for row in rows))
             chart(figures.predictions_figure(mode, vocabulary, snapshot), key=f"pred_{mode.mode}")
-            grid(rows, key=f"pred_table_{mode.mode}")
+            table = lazy_section(f"table_{mode.mode}", "Each position as a table", in_url=False)
+            if table is not None:
+                with table:
+                    grid(rows, key=f"pred_table_{mode.mode}")
     render_states(run, snapshot, figures)
 
 

@@ -500,7 +500,11 @@ def test_markup_in_tokens_is_shown_literally_in_tables_charts_and_explanation():
     script, bold, math = "<script>alert(1)</script>", "**x**", "$x$"
     at = app_at({"sequence": f"{script} {bold} {script} {math}", "epochs": "5"})
     assert not at.exception and not at.error and not at.warning
-    # Tables: the cells hold the tokens as typed.
+    # Tables (built once opened, as a click on their expanders does): the cells hold the tokens as typed.
+    for mode in ("stateless", "stateful", "sequence", "window"):
+        at.session_state[f"open_table_{mode}"] = at.session_state[f"open_tokens_{mode}"] = True
+    at.run()
+    assert len(at.dataframe) == 4 * 3  # each mode's predictions, X and Y
     cells = {str(v) for df in at.dataframe for v in df.value.to_numpy().ravel()}
     assert {script, bold, math} <= cells
     # Charts: Plotly would read <…> as HTML and $…$ as LaTeX; the labels carry entities instead.

@@ -94,14 +94,25 @@ def test_a_bad_open_value_falls_back_with_a_notice_naming_the_sections():
 
 def test_x_and_y_as_tokens_are_built_once_opened_and_show_the_feed():
     at = app_at({"epochs": "5"})
-    closed = [d.value for d in at.dataframe]
-    assert len(closed) == 4 and not [t for t in closed if "batch" in t.columns]  # the predictions only
+    assert not at.dataframe  # every table is built once opened
     at.session_state["open_tokens_stateless"] = True
     at.run()
     assert not at.exception
-    added = [d.value for d in at.dataframe][len(closed) :]  # the feed section comes after the predictions
-    assert len(added) == 2  # each mode's opens on its own
+    assert len(at.dataframe) == 2  # each mode's opens on its own
     # 0 1 0 2 in pairs, stateless: two samples of one step each, in one batch, targets 1 and 2.
-    x, y = (t.to_dict("records") for t in added)
+    x, y = (d.value.to_dict("records") for d in at.dataframe)
     assert x == [{"sample": 0, "batch": 0, "step 0": "0"}, {"sample": 1, "batch": 0, "step 0": "0"}]
     assert y == [{"sample": 0, "target": "1"}, {"sample": 1, "target": "2"}]
+
+
+def test_each_position_as_a_table_is_built_once_opened_and_follows_the_epoch():
+    at = app_at({"epochs": "20", "snapshots": "5"})
+    at.session_state["open_table_stateless"] = True
+    at.run()
+    assert not at.exception and len(at.dataframe) == 1
+    rows = at.dataframe[0].value.to_dict("records")
+    predicted = at.text[0].value.removeprefix("predicted: ").split()  # stateless's line above its chart
+    assert [r["predicted"] for r in rows] == predicted and [r["target"] for r in rows] == ["1", "2"]
+    at.select_slider(key="epoch").set_value(1).run()  # the first snapshot: the table follows
+    first = at.dataframe[0].value.to_dict("records")
+    assert [r["predicted"] for r in first] == at.text[0].value.removeprefix("predicted: ").split()
