@@ -881,9 +881,6 @@ def render_state_of_mode(
 def render_walkthrough(result: Any) -> None:
     """The lesson, played: each figure animates in the browser (Plotly frames), so stepping or
     playing costs no script run; the choices here rerun only this fragment."""
-    from seqviz import figures
-    from seqviz.reach import reach_of, telling_pair
-
     run: Run = result.run
     st.header("Step through it")
     section = lazy_section(
@@ -893,10 +890,13 @@ def render_walkthrough(result: Any) -> None:
     if section is None:
         return
     with section:
-        _walkthrough(result, run, figures, reach_of, telling_pair)
+        _walkthrough(result, run)
 
 
-def _walkthrough(result: Any, run: Run, figures: Any, reach_of: Any, telling_pair: Any) -> None:
+def _walkthrough(result: Any, run: Run) -> None:
+    from seqviz import figures
+    from seqviz.reach import reach_of, telling_pair
+
     labels = [m.mode for m in run.runs]
     st.subheader("Play through time")
     st.caption(

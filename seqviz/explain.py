@@ -315,9 +315,12 @@ def _tells_apart(f: TellsApart) -> str:
             "so the state carries all the inputs before it"
         )
     if f.repeated_inputs:
+        # Carried across batches, the state tells positions apart in the forward pass only: the
+        # gradient may stop at a sample's first step (``Memorises`` says so where it matters).
+        alike = "and in the forward pass no two" if f.by == "stream" else "and no two"
         return (
             start + f": the same {token.split()[1]} arrives in different states, "
-            "and no two positions with different targets look alike."
+            f"{alike} positions with different targets look alike."
         )
     return start + f"; no {token} repeats here, so each position's own input already tells it apart."
 
@@ -509,7 +512,10 @@ SENTENCES: dict[type[Fact], Callable[[Any], str]] = {
     FloorGap: _floor_gap,
     Fix: _fix,
     NotYetLearned: _not_yet,
-    NotConfident: lambda f: "Every position is right; more epochs would make the outputs more confident.",
+    NotConfident: lambda f: (
+        f"Every position is right, but the loss is still {f.gap:.4f} above its floor: the outputs are "
+        "not yet sure of their targets."
+    ),
     Memorises: _memorises,
     Verdict: _verdict,
     Unscored: _unscored,

@@ -102,6 +102,8 @@ def _check(fact, mode, run_, dataset, feed) -> None:
         assert mode.loss_floor == 0 and fact.wrong == len(pairs) - mode.correct > 0
     elif isinstance(fact, NotConfident):
         assert mode.correct == len(pairs) and fact.gap > REACHED
+        assert fact.gap == pytest.approx(mode.final_loss - mode.loss_floor)
+        assert f"{fact.gap:.4f} above its floor" in sentence(fact)
     elif isinstance(fact, Memorises):
         reach = set(ambiguous_positions(feed.reach_keys, targets))
         assert set(fact.positions) <= reach and not set(fact.positions) & set(

@@ -168,9 +168,7 @@ def url_for(config: RunConfig) -> str:
 
 
 def expected_predictions(config: RunConfig) -> dict[str, list[str]]:
-    from seqviz.engine import run
-
-    return {r.mode: [p.predicted for p in r.predictions] for r in run(config).run.runs}
+    return predictions_and_ties(config)[0]
 
 
 def predictions_and_ties(config: RunConfig) -> tuple[dict[str, list[str]], dict[str, set[int]]]:
