@@ -481,6 +481,9 @@ def chart(fig: dict[str, Any], key: str) -> None:
         from seqviz.figures import THEMES, themed
 
         fig = themed(fig, THEMES["present"])
+    from seqviz.figures.margins import reserve_margins
+
+    fig = reserve_margins(fig)  # drawn once: Plotly need not grow a margin and draw again
     # theme=None: Streamlit's chart theme would replace the figure's text sizes and colours with its
     # own (grey tick labels of 3.7:1); seqviz.figures sets them for contrast and presentation.
     st.plotly_chart(_figure_spec_class()(fig), width="stretch", config=CHART_CONFIG, key=key, theme=None)

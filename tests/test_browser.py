@@ -169,3 +169,44 @@ def test_a_preset_with_a_test_sequence_shows_verdicts_and_a_reset_changes_later_
     page.locator(".st-key-phase_stateful .main-svg").first.wait_for(timeout=30000)
     assert page.locator('[class*="st-key-phase_"]').count() == 4
     page.wait_for_function("location.search.includes('open=heatmaps')", timeout=10000)
+
+
+# Each drawn chart's margins as the figure gave them and as Plotly finally drew them: Plotly grows
+# a margin (and draws the whole chart again) when something sticks out of it (a colorbar, a
+# legend, tick labels). Read from Plotly's own layout objects on the page.
+CHART_MARGINS_JS = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')]
+  .map((gd) => {
+    const full = gd._fullLayout, size = full._size;
+    return {
+      title: (gd.layout.title && gd.layout.title.text) || '',
+      given: gd.layout.margin,
+      drawn: {l: size.l, r: full.width - size.l - size.w, t: size.t, b: full.height - size.t - size.h},
+    };
+  })"""
+
+
+@pytest.mark.parametrize(
+    "preset",
+    [None, "Stateful lanes: 2 streams side by side", "Numbers: hourly demand (CSV)"],
+    ids=["default", "lanes", "numbers"],
+)
+def test_every_chart_is_drawn_in_the_margins_its_figure_reserved(page, preset):
+    """seqviz.figures.margins reserves room for each chart's colorbar, legend and tick labels, so
+    Plotly never has to grow a margin and draw the chart a second time (a third of the browser's
+    work per Train click before). Plotly's own measurement is the oracle: the plot area it drew
+    sits exactly inside the margins the figure carries."""
+    open_app(page, page.base_url)
+    if preset:
+        page.get_by_role("button", name=preset).click()
+        wait_for_run(page)
+    page.wait_for_timeout(500)
+    wait_for_charts(page)
+    charts = page.evaluate(CHART_MARGINS_JS)
+    assert len(charts) >= 5
+    grown = [
+        (c["title"][:60], side, c["given"][side], round(c["drawn"][side]))
+        for c in charts
+        for side in "lrtb"
+        if c["drawn"][side] > c["given"][side] + 1
+    ]
+    assert not grown, grown
