@@ -148,7 +148,9 @@ def train_to_charts(page, url: str, seed: int) -> tuple[float, float]:
     """Seconds from pressing Train (default configuration, given seed) to every chart drawn, and
     to the script run's end."""
     page.get_by_text("Advanced").click()
-    page.get_by_role("spinbutton", name="Seed").fill(str(seed))
+    box = page.get_by_role("spinbutton", name="Seed")
+    box.fill(str(seed))
+    box.press("Tab")  # a number input commits its value when it loses focus
     page.get_by_text("Advanced").click()
     press_train(page)
     # The run for this seed has reached the page once its URL says so (the script writes the
