@@ -5,7 +5,8 @@ once); at 1, 3 and 6 users (separate browser contexts), every user types a diffe
 all press Train at the same moment. Each page must end on its own run: the JSON its download
 button gives equals the CLI's ``--json`` for the same configuration (timing fields aside), the
 predictions it shows are that JSON's, and it shows no other user's tokens. Reports p50/p95
-seconds from the Train click to every chart drawn.
+seconds from the Train click to every chart drawn, on each page's own clock (the last change
+inside any chart; ``tests.e2e.CLICK_PROBE_JS``).
 
 ``--server-only``: the same moment without browsers, each user an AppTest session in a thread
 of this one process, so the server's part of the wait is told apart from the browsers' drawing
@@ -51,7 +52,7 @@ sys.path.insert(0, str(ROOT))
 
 from seqviz.config import RunConfig  # noqa: E402
 from seqviz.limits import limits_from_env  # noqa: E402
-from tests.e2e import CHROMIUM, CHROMIUM_ARGS, streamlit_server  # noqa: E402
+from tests.e2e import CHROMIUM, CHROMIUM_ARGS, CLICK_PROBE_JS, process_tree, streamlit_server  # noqa: E402
 
 TIMING_FIELDS = ("train_seconds", "total_seconds")
 # Token patterns of 4 to 10 tokens; each user's tokens carry a tag of their own (u07a, u07b…),
@@ -68,14 +69,15 @@ PATTERNS = (
 )
 PAGE_STATE_JS = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
-  const alerts = [...document.querySelectorAll('[data-testid="stAlert"]')].map(e => e.innerText);
+  // textContent, not innerText: reading innerText lays the page out, and this runs every 50 ms.
+  const alerts = [...document.querySelectorAll('[data-testid="stAlert"]')].map(e => e.textContent);
   return {
     state: app ? app.getAttribute('data-test-script-state') : null,
     url: location.href,
     charts: document.querySelectorAll('[data-testid="stPlotlyChart"]').length,
     drawn: document.querySelectorAll('[data-testid="stPlotlyChart"] .main-svg').length,
     queued: alerts.filter(t => t.includes('Queued: position')),
-    errors: [...document.querySelectorAll('[data-testid="stException"]')].map(e => e.innerText),
+    errors: [...document.querySelectorAll('[data-testid="stException"]')].map(e => e.textContent),
   };
 }"""
 STARTED = re.compile(r"training started running=(\d+) waiting=(\d+) peak=(\d+)")
@@ -184,10 +186,10 @@ class Session:
     context: Any = None
     queue_positions: list[int] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
-    # Per Train click: seconds until the page's script had finished on the new run (the server's
-    # part done; what remains of ``seconds`` is the browser drawing).
+    # Per Train click: seconds until the page showed its script run finished (on the page's clock;
+    # what remains of ``seconds`` is the browser drawing the charts).
     script_seconds: list[float] = field(default_factory=list)
-    script_done: float | None = None
+    round_cpu: tuple[float, float] = (0.0, 0.0)  # CPU-s of the server and of the browser in its round
     problems: list[str] = field(default_factory=list)
 
 
@@ -224,26 +226,18 @@ async def wait_until_idle(session: Session, config: RunConfig | None, timeout: f
     Records every queue position the page showed meanwhile.
     """
     deadline = time.monotonic() + timeout
-    session.script_done = None
     while time.monotonic() < deadline:
         state = await session.page.evaluate(PAGE_STATE_JS)
         finished = state["state"] == "notRunning" and (
             config is None or config_in_url(state["url"]) == config
         )
-        if finished and session.script_done is None:
-            session.script_done = time.monotonic()
         for text in state["queued"]:
             match = re.search(r"Queued: position (\d+)", text)
             if match:
                 session.queue_positions.append(int(match.group(1)))
         if state["errors"]:
             raise RuntimeError(f"{session.name}: the page shows an exception: {state['errors'][0][:300]}")
-        if (
-            state["state"] == "notRunning"
-            and (config is None or config_in_url(state["url"]) == config)
-            and state["charts"]
-            and state["drawn"] >= state["charts"]
-        ):
+        if finished and state["charts"] and state["drawn"] >= state["charts"]:
             return state
         await asyncio.sleep(0.05)
     raise TimeoutError(f"{session.name}: no finished run of {config} after {timeout:.0f} s")
@@ -257,15 +251,31 @@ async def shown_predictions(page, modes: tuple[str, ...]) -> dict[str, list[str]
     return shown
 
 
+async def settled(page, quiet: float = 1.0, timeout: float = 120) -> tuple[float, float]:
+    """After a click with the probe in place (``tests.e2e.CLICK_PROBE_JS``): wait until no chart
+    has changed for ``quiet`` seconds; returns seconds from the click to the last chart change
+    and to the script run's end, on the page's own clock."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        probe, now = await page.evaluate("[window.__clickProbe, performance.now()]")
+        done = probe["done"] or probe["any"]
+        last = max(done, probe["chart"] or 0) if done is not None else None
+        if probe["click"] is not None and last is not None and now - last >= 1000 * quiet:
+            return ((probe["chart"] or done) - probe["click"]) / 1000, (done - probe["click"]) / 1000
+        await asyncio.sleep(0.2)
+    raise TimeoutError("the charts did not settle")
+
+
 async def train(session: Session, config: RunConfig, timeout: float = 300) -> float:
-    """Press Train (the form already holds ``config``); seconds until every chart is drawn."""
-    started = time.monotonic()
+    """Press Train (the form already holds ``config``); seconds until every chart is drawn, read
+    on the page's clock (the last change inside any chart)."""
+    await session.page.evaluate(CLICK_PROBE_JS)
     await session.page.get_by_role("button", name="Train", exact=True).click()
     await wait_until_idle(session, config, timeout)
-    elapsed = time.monotonic() - started
-    session.seconds.append(elapsed)
-    session.script_seconds.append((session.script_done or time.monotonic()) - started)
-    return elapsed
+    drawn, script = await settled(session.page)
+    session.seconds.append(drawn)
+    session.script_seconds.append(script)
+    return drawn
 
 
 async def download_run(session: Session) -> dict:
@@ -299,11 +309,35 @@ async def check_page(session: Session, config: RunConfig, expected: dict, others
 # --- part 1: concurrent users --------------------------------------------------------------
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_side(server: int | None) -> tuple[float, float]:
+    """CPU seconds so far of the server (with its workers) and of the rest of this benchmark's
+    processes but itself (the browser)."""
+    served = set(process_tree(server)) if server else set()
+    ours = set(process_tree(os.getpid())) - {os.getpid()}
+    return sum(map(cpu_seconds, served)), sum(map(cpu_seconds, ours - served))
+
+
 async def concurrent_round(browser, url: str, configs: list[RunConfig], oracle: dict) -> list[Session]:
     sessions = await asyncio.gather(*(open_session(browser, url, f"user {c.seed}") for c in configs))
     await asyncio.gather(*(fill_form(s.page, c) for s, c in zip(sessions, configs)))
-    # Everyone presses Train in the same turn of the event loop.
+    # Everyone presses Train in the same turn of the event loop. CPU seconds are read around it:
+    # the server's process tree (its workers too) and everything else this benchmark started
+    # (the browser's processes).
+    server = url.process.pid if hasattr(url, "process") else None
+    before = cpu_by_side(server)
     await asyncio.gather(*(train(s, c) for s, c in zip(sessions, configs)))
+    after = cpu_by_side(server)
+    for session in sessions:
+        session.round_cpu = (after[0] - before[0], after[1] - before[1])
     everyone = set().union(*(user_tokens(c) for c in configs))
     for session, config in zip(sessions, configs):
         await check_page(session, config, oracle[config], everyone - user_tokens(config))
@@ -379,9 +413,15 @@ async def concurrent_users(args: argparse.Namespace, scratch: Path) -> bool:
             f"{n:>5}  {len(seconds):>4}  {p50:>6.2f}  {p95:>6.2f}  {max(seconds):>6.2f}  {script:>12.2f}"
             f"  {percentile(training, 0.5):>14.2f}  {queued} saw a queue position"
         )
+    for n, sessions in results.items():
+        server_cpu, browser_cpu = sessions[0].round_cpu
+        print(
+            f"{n} user(s), the round of the clicks above: server process and workers {server_cpu:.1f} CPU-s, "
+            f"browsers {browser_cpu:.1f} CPU-s, on {os.cpu_count()} cores"
+        )
     print(
-        "script max: the slowest click until its page's script had finished on the new run "
-        "(the server's part; the rest is the browsers drawing)"
+        "seconds on each page's own clock, from the click to the last change inside any chart; "
+        "script max: the slowest click until its page showed the script run finished"
     )
     load = os.getloadavg()[0]
     if load > (os.cpu_count() or 1):

@@ -186,6 +186,34 @@ def launch_browser():
             browser.close()
 
 
+# Installed once per page: the page's own clock for a Train click. ``click`` is when the button
+# was pressed, ``done`` when the script run ended (the app's script state turned notRunning; a
+# run so short that the page never showed it running ends with its last change, ``any``),
+# ``chart`` the last change inside any Plotly chart (a chart redrawn in place keeps its old SVG
+# until Plotly has drawn the new figure, so "every chart has an SVG" is true before the redraw).
+CLICK_PROBE_JS = """() => {
+  if (window.__clickProbe) return;
+  const app = document.querySelector('[data-testid="stApp"]');
+  const probe = window.__clickProbe = {click: null, done: null, chart: null, any: null};
+  document.addEventListener('click', (event) => {
+    const button = event.target.closest && event.target.closest('button');
+    if (button && button.innerText.trim() === 'Train') {
+      Object.assign(probe, {click: performance.now(), done: null, chart: null, any: null});
+    }
+  }, true);
+  new MutationObserver(() => {
+    if (app.getAttribute('data-test-script-state') === 'notRunning') probe.done = performance.now();
+  }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  new MutationObserver((records) => {
+    probe.any = performance.now();
+    for (const record of records) {
+      const node = record.target.nodeType === 1 ? record.target : record.target.parentElement;
+      if (node && node.closest('[data-testid="stPlotlyChart"]')) { probe.chart = performance.now(); return; }
+    }
+  }).observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
+}"""
+
+
 def wait_for_run(page, timeout: float = 120.0) -> None:
     """Wait until a script run has started and finished, then for the charts to draw."""
     app = page.locator('[data-testid="stApp"]')
