@@ -77,6 +77,40 @@ def smallest_window(
     return None
 
 
+def _line_windows(items: Sequence[Any], w: int, sequence_ids: Sequence[int] | None) -> list[tuple[Any, ...]]:
+    """Per position its window of ``w`` items, zero-padded (None) at its own sequence's start."""
+    ids = list(sequence_ids) if sequence_ids is not None else [0] * len(items)
+    out: list[tuple[Any, ...]] = [()] * len(items)
+    for line in sorted(set(ids)):
+        positions = [p for p, k in enumerate(ids) if k == line]
+        for p, key in zip(positions, window_keys([items[p] for p in positions], w)):
+            out[p] = key
+    return out
+
+
+def padding_only_pairs(
+    inputs: list[Hashable], targets: list[Hashable], w: int, sequence_ids: Sequence[int] | None = None
+) -> list[list[int]]:
+    """Pairs of positions [p, q] (p < q) with different targets whose windows of ``w`` differ only
+    where one of them is padding: they hold the same inputs wherever both hold one. A window tells
+    such positions apart only by where their sequence starts, not by anything they read."""
+    keys = _line_windows(inputs, w, sequence_ids)
+    by_suffix: dict[tuple[Any, ...], list[int]] = {}
+    padded = sorted({key.count(None) for key in keys if None in key})
+    for q, key in enumerate(keys):
+        for pad in padded:
+            by_suffix.setdefault(key[pad:], []).append(q)
+    pairs = set()
+    for p, key in enumerate(keys):
+        pad = key.count(None)
+        if not pad:
+            continue
+        for q in by_suffix.get(key[pad:], []):
+            if q != p and keys[q] != key and targets[q] != targets[p]:
+                pairs.add((min(p, q), max(p, q)))
+    return [list(pair) for pair in sorted(pairs)]
+
+
 def _errors(mode: ModeResult) -> tuple[float | None, float | None]:
     """A regression mode's relative errors (MSE over the targets' variance), train and test."""
 
@@ -102,6 +136,25 @@ def shared_batch(mode: ModeResult) -> SharedBatch | None:
     carried = [f for f in found if "previous_batch" in f.starts]
     chosen = carried or found
     return chosen[0] if chosen else None
+
+
+def _fix_fact(name: str, mode: ModeResult, dataset: Dataset) -> Fix:
+    """The layouts that tell every look-alike position apart, and where a window does so only by
+    the padding before a sequence's start."""
+    widest = WIDEST_NUMERIC_WINDOW if dataset.regression else None
+    w = smallest_window(dataset.input_keys, dataset.target_keys, widest, dataset.sequence_ids)
+    padding, windows = _padding(dataset, w) if w is not None else ([], [])
+    return Fix(name, w, name == "window", _sequence_shape(mode, dataset), padding, windows)
+
+
+def _padding(dataset: Dataset, w: int) -> tuple[list[list[int]], list[list[str | None]]]:
+    """The pairs a window of ``w`` tells apart only by padding, and the first pair's windows as
+    typed."""
+    pairs = padding_only_pairs(dataset.input_keys, dataset.target_keys, w, dataset.sequence_ids)
+    if not pairs:
+        return [], []
+    typed = _line_windows([str(x) for x, _ in dataset.pairs], w, dataset.sequence_ids)
+    return pairs, [list(typed[p]) for p in pairs[0]]
 
 
 def _sequence_shape(mode: ModeResult, dataset: Dataset) -> list[int] | None:
@@ -151,9 +204,9 @@ def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
         repeated = len(set(inputs)) < len(inputs)
         window = mode.x_shape[1] if what == "window" else None
         contiguous = mode.batch_size == 1 or mode.layout.get("arrange", "rows") == "lanes"
-        facts.append(
-            TellsApart(name, what, window, mode.batch_size, repeated, contiguous, dataset.regression)
-        )
+        padding = _padding(dataset, window) if window else ([], [])
+        numbers = dataset.regression
+        facts.append(TellsApart(name, what, window, mode.batch_size, repeated, contiguous, numbers, *padding))
         if mode.beyond_reach:
             facts.append(Memorises(name, mode.beyond_reach, mode.reach_floor))
     if mode.stopped:
@@ -189,19 +242,7 @@ def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
         facts.append(StateMatters(name, at, changed))
     if floor > 0:
         facts.append(FloorGap(name, floor, final, final - floor <= REACHED))
-        facts.append(
-            Fix(
-                name,
-                smallest_window(
-                    dataset.input_keys,
-                    dataset.target_keys,
-                    WIDEST_NUMERIC_WINDOW if dataset.regression else None,
-                    dataset.sequence_ids,
-                ),
-                name == "window",
-                _sequence_shape(mode, dataset),
-            )
-        )
+        facts.append(_fix_fact(name, mode, dataset))
     elif mode.correct < k:
         facts.append(NotYetLearned(name, k - mode.correct))
     elif final - floor > REACHED:
@@ -293,10 +334,11 @@ def _tells_apart(f: TellsApart) -> str:
             "the same inputs so far in their chunk."
         )
     if f.by == "window":
-        return (
+        text = (
             f"Each sample replays its last {f.window} inputs from zero state, and no two positions "
             "with different targets share that window."
         )
+        return text + (" " + _padding_text(f.padding_only, f.padding_windows) if f.padding_only else "")
     if f.by == "stream":
         carried = (
             "the inputs before it in its lane"
@@ -333,6 +375,24 @@ def _floor_gap(f: FloorGap) -> str:
     )
 
 
+def _window_text(window: list[str | None]) -> str:
+    return "(" + ", ".join("·" if x is None else f"'{x}'" for x in window) + ")"
+
+
+def _padding_text(pairs: list[list[int]], windows: list[list[str | None]]) -> str:
+    """The sentence for pairs a window tells apart only by the padding at a sequence's start."""
+    (p, q), more = pairs[0], len(pairs) - 1
+    also = f" ({more} more such {'pair' if more == 1 else 'pairs'})" if more else ""
+    first, second = windows
+    early, late = (p, q) if first.count(None) > second.count(None) else (q, p)
+    return (
+        f"It tells positions {p} and {q} apart only by the zero padding (·) at the start of a sequence: "
+        f"position {early}'s window reaches back before its sequence's start where position {late}'s "
+        f"holds an input, and every input both windows hold is the same ({_window_text(first)} against "
+        f"{_window_text(second)}){also}."
+    )
+
+
 def _fix(f: Fix) -> str:
     if f.sequence_shape is None and f.window is None:
         return (
@@ -355,6 +415,9 @@ def _fix(f: Fix) -> str:
             if f.widen
             else f"give each sample a window of {f.window} inputs ('window', w = {f.window})"
         )
+        if f.padding_only:
+            text_of = _padding_text(f.padding_only, f.padding_windows)
+            window += ", though " + text_of[0].lower() + text_of[1:-1]
         text = f"{text}; or {window}" if text else window[0].upper() + window[1:]
     return text + "."
 

@@ -73,6 +73,10 @@ class TellsApart(Fact):
     repeated_inputs: bool  # whether any input token occurs at more than one position
     contiguous: bool = True  # stateful: each lane is one contiguous stream (batch size 1, or lanes)
     numbers: bool = False  # the inputs are numbers (regression), not tokens
+    # window: pairs of positions told apart only by the zero padding at a sequence's start, and the
+    # first pair's two windows (as in Fix)
+    padding_only: list[list[int]] = field(default_factory=list)
+    padding_windows: list[list[str | None]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,10 @@ class Fix(Fact):
     widen: bool  # the mode is already 'window': widen it
     # The 'sequence' layout's X for this data: one sample per sequence, every step of it.
     sequence_shape: list[int] | None = None
+    # Pairs of positions (different targets) that the window tells apart only by the zero padding
+    # before a sequence's start, and the first pair's two windows (inputs as typed, None: padding).
+    padding_only: list[list[int]] = field(default_factory=list)
+    padding_windows: list[list[str | None]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ import pytest
 
 from seqviz.config import RunConfig
 from seqviz.engine import run
-from seqviz.explain import REACHED, explain, explain_run, sentence, smallest_window
+from seqviz.explain import REACHED, explain, explain_run, padding_only_pairs, sentence, smallest_window
 from seqviz.facts import (
     Contrast,
     Fix,
@@ -63,6 +63,33 @@ CASES = {
 }
 
 
+def _padding_only_by_hand(dataset, w) -> list[list[int]]:
+    """Every pair of positions with different targets whose windows of w, zero-padded at their own
+    sequence's start, differ, yet agree wherever both hold an input (brute force over all pairs)."""
+    if w is None:
+        return []
+    inputs, targets, ids = dataset.input_keys, dataset.target_keys, dataset.sequence_ids
+
+    def window(p):
+        start = p
+        while start > 0 and ids[start - 1] == ids[p]:
+            start -= 1
+        real = inputs[max(start, p - w + 1) : p + 1]
+        return [None] * (w - len(real)) + list(real)
+
+    out = []
+    for p in range(len(inputs)):
+        for q in range(p + 1, len(inputs)):
+            a, b = window(p), window(q)
+            if (
+                targets[p] != targets[q]
+                and a != b
+                and all(x == y for x, y in zip(a, b) if None not in (x, y))
+            ):
+                out.append([p, q])
+    return out
+
+
 def _check(fact, mode, run_, dataset, feed) -> None:
     pairs, targets = run_.pairs, dataset.target_keys
     inputs = [x for x, _ in pairs]
@@ -83,6 +110,9 @@ def _check(fact, mode, run_, dataset, feed) -> None:
             assert {inputs[p] for p in fact.positions} == {fact.input}
     elif isinstance(fact, TellsApart):
         assert mode.loss_floor == 0 and fact.repeated_inputs == (len(set(inputs)) < len(inputs))
+        expected = _padding_only_by_hand(dataset, fact.window) if fact.by == "window" else []
+        assert fact.padding_only == expected
+        assert ("apart only by the zero padding" in sentence(fact)) == bool(expected)
         text = sentence(fact)
         assert "token" not in text or not fact.numbers  # numbers are values, never tokens
         carried_repeat = fact.repeated_inputs and fact.by in ("stream", "prefix")
@@ -98,6 +128,14 @@ def _check(fact, mode, run_, dataset, feed) -> None:
             assert by_name["sequence"].x_shape == fact.sequence_shape
             assert by_name["sequence"].loss_floor == 0
         assert fact.window == smallest_window(dataset.input_keys, targets, None, dataset.sequence_ids)
+        assert fact.padding_only == _padding_only_by_hand(dataset, fact.window)
+        if fact.padding_only:  # the sentence shows the first pair's windows, as typed
+            text = sentence(fact)
+            p, q = fact.padding_only[0]
+            assert f"positions {p} and {q} apart only by the zero padding" in text
+            assert all(
+                x is None or x == inputs[p - k] for k, x in enumerate(reversed(fact.padding_windows[0]))
+            )
     elif isinstance(fact, NotYetLearned):
         assert mode.loss_floor == 0 and fact.wrong == len(pairs) - mode.correct > 0
     elif isinstance(fact, NotConfident):
@@ -214,3 +252,34 @@ def test_the_answer_line_gives_a_verdict_s_reason_from_the_test_s_own_numbers():
         elif mode.verdict == "memorised":
             assert a.reason == sentence(memorises if memorises is not None else verdict)
     assert {m.verdict for m in run_.runs} >= {"learned", "memorised", "cannot fit"}
+
+
+@pytest.mark.parametrize(
+    "text, framing, window, pairs",
+    [
+        # 0→1, 0→2: position 0's window is (·, 0), position 1's (0, 0): only the padding differs.
+        ("0 1 0 2", "pairs", 2, [[0, 1]]),
+        # x→a at 0, 3 and 6 with targets a, b, a: (·, x) against (y, x) differs only by padding;
+        # (y, x) against (z, x) by a real input.
+        ("x a y x b z x a y", "next", 2, [[0, 3]]),
+        # a→b at 1 and a→e at 4: (c, a) against (d, a), real inputs both.
+        ("c a b d a e", "next", 2, []),
+        # two sequences, each starting with 'a' but going on differently: no window tells them apart.
+        ("a b\na c", "next", None, []),
+    ],
+)
+def test_a_window_that_tells_positions_apart_only_by_the_padding_is_found(text, framing, window, pairs):
+    dataset = RunConfig(sequence=text, framing=framing).dataset()
+    ids = dataset.sequence_ids
+    assert smallest_window(dataset.input_keys, dataset.target_keys, None, ids) == window
+    if window is not None:
+        assert padding_only_pairs(dataset.input_keys, dataset.target_keys, window, ids) == pairs
+
+
+def test_the_fix_says_when_a_window_reads_nothing_but_the_padding():
+    result = run(RunConfig(sequence="0 1 0 2", framing="pairs", mode="stateless", epochs=5))
+    fix = next(f for f in result.run.runs[0].facts if isinstance(f, Fix))
+    assert (fix.window, fix.padding_only, fix.padding_windows) == (2, [[0, 1]], [[None, "0"], ["0", "0"]])
+    assert "apart only by the zero padding (·) at the start of a sequence" in sentence(fix)
+    assert "position 0's window reaches back before its sequence's start" in sentence(fix)
+    assert "((·, '0') against ('0', '0'))" in sentence(fix)
