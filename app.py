@@ -675,6 +675,7 @@ def _prediction_rows(mode: ModeResult, snapshot: int | None, vocabulary: list[st
     for p in mode.predictions:
         probs = p.probabilities if snapshot is None else mode.snapshots[snapshot].probabilities[p.position]
         best = max(range(len(probs)), key=probs.__getitem__)
+        right = vocabulary[best] == p.target and not p.tie  # a tie is never counted right
         rows.append(
             {
                 "position": p.position,
@@ -682,7 +683,7 @@ def _prediction_rows(mode: ModeResult, snapshot: int | None, vocabulary: list[st
                 "target": p.target,
                 "predicted": vocabulary[best],
                 "p": round(probs[best], 3),
-                "right": "✓" if vocabulary[best] == p.target else "✗",
+                "right": "✓" if right else ("✗ (tie)" if p.tie else "✗"),
             }
         )
     return rows

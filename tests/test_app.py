@@ -255,3 +255,15 @@ def test_a_thousand_token_run_ships_at_most_a_megabyte_of_charts(monkeypatch):
     print(f"\n1,000-token run: {sum(map(len, specs)) / 1e6:.2f} MB of chart JSON on the page")
     assert sum(map(len, specs)) <= 1_000_000
     assert len(at.text) == 4 and all(len(t.value.split()) == 1 + 999 for t in at.text)  # every prediction
+
+
+def test_each_modes_accuracy_on_the_page_is_its_score_ties_never_right():
+    """The prediction section's metric at the last epoch agrees with the explanation's score:
+    the reference question's stateless positions are ties, never counted right (0%, not 50%)."""
+    at = app_at()
+    metrics = {m.label: m for m in at.metric if m.label.endswith(" accuracy")}
+    assert metrics["stateless accuracy"].value == "0%"
+    scores = " ".join(m.value for m in at.markdown)
+    for mode in ("stateless", "stateful", "sequence", "window"):
+        right, total = re.search(rf"{mode}: (\d+) of (\d+) positions right", scores).groups()
+        assert metrics[f"{mode} accuracy"].value == f"{int(right) / int(total):.0%}", mode

@@ -324,6 +324,23 @@ def test_collect_predictions_final_and_snapshot():
     assert predictions._collect_predictions(EMPTY, [], None).missing == "No predictions to show."
 
 
+def test_a_tie_is_never_counted_right_at_any_snapshot():
+    """At a tie the floor forces a hedge, and which token is on top is float rounding: the final
+    score (seqviz.engine) never counts it right, and neither does any epoch's."""
+    tied = [Prediction(0, "a", "b", "b", 0.6, False, [0.4, 0.6], tie=True), HAND_PREDICTIONS[1]]
+    m = _lstm_mode(identical_groups=[[0, 1]])
+    m = _mode(
+        **{**{f: getattr(m, f) for f in ("loss", "final_loss")}}, predictions=tied, snapshots=m.snapshots
+    )
+    snap = predictions._collect_predictions(m, ["a", "b"], 0)
+    assert snap.correct == (False, True)  # position 0: argmax "a" is wrong anyway
+    m.snapshots[0].probabilities[0] = [0.1, 0.9]  # argmax "b" is position 0's target, yet a tie
+    assert predictions._collect_predictions(m, ["a", "b"], 0).correct == (False, True)
+    fig = predictions.predictions_figure(m, ["a", "b"], 0)
+    assert "1 of 2 right" in fig["layout"]["title"]["subtitle"]["text"]
+    assert "a tie never counts" in fig["layout"]["title"]["subtitle"]["text"]
+
+
 def test_collect_state_final_snapshot_and_fallback():
     m = _lstm_mode()
     h0 = ((0.0, 0.0), (-0.04, 0.01))

@@ -63,8 +63,12 @@ def _collect_predictions(mode: ModeResult, vocabulary: list[str], snapshot: int 
     targets += (None,) * (len(probabilities) - len(targets))
     if chosen is None:
         correct = tuple(p.correct for p in mode.predictions)
-    else:
-        correct = tuple(_argmax(row) == t for row, t in zip(probabilities, targets, strict=False))
+    else:  # at any epoch, as at the last: a tie is never counted right (seqviz.engine)
+        ties = {k for k, p in enumerate(mode.predictions) if p.tie}
+        correct = tuple(
+            _argmax(row) == t and k not in ties
+            for k, (row, t) in enumerate(zip(probabilities, targets, strict=False))
+        )
     short, long = position_labels(mode), position_labels(mode, HOVER_CHARS)
     columns = range(len(probabilities))
     return PredictionGrid(
@@ -175,6 +179,8 @@ def predictions_figure(mode: ModeResult, vocabulary: list[str], snapshot: int | 
     else:
         fig = figure([heatmap], xaxis=position_axis(info.labels), yaxis=token_axis, **_marks(info))
         marks = "✓: the most probable token is the target, outlined"
+        if any(p.tie for p in mode.predictions):
+            marks += "; a tie never counts"
     subtitle = f"{sum(info.correct)} of {len(info.probabilities)} right ({marks}). {groups_note(mode)}"
     height = clamp(170 + 30 * len(vocabulary), 260, 760) + label_room(shape.labels or info.labels)
     fig = layout(fig, title, subtitle, height=height, width=PANEL_CHARS)
