@@ -88,27 +88,37 @@ def _line_windows(items: Sequence[Any], w: int, sequence_ids: Sequence[int] | No
     return out
 
 
+PADDING_PAIRS_KEPT = 20  # the pairs a fact lists; it counts them all
+
+
 def padding_only_pairs(
     inputs: list[Hashable], targets: list[Hashable], w: int, sequence_ids: Sequence[int] | None = None
-) -> list[list[int]]:
+) -> tuple[list[list[int]], int]:
     """Pairs of positions [p, q] (p < q) with different targets whose windows of ``w`` differ only
     where one of them is padding: they hold the same inputs wherever both hold one. A window tells
-    such positions apart only by where their sequence starts, not by anything they read."""
+    such positions apart only by where their sequence starts, not by anything they read.
+
+    Returns the first ``PADDING_PAIRS_KEPT`` pairs (by the padded position, then the other) and how
+    many there are in all. Padding is always a window's prefix, so each pair is found once, from
+    its more-padded member."""
     keys = _line_windows(inputs, w, sequence_ids)
     by_suffix: dict[tuple[Any, ...], list[int]] = {}
     padded = sorted({key.count(None) for key in keys if None in key})
     for q, key in enumerate(keys):
         for pad in padded:
             by_suffix.setdefault(key[pad:], []).append(q)
-    pairs = set()
+    kept: list[list[int]] = []
+    count = 0
     for p, key in enumerate(keys):
         pad = key.count(None)
         if not pad:
             continue
         for q in by_suffix.get(key[pad:], []):
-            if q != p and keys[q] != key and targets[q] != targets[p]:
-                pairs.add((min(p, q), max(p, q)))
-    return [list(pair) for pair in sorted(pairs)]
+            if keys[q] != key and targets[q] != targets[p]:
+                count += 1
+                if len(kept) < PADDING_PAIRS_KEPT:
+                    kept.append([min(p, q), max(p, q)])
+    return kept, count
 
 
 def _errors(mode: ModeResult) -> tuple[float | None, float | None]:
@@ -143,18 +153,18 @@ def _fix_fact(name: str, mode: ModeResult, dataset: Dataset) -> Fix:
     the padding before a sequence's start."""
     widest = WIDEST_NUMERIC_WINDOW if dataset.regression else None
     w = smallest_window(dataset.input_keys, dataset.target_keys, widest, dataset.sequence_ids)
-    padding, windows = _padding(dataset, w) if w is not None else ([], [])
-    return Fix(name, w, name == "window", _sequence_shape(mode, dataset), padding, windows)
+    padding = _padding(dataset, w) if w is not None else ([], [], 0)
+    return Fix(name, w, name == "window", _sequence_shape(mode, dataset), *padding)
 
 
-def _padding(dataset: Dataset, w: int) -> tuple[list[list[int]], list[list[str | None]]]:
-    """The pairs a window of ``w`` tells apart only by padding, and the first pair's windows as
-    typed."""
-    pairs = padding_only_pairs(dataset.input_keys, dataset.target_keys, w, dataset.sequence_ids)
+def _padding(dataset: Dataset, w: int) -> tuple[list[list[int]], list[list[str | None]], int]:
+    """The (first) pairs a window of ``w`` tells apart only by padding, the first pair's windows as
+    typed, and how many such pairs there are."""
+    pairs, count = padding_only_pairs(dataset.input_keys, dataset.target_keys, w, dataset.sequence_ids)
     if not pairs:
-        return [], []
+        return [], [], 0
     typed = _line_windows([str(x) for x, _ in dataset.pairs], w, dataset.sequence_ids)
-    return pairs, [list(typed[p]) for p in pairs[0]]
+    return pairs, [list(typed[p]) for p in pairs[0]], count
 
 
 def _sequence_shape(mode: ModeResult, dataset: Dataset) -> list[int] | None:
@@ -204,7 +214,7 @@ def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
         repeated = len(set(inputs)) < len(inputs)
         window = mode.x_shape[1] if what == "window" else None
         contiguous = mode.batch_size == 1 or mode.layout.get("arrange", "rows") == "lanes"
-        padding = _padding(dataset, window) if window else ([], [])
+        padding = _padding(dataset, window) if window else ([], [], 0)
         numbers = dataset.regression
         facts.append(TellsApart(name, what, window, mode.batch_size, repeated, contiguous, numbers, *padding))
         if mode.beyond_reach:
@@ -338,7 +348,9 @@ def _tells_apart(f: TellsApart) -> str:
             f"Each sample replays its last {f.window} inputs from zero state, and no two positions "
             "with different targets share that window."
         )
-        return text + (" " + _padding_text(f.padding_only, f.padding_windows) if f.padding_only else "")
+        return text + (
+            " " + _padding_text(f.padding_only, f.padding_windows, f.padding_count) if f.padding_only else ""
+        )
     if f.by == "stream":
         carried = (
             "the inputs before it in its lane"
@@ -379,9 +391,9 @@ def _window_text(window: list[str | None]) -> str:
     return "(" + ", ".join("·" if x is None else f"'{x}'" for x in window) + ")"
 
 
-def _padding_text(pairs: list[list[int]], windows: list[list[str | None]]) -> str:
+def _padding_text(pairs: list[list[int]], windows: list[list[str | None]], count: int) -> str:
     """The sentence for pairs a window tells apart only by the padding at a sequence's start."""
-    (p, q), more = pairs[0], len(pairs) - 1
+    (p, q), more = pairs[0], count - 1
     also = f" ({more} more such {'pair' if more == 1 else 'pairs'})" if more else ""
     first, second = windows
     early, late = (p, q) if first.count(None) > second.count(None) else (q, p)
@@ -416,7 +428,7 @@ def _fix(f: Fix) -> str:
             else f"give each sample a window of {f.window} inputs ('window', w = {f.window})"
         )
         if f.padding_only:
-            text_of = _padding_text(f.padding_only, f.padding_windows)
+            text_of = _padding_text(f.padding_only, f.padding_windows, f.padding_count)
             window += ", though " + text_of[0].lower() + text_of[1:-1]
         text = f"{text}; or {window}" if text else window[0].upper() + window[1:]
     return text + "."

@@ -77,6 +77,7 @@ class TellsApart(Fact):
     # first pair's two windows (as in Fix)
     padding_only: list[list[int]] = field(default_factory=list)
     padding_windows: list[list[str | None]] = field(default_factory=list)
+    padding_count: int = 0  # all such pairs (padding_only lists the first 20)
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ class Fix(Fact):
     # before a sequence's start, and the first pair's two windows (inputs as typed, None: padding).
     padding_only: list[list[int]] = field(default_factory=list)
     padding_windows: list[list[str | None]] = field(default_factory=list)
+    padding_count: int = 0  # all such pairs (padding_only lists the first 20)
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,7 @@ def _check(fact, mode, run_, dataset, feed) -> None:
     elif isinstance(fact, TellsApart):
         assert mode.loss_floor == 0 and fact.repeated_inputs == (len(set(inputs)) < len(inputs))
         expected = _padding_only_by_hand(dataset, fact.window) if fact.by == "window" else []
-        assert fact.padding_only == expected
+        assert fact.padding_count == len(expected) and fact.padding_only == expected[:20]
         assert ("apart only by the zero padding" in sentence(fact)) == bool(expected)
         text = sentence(fact)
         assert "token" not in text or not fact.numbers  # numbers are values, never tokens
@@ -128,7 +128,11 @@ def _check(fact, mode, run_, dataset, feed) -> None:
             assert by_name["sequence"].x_shape == fact.sequence_shape
             assert by_name["sequence"].loss_floor == 0
         assert fact.window == smallest_window(dataset.input_keys, targets, None, dataset.sequence_ids)
-        assert fact.padding_only == _padding_only_by_hand(dataset, fact.window)
+        by_hand = _padding_only_by_hand(dataset, fact.window)
+        assert fact.padding_count == len(by_hand) and fact.padding_only == sorted(fact.padding_only)
+        assert len(fact.padding_only) == min(20, len(by_hand)) and set(map(tuple, fact.padding_only)) <= {
+            tuple(pair) for pair in by_hand
+        }
         if fact.padding_only:  # the sentence shows the first pair's windows, as typed
             text = sentence(fact)
             p, q = fact.padding_only[0]
@@ -273,13 +277,26 @@ def test_a_window_that_tells_positions_apart_only_by_the_padding_is_found(text, 
     ids = dataset.sequence_ids
     assert smallest_window(dataset.input_keys, dataset.target_keys, None, ids) == window
     if window is not None:
-        assert padding_only_pairs(dataset.input_keys, dataset.target_keys, window, ids) == pairs
+        assert padding_only_pairs(dataset.input_keys, dataset.target_keys, window, ids) == (pairs, len(pairs))
 
 
 def test_the_fix_says_when_a_window_reads_nothing_but_the_padding():
     result = run(RunConfig(sequence="0 1 0 2", framing="pairs", mode="stateless", epochs=5))
     fix = next(f for f in result.run.runs[0].facts if isinstance(f, Fix))
     assert (fix.window, fix.padding_only, fix.padding_windows) == (2, [[0, 1]], [[None, "0"], ["0", "0"]])
+    assert fix.padding_count == 1
     assert "apart only by the zero padding (·) at the start of a sequence" in sentence(fix)
     assert "position 0's window reaches back before its sequence's start" in sentence(fix)
     assert "((·, '0') against ('0', '0'))" in sentence(fix)
+
+
+def test_many_padding_only_pairs_are_counted_and_only_the_first_twenty_kept():
+    """One line of 2,000 inputs '0 1 0 2 …' with targets 0, 1, 2 in turn, a window of 2: position
+    0's window (·, 0) pairs with every later window ending in 0 whose target is not 0."""
+    inputs = [0, 1, 0, 2] * 500  # positions 0, 2, 4…: input 0; targets alternate below
+    targets = [k % 3 for k in range(len(inputs))]
+    pairs, count = padding_only_pairs(inputs, targets, 2)
+    # Only position 0 is padded: (·, 0). Every later position whose window ends in 0 and whose
+    # target differs from position 0's (target 0) pairs with it.
+    expected = [q for q in range(1, len(inputs)) if inputs[q] == 0 and targets[q] != 0]
+    assert count == len(expected) and pairs == [[0, q] for q in expected[:20]]
