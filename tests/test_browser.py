@@ -187,14 +187,20 @@ CHART_MARGINS_JS = """() => [...document.querySelectorAll('[data-testid="stPlotl
 
 @pytest.mark.parametrize(
     "preset",
-    [None, "Stateful lanes: 2 streams side by side", "Numbers: hourly demand (CSV)"],
-    ids=["default", "lanes", "numbers"],
+    [
+        None,
+        "Echo 2 back: learned or memorised?",
+        "Stateful lanes: 2 streams side by side",
+        "Numbers: hourly demand (CSV)",
+    ],
+    ids=["default", "echo", "lanes", "numbers"],
 )
 def test_every_chart_is_drawn_in_the_margins_its_figure_reserved(page, preset):
     """seqviz.figures.margins reserves room for each chart's colorbar, legend and tick labels, so
     Plotly never has to grow a margin and draw the chart a second time (a third of the browser's
     work per Train click before). Plotly's own measurement is the oracle: the plot area it drew
-    sits exactly inside the margins the figure carries."""
+    sits exactly inside the margins the figure carries (the echo preset's test positions turn
+    their labels in half-width panels; the numbers preset turns 71 upright)."""
     open_app(page, page.base_url)
     if preset:
         page.get_by_role("button", name=preset).click()
@@ -207,6 +213,6 @@ def test_every_chart_is_drawn_in_the_margins_its_figure_reserved(page, preset):
         (c["title"][:60], side, c["given"][side], round(c["drawn"][side]))
         for c in charts
         for side in "lrtb"
-        if c["drawn"][side] > c["given"][side] + 1
+        if c["drawn"][side] > c["given"][side] + 0.5  # Plotly grew it: a second drawing
     ]
     assert not grown, grown

@@ -121,9 +121,10 @@ def _axis_labels(fig: Figure, name: str, axis: dict[str, Any], letter: str) -> t
 
 def _x_labels_height(chars: int, count: int, size: float) -> float:
     """How far an x axis's tick labels reach from it: Plotly turns labels that do not fit side
-    by side (even on the widest plot) by 30°, or by 90° when those would overlap too."""
+    by side by 30°, or by 90° when those would overlap too. Judged on a half-width panel's plot
+    (a chart shown wider keeps some empty room below its axis title)."""
     line = LINE * size
-    room = 0.9 * WIDEST_PLOT
+    room = PANEL - 80.0
     if count <= 0 or count * (chars * CHAR * size + 8) <= room:
         return line
     if count * 2 * line <= room:
@@ -211,7 +212,7 @@ def _legend_extent(lay: dict[str, Any], entries: list[str], base: float) -> tupl
             rows, used = rows + 1, 0.0
         used += width
     plot = max(float(lay.get("height", 450)) - float(margin.get("t", 100)) - 80, 0.0)
-    return "b", -y * plot + rows * LINE * size * 1.3 + 12
+    return "b", -y * plot + rows * LINE * size * 1.35 + 14
 
 
 def needed_margins(fig: Figure) -> dict[str, float]:
