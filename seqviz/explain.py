@@ -35,6 +35,7 @@ from seqviz.regression import TOLERANCE, relative_error
 from seqviz.results import ModeResult, Run
 from seqviz.sequence import Dataset
 
+_BELOW_FLOOR = "which is why the loss cannot fall below its floor."  # a hedge's or mean's reason
 WIDEST_NUMERIC_WINDOW = 32  # a long CSV is searched for a fixing window up to this width only
 REACHED = 0.02  # a final loss within this of the floor counts as having reached it
 
@@ -317,16 +318,14 @@ def _look_alike(f: LookAlike) -> str:
         f"({', '.join(_quote(t) for t in f.targets)})"
     )
     if f.mean is not None:
-        return (
-            f"{text}: the best it can do is their mean, {f.mean:g}, which is why the loss stops at its floor."
-        )
+        return f"{text}: the best it can do is their mean, {f.mean:g}, {_BELOW_FLOOR}"
     if not f.shares:
         return text + "."
     if len(set(f.shares)) == 1:
         best = f"{_names([_quote(t) for t in f.targets])} {f.shares[0]:.2g} each"
     else:
         best = _names([f"{_quote(t)} {share:.2g}" for t, share in zip(f.targets, f.shares)])
-    return f"{text}: the best it can do is hedge, giving {best}, which is why the loss stops at its floor."
+    return f"{text}: the best it can do is hedge, giving {best}, {_BELOW_FLOOR}"
 
 
 def _tells_apart(f: TellsApart) -> str:
@@ -395,13 +394,10 @@ def _padding_text(pairs: list[list[int]], windows: list[list[str | None]], count
     """The sentence for pairs a window tells apart only by the padding at a sequence's start."""
     (p, q), more = pairs[0], count - 1
     also = f" ({more} more such {'pair' if more == 1 else 'pairs'})" if more else ""
-    first, second = windows
-    early, late = (p, q) if first.count(None) > second.count(None) else (q, p)
     return (
-        f"It tells positions {p} and {q} apart only by the zero padding (·) at the start of a sequence: "
-        f"position {early}'s window reaches back before its sequence's start where position {late}'s "
-        f"holds an input, and every input both windows hold is the same ({_window_text(first)} against "
-        f"{_window_text(second)}){also}."
+        f"It tells positions {p} and {q} apart only by the padding (·) from before a sequence's start: "
+        f"their windows are {_window_text(windows[0])} and {_window_text(windows[1])}, the same wherever "
+        f"both hold an input{also}."
     )
 
 

@@ -112,7 +112,7 @@ def _check(fact, mode, run_, dataset, feed) -> None:
         assert mode.loss_floor == 0 and fact.repeated_inputs == (len(set(inputs)) < len(inputs))
         expected = _padding_only_by_hand(dataset, fact.window) if fact.by == "window" else []
         assert fact.padding_count == len(expected) and fact.padding_only == expected[:20]
-        assert ("apart only by the zero padding" in sentence(fact)) == bool(expected)
+        assert ("apart only by the padding" in sentence(fact)) == bool(expected)
         text = sentence(fact)
         assert "token" not in text or not fact.numbers  # numbers are values, never tokens
         carried_repeat = fact.repeated_inputs and fact.by in ("stream", "prefix")
@@ -136,7 +136,7 @@ def _check(fact, mode, run_, dataset, feed) -> None:
         if fact.padding_only:  # the sentence shows the first pair's windows, as typed
             text = sentence(fact)
             p, q = fact.padding_only[0]
-            assert f"positions {p} and {q} apart only by the zero padding" in text
+            assert f"positions {p} and {q} apart only by the padding" in text
             assert all(
                 x is None or x == inputs[p - k] for k, x in enumerate(reversed(fact.padding_windows[0]))
             )
@@ -285,9 +285,8 @@ def test_the_fix_says_when_a_window_reads_nothing_but_the_padding():
     fix = next(f for f in result.run.runs[0].facts if isinstance(f, Fix))
     assert (fix.window, fix.padding_only, fix.padding_windows) == (2, [[0, 1]], [[None, "0"], ["0", "0"]])
     assert fix.padding_count == 1
-    assert "apart only by the zero padding (·) at the start of a sequence" in sentence(fix)
-    assert "position 0's window reaches back before its sequence's start" in sentence(fix)
-    assert "((·, '0') against ('0', '0'))" in sentence(fix)
+    assert "apart only by the padding (·) from before a sequence's start" in sentence(fix)
+    assert "their windows are (·, '0') and ('0', '0'), the same wherever both hold an input" in sentence(fix)
 
 
 def test_many_padding_only_pairs_are_counted_and_only_the_first_twenty_kept():
