@@ -34,6 +34,9 @@ sys.path.insert(0, str(ROOT))
 
 from tests.e2e import (  # noqa: E402
     CLICK_PROBE_JS,
+    CLICK_PROBE_READ_JS,
+    click_settled,
+    cpu_seconds,
     launch_browser,
     process_tree,
     rss_mb,
@@ -102,18 +105,14 @@ def press_train(page) -> None:
 
 
 def charts_drawn(page, timeout: float = 60.0) -> tuple[float, float]:
-    """After ``press_train``: wait until the run has ended and no chart has changed for
-    ``QUIET_S``; returns (seconds from the click to the last chart change, to the run's end),
-    both read from the page's clock."""
+    """After ``press_train`` and the run's end: wait until no chart has changed for ``QUIET_S``;
+    returns (seconds from the click to the last chart change, to the run's end), both read from
+    the page's clock."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        probe, now = page.evaluate("[window.__clickProbe, performance.now()]")
-        done = probe["done"] or probe["any"]  # callers have seen the run end (wait_for_run)
-        if probe["click"] is not None and done is not None:
-            last = max(done, probe["chart"] or 0.0)
-            if now - last >= QUIET_S * 1000:
-                drawn = (probe["chart"] or done) - probe["click"]
-                return drawn / 1000, (done - probe["click"]) / 1000
+        timings = click_settled(*page.evaluate(CLICK_PROBE_READ_JS), QUIET_S)
+        if timings is not None:
+            return timings
         time.sleep(0.1)
     raise TimeoutError("the charts did not settle")
 
@@ -132,15 +131,6 @@ def train_to_charts(page, url: str, seed: int) -> tuple[float, float]:
     page.wait_for_function(f"location.search.includes('seed={seed}&')", timeout=60000)
     wait_for_run(page)
     return charts_drawn(page)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of one process (all its threads); 0 once it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_split(pid: int) -> tuple[float, float]:

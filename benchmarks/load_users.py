@@ -52,7 +52,16 @@ sys.path.insert(0, str(ROOT))
 
 from seqviz.config import RunConfig  # noqa: E402
 from seqviz.limits import limits_from_env  # noqa: E402
-from tests.e2e import CHROMIUM, CHROMIUM_ARGS, CLICK_PROBE_JS, process_tree, streamlit_server  # noqa: E402
+from tests.e2e import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    CLICK_PROBE_JS,
+    CLICK_PROBE_READ_JS,
+    click_settled,
+    cpu_seconds,
+    process_tree,
+    streamlit_server,
+)
 
 TIMING_FIELDS = ("train_seconds", "total_seconds")
 # Token patterns of 4 to 10 tokens; each user's tokens carry a tag of their own (u07a, u07b…),
@@ -251,17 +260,15 @@ async def shown_predictions(page, modes: tuple[str, ...]) -> dict[str, list[str]
     return shown
 
 
-async def settled(page, quiet: float = 1.0, timeout: float = 120) -> tuple[float, float]:
-    """After a click with the probe in place (``tests.e2e.CLICK_PROBE_JS``): wait until no chart
-    has changed for ``quiet`` seconds; returns seconds from the click to the last chart change
-    and to the script run's end, on the page's own clock."""
+async def settled(page, timeout: float = 120) -> tuple[float, float]:
+    """After a click with the probe in place (``tests.e2e.CLICK_PROBE_JS``) and the run's end:
+    wait until no chart has changed for a second; returns seconds from the click to the last
+    chart change and to the script run's end, on the page's own clock."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        probe, now = await page.evaluate("[window.__clickProbe, performance.now()]")
-        done = probe["done"] or probe["any"]
-        last = max(done, probe["chart"] or 0) if done is not None else None
-        if probe["click"] is not None and last is not None and now - last >= 1000 * quiet:
-            return ((probe["chart"] or done) - probe["click"]) / 1000, (done - probe["click"]) / 1000
+        timings = click_settled(*await page.evaluate(CLICK_PROBE_READ_JS))
+        if timings is not None:
+            return timings
         await asyncio.sleep(0.2)
     raise TimeoutError("the charts did not settle")
 
@@ -307,15 +314,6 @@ async def check_page(session: Session, config: RunConfig, expected: dict, others
 
 
 # --- part 1: concurrent users --------------------------------------------------------------
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of one process so far (0 once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_by_side(server: int | None) -> tuple[float, float]:

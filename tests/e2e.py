@@ -117,6 +117,15 @@ def process_tree(pid: int) -> list[int]:
     return found
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process so far (all its threads); 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def workers_rss_mb(pid: int) -> float:
     """Resident memory of every process ``pid`` started (its training workers), in MB."""
     total = 0.0
@@ -212,6 +221,20 @@ CLICK_PROBE_JS = """() => {
     }
   }).observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
 }"""
+
+
+# The probe and the page's clock, read together (page.evaluate of this expression).
+CLICK_PROBE_READ_JS = "[window.__clickProbe, performance.now()]"
+
+
+def click_settled(probe: dict, now: float, quiet: float = 1.0) -> tuple[float, float] | None:
+    """From a read of ``CLICK_PROBE_JS``: once the run has ended (the caller has seen it end) and
+    no chart has changed for ``quiet`` seconds, (seconds from the click to the last chart change,
+    to the run's end), on the page's clock; None while the page may still change."""
+    done = probe["done"] or probe["any"]
+    if probe["click"] is None or done is None or now - max(done, probe["chart"] or 0.0) < quiet * 1000:
+        return None
+    return ((probe["chart"] or done) - probe["click"]) / 1000, (done - probe["click"]) / 1000
 
 
 def wait_for_run(page, timeout: float = 120.0) -> None:

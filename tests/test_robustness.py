@@ -28,6 +28,7 @@ from seqviz.config import ALL, OUTPUTS, RunConfig
 from seqviz.modes import MODES
 from seqviz.sequence import FRAMINGS
 from tests.e2e import (
+    cpu_seconds,
     launch_browser,
     open_app,
     predicted_tokens,
@@ -97,27 +98,20 @@ class Server:
     log: ServerLog
 
 
-def cpu_seconds(pid: int) -> float:
+def tree_cpu_seconds(pid: int) -> float:
     """User + system CPU time of the server and its worker processes (all their threads).
 
     A worker that exits (killed after a stop request it did not answer) takes its CPU time with
     it, so the sum can fall; the readers only compare readings a moment apart.
     """
-    total = 0
-    for p in process_tree(pid):
-        try:
-            after_name = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(after_name[11]) + int(after_name[12])
-    return total / os.sysconf("SC_CLK_TCK")
+    return sum(cpu_seconds(p) for p in process_tree(pid))
 
 
 def cpu_share(pid: int, seconds: float = 0.5) -> float:
     """Cores' worth of CPU the process used over the next ``seconds``."""
-    c0, t0 = cpu_seconds(pid), time.monotonic()
+    c0, t0 = tree_cpu_seconds(pid), time.monotonic()
     time.sleep(seconds)
-    return (cpu_seconds(pid) - c0) / (time.monotonic() - t0)
+    return (tree_cpu_seconds(pid) - c0) / (time.monotonic() - t0)
 
 
 def watch_stop(server: Server, since: float, timeout: float = 5.0, window: float = 0.5):
@@ -127,7 +121,7 @@ def watch_stop(server: Server, since: float, timeout: float = 5.0, window: float
     abandoned = idle = None
     while time.monotonic() < since + timeout and (abandoned is None or idle is None):
         now = time.monotonic()
-        samples.append((now, cpu_seconds(server.pid)))
+        samples.append((now, tree_cpu_seconds(server.pid)))
         if abandoned is None and server.log.count("training abandoned"):
             abandoned = now - since
         earlier = [s for s in samples if s[0] <= now - window]
