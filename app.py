@@ -675,7 +675,7 @@ def _prediction_rows(mode: ModeResult, snapshot: int | None, vocabulary: list[st
     for p in mode.predictions:
         probs = p.probabilities if snapshot is None else mode.snapshots[snapshot].probabilities[p.position]
         best = max(range(len(probs)), key=probs.__getitem__)
-        right = vocabulary[best] == p.target and not p.tie  # a tie is never counted right
+        right = p.right_if(vocabulary[best])
         rows.append(
             {
                 "position": p.position,

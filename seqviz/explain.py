@@ -21,6 +21,7 @@ from seqviz.facts import (
     Memorises,
     NotConfident,
     NotYetLearned,
+    PaddingOnly,
     Score,
     SharedBatch,
     StateMatters,
@@ -154,18 +155,22 @@ def _fix_fact(name: str, mode: ModeResult, dataset: Dataset) -> Fix:
     the padding before a sequence's start."""
     widest = WIDEST_NUMERIC_WINDOW if dataset.regression else None
     w = smallest_window(dataset.input_keys, dataset.target_keys, widest, dataset.sequence_ids)
-    padding = _padding(dataset, w) if w is not None else ([], [], 0)
-    return Fix(name, w, name == "window", _sequence_shape(mode, dataset), *padding)
+    return Fix(name, w, name == "window", _sequence_shape(mode, dataset), **_padding(dataset, w))
 
 
-def _padding(dataset: Dataset, w: int) -> tuple[list[list[int]], list[list[str | None]], int]:
-    """The (first) pairs a window of ``w`` tells apart only by padding, the first pair's windows as
-    typed, and how many such pairs there are."""
+def _padding(dataset: Dataset, w: int | None) -> dict[str, Any]:
+    """``PaddingOnly``'s fields for a window of ``w`` (none without a window)."""
+    if w is None:
+        return {}
     pairs, count = padding_only_pairs(dataset.input_keys, dataset.target_keys, w, dataset.sequence_ids)
     if not pairs:
-        return [], [], 0
+        return {}
     typed = _line_windows([str(x) for x, _ in dataset.pairs], w, dataset.sequence_ids)
-    return pairs, [list(typed[p]) for p in pairs[0]], count
+    return {
+        "padding_only": pairs,
+        "padding_windows": [list(typed[p]) for p in pairs[0]],
+        "padding_count": count,
+    }
 
 
 def _sequence_shape(mode: ModeResult, dataset: Dataset) -> list[int] | None:
@@ -215,9 +220,11 @@ def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
         repeated = len(set(inputs)) < len(inputs)
         window = mode.x_shape[1] if what == "window" else None
         contiguous = mode.batch_size == 1 or mode.layout.get("arrange", "rows") == "lanes"
-        padding = _padding(dataset, window) if window else ([], [], 0)
+        padding = _padding(dataset, window)
         numbers = dataset.regression
-        facts.append(TellsApart(name, what, window, mode.batch_size, repeated, contiguous, numbers, *padding))
+        facts.append(
+            TellsApart(name, what, window, mode.batch_size, repeated, contiguous, numbers, **padding)
+        )
         if mode.beyond_reach:
             facts.append(Memorises(name, mode.beyond_reach, mode.reach_floor))
     if mode.stopped:
@@ -347,9 +354,7 @@ def _tells_apart(f: TellsApart) -> str:
             f"Each sample replays its last {f.window} inputs from zero state, and no two positions "
             "with different targets share that window."
         )
-        return text + (
-            " " + _padding_text(f.padding_only, f.padding_windows, f.padding_count) if f.padding_only else ""
-        )
+        return text + (" " + _padding_text(f) if f.padding_only else "")
     if f.by == "stream":
         carried = (
             "the inputs before it in its lane"
@@ -390,9 +395,9 @@ def _window_text(window: list[str | None]) -> str:
     return "(" + ", ".join("·" if x is None else f"'{x}'" for x in window) + ")"
 
 
-def _padding_text(pairs: list[list[int]], windows: list[list[str | None]], count: int) -> str:
+def _padding_text(f: PaddingOnly) -> str:
     """The sentence for pairs a window tells apart only by the padding at a sequence's start."""
-    (p, q), more = pairs[0], count - 1
+    (p, q), more, windows = f.padding_only[0], f.padding_count - 1, f.padding_windows
     also = f" ({more} more such {'pair' if more == 1 else 'pairs'})" if more else ""
     return (
         f"It tells positions {p} and {q} apart only by the padding (·) from before a sequence's start: "
@@ -424,7 +429,7 @@ def _fix(f: Fix) -> str:
             else f"give each sample a window of {f.window} inputs ('window', w = {f.window})"
         )
         if f.padding_only:
-            text_of = _padding_text(f.padding_only, f.padding_windows, f.padding_count)
+            text_of = _padding_text(f)
             window += ", though " + text_of[0].lower() + text_of[1:-1]
         text = f"{text}; or {window}" if text else window[0].upper() + window[1:]
     return text + "."

@@ -16,7 +16,20 @@ class Fact:
     kind: ClassVar[str] = "fact"
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, **{f.name: getattr(self, f.name) for f in fields(self)}}
+        ordered = sorted(fields(self), key=lambda f: f.kw_only is True)  # a mixin's fields last
+        return {"kind": self.kind, **{f.name: getattr(self, f.name) for f in ordered}}
+
+
+@dataclass(frozen=True)
+class PaddingOnly:
+    """For a fact about a window: the pairs of positions (different targets) it tells apart only
+    by the zero padding before a sequence's start, the first pair's two windows (inputs as typed,
+    None: padding), and how many such pairs there are (``padding_only`` lists the first 20).
+    Keyword-only, so they follow every fact's own fields."""
+
+    padding_only: list[list[int]] = field(default_factory=list, kw_only=True)
+    padding_windows: list[list[str | None]] = field(default_factory=list, kw_only=True)
+    padding_count: int = field(default=0, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -62,7 +75,7 @@ class SharedBatch(Fact):
 
 
 @dataclass(frozen=True)
-class TellsApart(Fact):
+class TellsApart(PaddingOnly, Fact):
     """How a mode with a zero floor tells every pair of differently-targeted positions apart."""
 
     kind: ClassVar[str] = "tells_apart"
@@ -73,11 +86,6 @@ class TellsApart(Fact):
     repeated_inputs: bool  # whether any input token occurs at more than one position
     contiguous: bool = True  # stateful: each lane is one contiguous stream (batch size 1, or lanes)
     numbers: bool = False  # the inputs are numbers (regression), not tokens
-    # window: pairs of positions told apart only by the zero padding at a sequence's start, and the
-    # first pair's two windows (as in Fix)
-    padding_only: list[list[int]] = field(default_factory=list)
-    padding_windows: list[list[str | None]] = field(default_factory=list)
-    padding_count: int = 0  # all such pairs (padding_only lists the first 20)
 
 
 @dataclass(frozen=True)
@@ -99,7 +107,7 @@ class FloorGap(Fact):
 
 
 @dataclass(frozen=True)
-class Fix(Fact):
+class Fix(PaddingOnly, Fact):
     """The feeds that would let the model tell the look-alike positions apart."""
 
     kind: ClassVar[str] = "fix"
@@ -108,11 +116,6 @@ class Fix(Fact):
     widen: bool  # the mode is already 'window': widen it
     # The 'sequence' layout's X for this data: one sample per sequence, every step of it.
     sequence_shape: list[int] | None = None
-    # Pairs of positions (different targets) that the window tells apart only by the zero padding
-    # before a sequence's start, and the first pair's two windows (inputs as typed, None: padding).
-    padding_only: list[list[int]] = field(default_factory=list)
-    padding_windows: list[list[str | None]] = field(default_factory=list)
-    padding_count: int = 0  # all such pairs (padding_only lists the first 20)
 
 
 @dataclass(frozen=True)

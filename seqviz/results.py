@@ -59,6 +59,11 @@ class Prediction:
     probabilities: Vector  # one per vocabulary entry; the linear output: [the model's output]
     tie: bool = False  # looks alike to a position with another target: the best output hedges
 
+    def right_if(self, token: str) -> bool:
+        """Whether ``token`` on top here (at any epoch) counts as right: it is the target and this
+        is no tie (at a tie the top token is float rounding, so ``correct`` is never true)."""
+        return token == self.target and not self.tie
+
     @property
     def target_text(self) -> str:
         return as_text(self.target)

@@ -63,12 +63,10 @@ def _collect_predictions(mode: ModeResult, vocabulary: list[str], snapshot: int 
     targets += (None,) * (len(probabilities) - len(targets))
     if chosen is None:
         correct = tuple(p.correct for p in mode.predictions)
-    else:  # at any epoch, as at the last: a tie is never counted right (seqviz.engine)
-        ties = {k for k, p in enumerate(mode.predictions) if p.tie}
-        correct = tuple(
-            _argmax(row) == t and k not in ties
-            for k, (row, t) in enumerate(zip(probabilities, targets, strict=False))
-        )
+    else:  # at any epoch, as at the last: a tie is never counted right
+        preds = mode.predictions
+        top = [vocabulary[_argmax(row)] for row in probabilities]
+        correct = tuple(k < len(preds) and preds[k].right_if(token) for k, token in enumerate(top))
     short, long = position_labels(mode), position_labels(mode, HOVER_CHARS)
     columns = range(len(probabilities))
     return PredictionGrid(
