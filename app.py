@@ -28,7 +28,7 @@ from seqviz.glossary import GLOSSARY, glossary_text
 from seqviz.limits import Limits, limits_from_env
 from seqviz.losses import REGRESSION
 from seqviz.replay import step_names
-from seqviz.results import ModeResult, Run
+from seqviz.results import ModeResult, Run, position_mark
 from seqviz.serving import ResultCache, TrainingGate
 from seqviz.shutdown import DRAIN
 from seqviz.view import View, split_query, view_from_query
@@ -683,7 +683,7 @@ def _prediction_rows(mode: ModeResult, snapshot: int | None, vocabulary: list[st
                 "target": p.target,
                 "predicted": vocabulary[best],
                 "p": round(probs[best], 3),
-                "right": "✓" if right else ("✗ (tie)" if p.tie else "✗"),
+                "right": position_mark(right, p.tie),
             }
         )
     return rows
@@ -1065,7 +1065,7 @@ def render_test(result: Any) -> None:
             rows = []
             for k, p in enumerate(test.predictions):
                 row = {"position": p.position, "input": p.input, "target": p.target, "predicted": p.predicted}
-                row["right"] = "tie" if p.tie else "✓" if p.correct else "✗"
+                row["right"] = p.mark
                 if not run.config.uses_csv:
                     row["scored"] = (
                         "no: repeats training" if p.position in test.seen else "tie" if p.tie else "yes"

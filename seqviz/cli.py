@@ -111,7 +111,7 @@ def _table(predictions: list[Prediction], reset: list[Prediction] | None = None)
     header = ("pos", "input", "target", "predicted", "prob", "")
     rows = [header + (("after reset",) if reset is not None else ())]
     for k, p in enumerate(predictions):
-        mark = "tie" if p.tie else "✓" if p.correct else "✗"
+        mark = p.mark
         row: tuple[str, ...] = (
             str(p.position),
             p.input,
@@ -131,7 +131,13 @@ def _columns(rows: Sequence[tuple[str, ...]]) -> list[str]:
     return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
 
 
-SOURCE_WORDS = {"zeros": "zeros", "previous_step": "previous step", "previous_batch": "previous batch"}
+SOURCE_WORDS = {
+    "zeros": "zeros",
+    "previous_step": "previous step",
+    "previous_batch": "previous batch",
+    "previous_epoch": "zeros in epoch 1, then the previous epoch's last batch",
+    "shuffled": "whichever row came before it in the epoch's shuffled order (zeros in its first batch)",
+}
 
 
 def _feed_rows(mode: ModeResult, numbers: bool) -> list[str]:
@@ -141,7 +147,7 @@ def _feed_rows(mode: ModeResult, numbers: bool) -> list[str]:
     for cell in feed.cells:
         origin = cell.source
         where = SOURCE_WORDS[origin.kind]
-        if origin.sample is not None and origin.kind == "previous_batch":
+        if origin.sample is not None and origin.kind in ("previous_batch", "previous_epoch"):
             where += f" (sample {origin.sample})"
         sources[(cell.sample, cell.step)] = where
     per_step = "X (one value per step)" if numbers else "X (one token per step)"

@@ -16,7 +16,7 @@ from seqviz.config import RunConfig
 from seqviz.errors import SeqvizError
 from seqviz.floor import ambiguous_positions, identical_groups, loss_floor
 from seqviz.limits import Limits
-from seqviz.modes import MODES, Feed
+from seqviz.modes import MODES, PREVIOUS_BATCH, PREVIOUS_EPOCH, SHUFFLED, ZEROS, Feed
 from seqviz.predict import PredictionFeed, predict_pass, prediction_feed
 from seqviz.replay import Replay, replay, step_names
 from seqviz.results import (
@@ -39,6 +39,7 @@ from seqviz.weights import Weights, initial_weights
 # (mode, epochs done, loss) after each chunk of epochs; return True to stop the whole run.
 RunProgress = Callable[[str, int, float], "bool | None"]
 
+CARRIED_IN = (PREVIOUS_BATCH, PREVIOUS_EPOCH, SHUFFLED)  # a state from another sample: the gradient stops
 DECIMALS = 6  # states and probabilities in the JSON; losses keep full float32 precision
 
 
@@ -96,8 +97,8 @@ def _step_values(r: Rounded, names: tuple[str, ...], s: int, t: int) -> tuple[Va
     return last, [_values(r, k, names, s, t) for k in range(len(r))]
 
 
-def _source(feed: Feed, s: int, t: int) -> Source:
-    kind, origin = feed.source(s, t)
+def _source(feed: Feed, s: int, t: int, training: bool = False) -> Source:
+    kind, origin = feed.training_source(s, t) if training else feed.source(s, t)
     if origin is None:
         return Source(kind)
     position = int(feed.positions[origin])
@@ -126,29 +127,31 @@ def _numeric_grid(feed: Feed, dataset: Dataset, positions: np.ndarray, side: int
 
 
 def describe_feed(feed: Feed, dataset: Dataset) -> FeedView:
-    """X and Y as tokens, the batches, and one cell per (sample, step) with its state's source."""
+    """X and Y as tokens, the batches, and one cell per (sample, step) with where its state comes
+    from in training (``Feed.training_source``: a shuffled or never-reset stateful layer differs
+    from the replay's row order)."""
     b = feed.batch_size
-    cells = [
-        FeedCell(
-            sample=s,
-            step=t,
-            batch=s // b,
-            index_in_batch=s % b,
-            position=int(feed.positions[s, t]) if feed.positions[s, t] >= 0 else None,
-            source=_source(feed, s, t),
-            # A reset puts zeros where state would otherwise flow in: at every epoch's
-            # first batch when stateful (and where a new sequence starts), at every sample's
-            # first step otherwise.
-            reset=t == 0 and (not feed.stateful or s < b or s in feed.reset_rows),
-            gradient_cut=t == 0 and feed.stateful and s >= b and s not in feed.reset_rows,
-            sequence=None
-            if not feed.sample_sequence or feed.sample_sequence[s] < 0
-            else feed.sample_sequence[s],
-            masked=bool(feed.step_mask is not None and feed.step_mask[s, t] == 0),
-        )
-        for s in range(feed.samples)
-        for t in range(feed.timesteps)
-    ]
+    cells = []
+    for s in range(feed.samples):
+        for t in range(feed.timesteps):
+            source = _source(feed, s, t, training=True)
+            cells.append(
+                FeedCell(
+                    sample=s,
+                    step=t,
+                    batch=s // b,
+                    index_in_batch=s % b,
+                    position=int(feed.positions[s, t]) if feed.positions[s, t] >= 0 else None,
+                    source=source,
+                    # Zeros enter where state could otherwise flow in: a sample's first step.
+                    reset=t == 0 and source.kind == ZEROS,
+                    gradient_cut=t == 0 and feed.stateful and source.kind in CARRIED_IN,
+                    sequence=None
+                    if not feed.sample_sequence or feed.sample_sequence[s] < 0
+                    else feed.sample_sequence[s],
+                    masked=bool(feed.step_mask is not None and feed.step_mask[s, t] == 0),
+                )
+            )
     numbers = dataset.numeric is not None
     x_grid = describe_feed_inputs(feed, dataset)
     if numbers:
@@ -162,7 +165,7 @@ def describe_feed(feed: Feed, dataset: Dataset) -> FeedView:
         y_tokens=y_grid if feed.return_sequences else [row[-1] for row in y_grid],
         x=_rounded(feed.x) if numbers else feed.x.astype(int).tolist(),
         y=_rounded(y) if numbers else y.astype(int).tolist(),
-        batches=[list(range(k, k + b)) for k in range(0, feed.samples, b)],
+        batches=[list(range(k, min(k + b, feed.samples))) for k in range(0, feed.samples, b)],
         cells=cells,
     )
 
@@ -245,6 +248,7 @@ def _mode_run(
         layout=_layout_json(feed),
         reach_floor=reach_floor,
         beyond_reach=beyond,
+        beyond_groups=[[p for p in g if p in beyond] for g in identical_groups(reach) if set(g) & set(beyond)],
     )
     test = None
     if test_part is not None:
@@ -273,12 +277,17 @@ def describe_feed_inputs(feed: Feed, dataset: Dataset) -> list[list[str | None]]
 
 
 def _regression_verdict(result: ModeResult, dataset: Dataset, test: PredictionFeed | None) -> str | None:
-    """The three verdicts for numbers, on the scaled values the model sees (``seqviz.regression``)."""
+    """The three verdicts for numbers, on the scaled values the model sees (``seqviz.regression``),
+    the test scored on its positions new to the mode."""
     assert dataset.numeric is not None
+    if not np.isfinite(result.final_loss) and not regression.cannot_fit(result.loss_floor, dataset.numeric.y):
+        return None  # diverged: nothing is drawn from these weights
     outputs = [p.probabilities[0] for p in result.predictions]
     checked = None
     if test is not None and result.test is not None and test.dataset.numeric is not None:
-        checked = ([p.probabilities[0] for p in result.test.predictions], list(test.dataset.numeric.y))
+        new = [p.position for p in scored_positions(result.test)]
+        y = test.dataset.numeric.y
+        checked = ([result.test.predictions[p].probabilities[0] for p in new], [y[p] for p in new])
     return regression.verdict(result.loss_floor, dataset.numeric.y, outputs, checked)
 
 
@@ -297,7 +306,7 @@ def _predictions(dataset: Dataset, outputs: list[np.ndarray], ties: set[int]) ->
                 target=itos[targets[p]],
                 predicted=itos[predicted],
                 probability=round(float(probs[predicted]), DECIMALS),
-                correct=predicted == targets[p] and p not in ties,
+                correct=predicted == targets[p] and p not in ties and bool(np.isfinite(probs).all()),
                 probabilities=_rounded(probs),
                 tie=p in ties,
             )
@@ -323,7 +332,7 @@ def _number_predictions(dataset: Dataset, outputs: list[np.ndarray], ties: set[i
                 target=numeric.raw_targets[p],
                 predicted=round(float(value), DECIMALS),
                 probability=round(model, DECIMALS),
-                correct=regression.close(model, numeric.y[p], variance) and p not in ties,
+                correct=regression.close(model, numeric.y[p], variance) and p not in ties and bool(np.isfinite(model)),
                 probabilities=[round(model, DECIMALS)],
                 tie=p in ties,
             )
@@ -352,11 +361,12 @@ def predict_test(
     untouched = predict_pass(test.feed, weights, config.output, start)
     ties = set(ambiguous_positions(test.feed.keys, test.dataset.target_keys))
     predictions = _predictions(test.dataset, list(untouched.probabilities), ties)
-    reset = reset_h = None
+    reset = reset_h = was_zero = None
     if reset_at is not None:
         again = predict_pass(test.feed, weights, config.output, start, reset_at)
         reset = _predictions(test.dataset, list(again.probabilities), ties)
         reset_h = [_rounded(v) for v in again.h[-1]]
+        was_zero = again.reset_was_zero
     return TestResult(
         tokens=list(test.dataset.tokens),
         accuracy=sum(p.correct for p in predictions) / len(predictions),
@@ -370,6 +380,7 @@ def predict_test(
         reset_predictions=reset,
         h=[_rounded(v) for v in untouched.h[-1]],
         reset_h=reset_h,
+        reset_was_zero=was_zero,
         seen=list(test.seen),
     )
 
@@ -403,6 +414,8 @@ def verdict(mode: ModeResult) -> str | None:
     right."""
     if mode.loss_floor > 0:
         return "cannot fit"
+    if not np.isfinite(mode.final_loss):
+        return None  # diverged: nothing is drawn from these weights
     fitted = all(p.correct or p.tie for p in mode.predictions)
     if mode.test is None or not fitted:
         return None

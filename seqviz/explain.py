@@ -7,6 +7,7 @@ them without interpreting any markup. Callers choose facts by type, never by par
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from seqviz.engine import PREDICTED, scored_positions
 from seqviz.facts import (
     Contrast,
+    Diverged,
     Fact,
     Fix,
     FloorGap,
@@ -32,6 +34,7 @@ from seqviz.facts import (
 )
 from seqviz.floor import ambiguous_positions
 from seqviz.modes import window_keys
+from seqviz.modes import SHUFFLED, ZEROS
 from seqviz.regression import TOLERANCE, relative_error
 from seqviz.results import ModeResult, Run
 from seqviz.sequence import Dataset
@@ -124,12 +127,15 @@ def padding_only_pairs(
 
 
 def _errors(mode: ModeResult) -> tuple[float | None, float | None]:
-    """A regression mode's relative errors (MSE over the targets' variance), train and test."""
+    """A regression mode's relative errors (MSE over the training targets' variance), train and
+    test (the test on its positions new to the mode; None without a test or without any)."""
+    train = [float(p.target) for p in mode.predictions]
 
     def error(predictions: list[Any]) -> float:
-        return relative_error([p.predicted for p in predictions], [p.target for p in predictions])
+        return relative_error([p.predicted for p in predictions], [p.target for p in predictions], train)
 
-    return error(mode.predictions), None if mode.test is None else error(mode.test.predictions)
+    new = [] if mode.test is None else scored_positions(mode.test)
+    return error(mode.predictions), error(new) if new else None
 
 
 def shared_batch(mode: ModeResult) -> SharedBatch | None:
@@ -191,14 +197,32 @@ def _sequence_shape(mode: ModeResult, dataset: Dataset) -> list[int] | None:
     return [dataset.sequence_count, longest, dataset.input_dim]
 
 
+def _start(mode: ModeResult, positions: list[int]) -> str:
+    """Where the samples holding ``positions`` take their first state from in training (the
+    feed's own wiring): "zeros" for every one, "shuffled" if any comes from a shuffled order,
+    else "carried"."""
+    at = {c.position: c.sample for c in mode.feed.cells if c.position is not None}
+    first = {c.sample: c.source.kind for c in mode.feed.cells if c.step == 0}
+    kinds = {first[at[p]] for p in positions}
+    if kinds == {ZEROS}:
+        return "zeros"
+    return "shuffled" if SHUFFLED in kinds else "carried"
+
+
+def diverged_at(losses: Sequence[float]) -> int | None:
+    """The first epoch (from 1) whose loss is not a finite number, if any."""
+    return next((e + 1 for e, loss in enumerate(losses) if not math.isfinite(loss)), None)
+
+
 def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
     """Everything the explanation says about one mode, as facts."""
     name, k = mode.mode, len(run.pairs)
     floor, final = mode.loss_floor, mode.final_loss
     facts: list[Fact] = [Score(name, mode.correct, k, final, floor)]
+    stuck = mode.verdict == "cannot fit"  # the one rule (seqviz.engine.verdict, seqviz.regression)
     # Said where it explains something: a mode that cannot fit (is state not kept within the
     # batch?), or a stateful one (each row carries its own state, not the sample beside it).
-    shared = shared_batch(mode) if mode.loss_floor > 0 or mode.stateful else None
+    shared = shared_batch(mode) if stuck or mode.stateful else None
     if shared is not None:
         facts.append(shared)
     what = seen(mode)
@@ -214,7 +238,8 @@ def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
                 mean = round(sum(float(t) for t in needed) / len(needed), 4)
             else:
                 shares = [round(needed.count(t) / len(needed), 4) for t in targets]
-            facts.append(LookAlike(name, list(group), what, shared_input, window, targets, shares, mean))
+            start = _start(mode, group)
+            facts.append(LookAlike(name, list(group), what, shared_input, window, targets, shares, mean, start))
     if floor == 0:
         inputs = [x for x, _ in run.pairs]
         repeated = len(set(inputs)) < len(inputs)
@@ -226,12 +251,15 @@ def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
             TellsApart(name, what, window, mode.batch_size, repeated, contiguous, numbers, **padding)
         )
         if mode.beyond_reach:
-            facts.append(Memorises(name, mode.beyond_reach, mode.reach_floor))
+            facts.append(Memorises(name, mode.beyond_reach, mode.reach_floor, mode.beyond_groups))
     if mode.stopped:
         facts.append(Stopped(name, mode.epochs))
+    broke = diverged_at(mode.loss)
+    if broke is not None:
+        facts.append(Diverged(name, broke, run.config.learning_rate))
     test = mode.test
     if mode.verdict is not None:
-        new = None if test is None or dataset.regression else scored_positions(test)
+        new = None if test is None else scored_positions(test)
         facts.append(
             Verdict(
                 name,
@@ -247,37 +275,52 @@ def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
                 None if new is None else len(new),
             )
         )
-    elif test is not None and floor == 0 and mode.correct + len(mode.ties) == k and not dataset.regression:
+    elif test is not None and broke is None and not stuck and _fitted(mode):
         ties = set(test.ties)
-        facts.append(Unscored(name, len(set(test.seen) - ties), len(ties), len(test.predictions)))
-    if mode.test is not None and mode.test.reset_predictions is not None and mode.test.reset_at is not None:
-        at = mode.test.reset_at
+        facts.append(Unscored(name, len(set(test.seen) - ties), len(ties), len(test.predictions), what))
+    if test is not None and test.reset_predictions is not None and test.reset_at is not None:
+        at = test.reset_at
         changed = [
             a.position
-            for a, b in zip(mode.test.predictions, mode.test.reset_predictions)
+            for a, b in zip(test.predictions, test.reset_predictions)
             if a.position >= at and a.predicted != b.predicted
         ]
-        facts.append(StateMatters(name, at, changed))
+        facts.append(StateMatters(name, at, changed, bool(test.reset_was_zero)))
     if floor > 0:
         facts.append(FloorGap(name, floor, final, final - floor <= REACHED))
         facts.append(_fix_fact(name, mode, dataset))
-    elif mode.correct < k:
-        facts.append(NotYetLearned(name, k - mode.correct))
-    elif final - floor > REACHED:
+    if broke is not None or stuck:
+        return facts
+    ties = len(mode.ties)
+    if mode.correct + ties < k:
+        facts.append(NotYetLearned(name, k - mode.correct - ties, ties))
+    elif floor == 0 and final - floor > REACHED:
         facts.append(NotConfident(name, final - floor))
     return facts
+
+
+def _fitted(mode: ModeResult) -> bool:
+    """Every training position right, ties aside."""
+    return all(p.correct or p.tie for p in mode.predictions)
 
 
 def run_facts(run: Run) -> list[Fact]:
     """Facts about the modes together."""
     if len(run.runs) < 2:
         return []
-    learned = [r.mode for r in run.runs if r.accuracy == 1.0]
-    stuck = [r.mode for r in run.runs if r.loss_floor > 0]
+    learned = [r.mode for r in run.runs if r.accuracy == 1.0 and math.isfinite(r.final_loss)]
+    stuck = [r.mode for r in run.runs if r.verdict == "cannot fit"]
     rule = [r.mode for r in run.runs if r.mode in learned and r.verdict == "learned"]
     memorised = [r.mode for r in run.runs if r.mode in learned and r.verdict == "memorised"]
     unscored = [r.mode for r in run.runs if any(isinstance(f, Unscored) for f in r.facts)]
-    return [Contrast(stuck, learned, rule, memorised, unscored)] if stuck and learned else []
+    reasons, windows = [], []
+    for r in run.runs:
+        if r.mode in stuck:
+            batch = any(isinstance(f, SharedBatch) and set(f.starts) == {ZEROS} for f in r.facts)
+            width = r.x_shape[1] if seen(r) == "window" else None
+            reasons.append("batch" if batch else "window" if width is not None else "layout")
+            windows.append(width)
+    return [Contrast(stuck, learned, rule, memorised, unscored, reasons, windows)] if stuck and learned else []
 
 
 def attach_facts(run: Run, dataset: Dataset) -> None:
@@ -312,18 +355,30 @@ def _score(f: Score) -> str:
 
 def _look_alike(f: LookAlike) -> str:
     what = {
-        "input": f"only the input {_quote(f.input)}, starting from zero state",
-        "window": f"the same last {f.window} inputs, starting from zero state",
+        "input": f"only the input {_quote(f.input)}",
+        "window": f"the same last {f.window} inputs",
         "stream": "the same stream of inputs since the last reset",
-        "chunk": "the same inputs so far in their chunk, starting from zero state",
+        "chunk": "the same inputs so far in their chunk",
         "prefix": "the same inputs so far",
     }[f.seen]
     both = "both" if len(f.positions) == 2 else "all"
-    text = (
-        f"Positions {_names(f.positions)} {both} see {what}, so the network reaches them in the same state "
-        f"and must give them the same output, but their targets differ "
-        f"({', '.join(_quote(t) for t in f.targets)})"
-    )
+    differ = f"their targets differ ({', '.join(_quote(t) for t in f.targets)})"
+    if f.start == "shuffled":
+        text = (
+            f"Positions {_names(f.positions)} {both} see {what}; the state carried into their samples comes "
+            "from whichever sample preceded them in each epoch's shuffled order, so it changes every epoch "
+            f"and cannot tell them apart, but {differ}"
+        )
+    else:
+        start = (
+            ", starting from zero state"
+            if f.start == "zeros" and f.seen in ("input", "window", "chunk")
+            else ""
+        )
+        text = (
+            f"Positions {_names(f.positions)} {both} see {what}{start}, so the network reaches them in the "
+            f"same state and must give them the same output, but {differ}"
+        )
     if f.mean is not None:
         return f"{text}: the best it can do is their mean, {f.mean:g}, {_BELOW_FLOOR}"
     if not f.shares:
@@ -409,9 +464,9 @@ def _padding_text(f: PaddingOnly) -> str:
 def _fix(f: Fix) -> str:
     if f.sequence_shape is None and f.window is None:
         return (
-            "No way of feeding this data tells every look-alike position apart: some have seen the same "
-            "inputs since the start of their sequences but need different targets, so the floor stays "
-            "above zero in every layout."
+            "Neither a window nor one sample per sequence tells every look-alike position apart: some have "
+            "seen the same inputs since the start of their sequences but need different targets, so every "
+            "layout that starts each sequence from zeros keeps the floor above zero."
         )
     text = ""
     if f.sequence_shape is not None:
@@ -436,15 +491,32 @@ def _fix(f: Fix) -> str:
 
 
 def _not_yet(f: NotYetLearned) -> str:
+    wrong = f"{f.wrong} {'position is' if f.wrong == 1 else 'positions are'} still wrong"
+    if f.ties:
+        return (
+            f"Apart from {f.ties} {'tie' if f.ties == 1 else 'ties'} (look-alike positions whose targets "
+            f"differ by less than the tolerance), nothing in the data stops this mode from fitting; {wrong}: "
+            "train for more epochs or raise the learning rate."
+        )
     return (
-        "Nothing in the data stops this mode from learning every position; it has not yet: "
+        f"Nothing in the data stops this mode from learning every position, but {wrong}: "
         "train for more epochs or raise the learning rate."
     )
 
 
-def _memorises(f: Memorises) -> str:
+def _diverged(f: Diverged) -> str:
     return (
-        f"Positions {_names(f.positions)} look alike within their own samples, and backpropagation "
+        f"Training diverged: the loss stopped being a finite number at epoch {f.epoch}, so these weights and "
+        f"every prediction from them mean nothing. Lower the learning rate (now {f.learning_rate:g})."
+    )
+
+
+def _memorises(f: Memorises) -> str:
+    groups = f.groups or [f.positions]
+    alike = "; ".join(_names(g) for g in groups)
+    head = f"Positions {alike} look alike" if len(groups) == 1 else f"Positions {alike} (each group) look alike"
+    return (
+        f"{head} within their own samples, and backpropagation "
         "stops at each sample's first step: what tells them apart arrives only in the state carried "
         "from an earlier batch, which the gradient never reaches. A low training loss here comes from "
         "fitting this fixed stream (memorising it), not from learning to carry those inputs "
@@ -461,12 +533,12 @@ def _number_verdict(f: Verdict) -> str:
             f"variance, so no weights can predict them: {train}."
         )
     fitted = f"its mean squared error is {f.train_error or 0:.1%} of the targets' variance ({train})"
-    test = f"{f.test_error or 0:.1%} of the test targets' variance; at most {share} counts as predicted"
+    test = f"{f.test_error or 0:.1%} of the training targets' variance"
+    if f.new_total is not None and f.test_total is not None and f.new_total < f.test_total:
+        test += f", on the {f.new_total} of {f.test_total} test positions new to this mode"
+    test += f"; at most {share} counts as predicted"
     if f.verdict == "memorised":
-        return (
-            f"Verdict: memorised. Training fits its data ({fitted}), but the test part is not predicted "
-            f"({test}): what it learned does not carry over."
-        )
+        return f"Verdict: memorised. Training fits its data ({fitted}), but the test part is not predicted ({test})."
     return f"Verdict: learned. Training fits its data ({fitted}), and so does the test part ({test})."
 
 
@@ -487,14 +559,14 @@ def _verdict(f: Verdict) -> str:
     test = f"{f.test_right} of {f.test_total} test positions right"
     if left_out:
         test += (
-            f"; scored on the {scored} that neither repeat the training data nor are ties, "
-            f"{f.new_right} right"
+            f"; scored on the {scored} new to this mode (no training position reached it the same way with "
+            f"that target) and no ties, {f.new_right} right"
         )
     test += f"; {PREDICTED:.0%} right counts as predicted"
     if f.verdict == "memorised":
         return (
             f"Verdict: memorised. Training fits its data ({train}), but the test sequence is not predicted "
-            f"({test}): what it learned does not carry over."
+            f"({test})."
         )
     return (
         f"Verdict: learned the rule. Training fits its data ({train}), and so does the test "
@@ -508,6 +580,8 @@ def _shared_batch(f: SharedBatch) -> str:
     if set(f.starts) == {"zeros"}:
         within = "" if f.stateful else ", only from one timestep to the next inside a sample"
         return f"{head}, yet each starts from zeros: {rule}{within}."
+    if not set(f.starts) <= {"zeros", "previous_batch"}:
+        return f"{head}, and no sample of it takes its state from another sample of the same batch: {rule}."
     if set(f.starts) == {"previous_batch"}:
         return (
             f"{head}, and each starts from the state its own row left in the previous batch, not from "
@@ -521,34 +595,47 @@ def _shared_batch(f: SharedBatch) -> str:
     )
 
 
-# Why a test position that repeats the training data cannot count toward a verdict.
+# Why a test position a mode has seen in training cannot count toward a verdict.
 REPEATS = (
-    "a stretch of the training data (inputs and targets in the same order), which a memorised stream "
+    "the model exactly as a training position with the same target did, which a memorised training set "
     "predicts as well as a learned rule"
 )
+VIEWS = {  # what a mode sees at a position, as the unscored sentence names it
+    "input": "the same input",
+    "window": "the same window",
+    "chunk": "the same inputs so far in its chunk",
+    "prefix": "the same inputs since its sequence's start",
+    "stream": "the same stream since the last reset",
+}
 
 
 def _unscored(f: Unscored) -> str:
     parts = []
     if f.seen:
         count = "all" if f.seen == f.total else str(f.seen)
-        verb = "repeats" if f.seen == 1 and f.total > 1 else "repeat"
-        parts.append(f"{count} of its {f.total} positions {verb} {REPEATS}")
+        verb = "reaches" if f.seen == 1 and f.total > 1 else "reach"
+        parts.append(f"{count} of its {f.total} positions {verb} {REPEATS} ({VIEWS[f.view]})")
     if f.ties:
         verb = "is a tie" if f.ties == 1 else "are ties"
         parts.append(f"{f.ties} {verb} the data forces to hedge, never counted right")
     return (
-        "No verdict: this test sequence cannot tell a learned rule from a memorised stream: "
-        f"{'; '.join(parts)}. A test sequence built by the same rule that goes past the training data "
-        "would tell."
+        "No verdict: this test sequence cannot tell a learned rule from a memorised one for this mode: "
+        f"{'; '.join(parts)}. A test sequence built by the same rule that shows this mode something it was "
+        "not trained on would tell."
     )
 
 
 def _state_matters(f: StateMatters) -> str:
+    if f.already_zero:
+        return (
+            f"The state entering test position {f.reset_at} was already zeros (it starts a sample and nothing "
+            "is carried in), so resetting it there changes nothing and shows nothing: reset at a position "
+            "inside a sample or a carried stream."
+        )
     if not f.changed:
         return (
             f"Resetting the state to zeros before test position {f.reset_at} changed no later prediction: "
-            "from there on, this mode's predictions do not depend on the state carried in."
+            f"this mode's predictions from position {f.reset_at} on do not depend on the state carried into it."
         )
     return (
         f"Resetting the state to zeros before test position {f.reset_at} changed the prediction at "
@@ -556,17 +643,32 @@ def _state_matters(f: StateMatters) -> str:
     )
 
 
+def _stuck_reason(mode: str, reason: str, window: int | None) -> str:
+    if reason == "batch":
+        return f"{mode} cannot learn this sequence: its samples share a batch but never a state"
+    if reason == "window":
+        inputs = "input" if window == 1 else "inputs"
+        return f"{mode} cannot: a window of {window} {inputs} leaves look-alike positions with different targets"
+    return f"{mode} cannot: its layout leaves look-alike positions with different targets"
+
+
 def _contrast(f: Contrast) -> str:
-    head = (
+    reasons = f.reasons or ["layout"] * len(f.stuck)
+    windows = f.windows or [None] * len(f.stuck)
+    stuck = "; ".join(_stuck_reason(m, r, w) for m, r, w in zip(f.stuck, reasons, windows))
+    lead = (
         "State flows across the timesteps of one sample, never across the samples of a batch: "
-        f"{_names(f.stuck)} cannot learn this sequence; {_names(f.learned)} fit every position of it"
+        if "batch" in reasons
+        else ""
     )
+    learned = f"{_names(f.learned)} {'fits' if len(f.learned) == 1 else 'fit'} every position of it"
+    head = f"{lead}{stuck}; {learned}"
     if not f.rule and not f.memorised:
         if f.unscored:
             return (
                 head
                 + " (whether that is the rule or memory, this test sequence cannot tell: "
-                + "it repeats the training data)."
+                + "it shows them nothing they were not trained on)."
             )
         return head + " (whether that is the rule or memory, a test sequence tells)."
     parts = []
@@ -575,7 +677,10 @@ def _contrast(f: Contrast) -> str:
         parts.append(f"{_names(f.rule)} also {verb} the test sequence: the rule was learned")
     if f.memorised:
         verb = "does" if len(f.memorised) == 1 else "do"
-        parts.append(f"{_names(f.memorised)} {verb} not predict it: the training sequence was memorised")
+        parts.append(
+            f"{_names(f.memorised)} {verb} not predict it (under {PREDICTED:.0%} of its new positions right): "
+            "the training sequence was memorised"
+        )
     return head + "; " + "; ".join(parts) + "."
 
 
@@ -585,6 +690,7 @@ SENTENCES: dict[type[Fact], Callable[[Any], str]] = {
     TellsApart: _tells_apart,
     SharedBatch: _shared_batch,
     Stopped: lambda f: f"Training was stopped after {f.epochs} epochs.",
+    Diverged: _diverged,
     FloorGap: _floor_gap,
     Fix: _fix,
     NotYetLearned: _not_yet,
@@ -639,11 +745,15 @@ class Answer:
     correct: int
     total: int
     stuck: bool
+    diverged: bool = False  # the loss is not a finite number: nothing is drawn from the weights
 
     @property
     def mark(self) -> str:
-        """✗ cannot fit, ✓ every position right, … not yet."""
-        return "✗" if self.stuck else "✓" if self.correct == self.total else "…"
+        """The one place a mode's ✓/✗ is chosen: ✗ cannot fit or diverged, ✓ every position right,
+        … not yet."""
+        if self.stuck or self.diverged:
+            return "✗"
+        return "✓" if self.correct == self.total else "…"
 
     def text(self) -> str:
         """The line as plain text (the page sets the mode and headline in bold)."""
@@ -660,9 +770,12 @@ def answer(mode: ModeResult) -> Answer:
     facts = mode.facts
     score: Score | None = _first(facts, Score)
     correct, total = (score.correct, score.total) if score else (mode.correct, len(mode.predictions))
-    stuck = _first(facts, FloorGap) is not None
     verdict: Verdict | None = _first(facts, Verdict)
-    if verdict is not None:
+    stuck = verdict is not None and verdict.verdict == "cannot fit"
+    diverged: Diverged | None = _first(facts, Diverged)
+    if diverged is not None and not stuck:
+        headline = f"diverged (the loss is not a number from epoch {diverged.epoch})"
+    elif verdict is not None:
         headline = VERDICT_HEADLINES.get(verdict.verdict, verdict.verdict)
     elif stuck:
         headline = VERDICT_HEADLINES["cannot fit"]
@@ -677,7 +790,9 @@ def answer(mode: ModeResult) -> Answer:
     if _first(facts, Stopped) is not None:
         headline += " (training was stopped)"
     order: tuple[type[Fact], ...] = (LookAlike, Memorises, NotYetLearned, Unscored, TellsApart, NotConfident)
-    if verdict is not None and verdict.verdict == "memorised":
+    if diverged is not None and not stuck:
+        order = (Diverged,)
+    elif verdict is not None and verdict.verdict == "memorised":
         order = (Memorises, Verdict)  # the gradient cut when it explains it, else the test's numbers
     elif verdict is not None and verdict.verdict == "learned":
         order = (Verdict,)
@@ -687,7 +802,7 @@ def answer(mode: ModeResult) -> Answer:
         reason = sentence(shared) + " " + reason
     if not reason and score is not None:
         reason = sentence(score)
-    return Answer(mode.mode, headline, reason, correct, total, stuck)
+    return Answer(mode.mode, headline, reason, correct, total, stuck, diverged is not None)
 
 
 def verdict_label(mode: ModeResult) -> str:

@@ -59,6 +59,9 @@ class LookAlike(Fact):
     # output they can all get (the loss floor's output); None for numbers.
     shares: list[float] | None = None
     mean: float | None = None  # numbers: their targets' mean, the best single output
+    # The state their samples start from in training: "zeros" (every one of them), "shuffled"
+    # (a stateful layer with shuffle: whichever row preceded it that epoch), or "carried".
+    start: str = "zeros"
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,17 @@ class Stopped(Fact):
 
 
 @dataclass(frozen=True)
+class Diverged(Fact):
+    """The loss stopped being a finite number: the weights, and every prediction from them, mean
+    nothing, and no other verdict is drawn from them."""
+
+    kind: ClassVar[str] = "diverged"
+    mode: str
+    epoch: int  # the first epoch (from 1) whose loss is not finite
+    learning_rate: float
+
+
+@dataclass(frozen=True)
 class FloorGap(Fact):
     """Where the loss ended relative to a floor above zero."""
 
@@ -124,7 +138,8 @@ class NotYetLearned(Fact):
 
     kind: ClassVar[str] = "not_yet_learned"
     mode: str
-    wrong: int
+    wrong: int  # positions neither right nor ties
+    ties: int = 0  # numbers: positions a floor far under the tolerance still makes look alike
 
 
 @dataclass(frozen=True)
@@ -145,6 +160,9 @@ class Memorises(Fact):
     mode: str
     positions: list[int]
     reach_floor: float  # the floor if only what the gradient reaches could be used
+    # The positions in groups that look alike within their own samples (one group per shared
+    # view), each group with different targets.
+    groups: list[list[int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -171,14 +189,16 @@ class Verdict(Fact):
 
 @dataclass(frozen=True)
 class Unscored(Fact):
-    """Training fits, but every test position repeats the training data (or is a tie): a memorised
-    stream predicts such a test as well as a learned rule, so there is no verdict."""
+    """Training fits, but every test position reaches the model exactly as a training position with
+    the same target did (``seqviz.novelty``), or is a tie: a memorised training set predicts such a
+    test as well as a learned rule, so there is no verdict."""
 
     kind: ClassVar[str] = "unscored"
     mode: str
-    seen: int  # test positions whose history repeats a stretch of the training data
+    seen: int  # test positions that reach the model as a training position with their target did
     ties: int  # test positions the data forces to hedge
     total: int
+    view: str = "prefix"  # what the mode sees at a position (``LookAlike.seen``'s values)
 
 
 @dataclass(frozen=True)
@@ -189,6 +209,9 @@ class StateMatters(Fact):
     mode: str
     reset_at: int
     changed: list[int]  # later positions whose predicted token changed
+    # The state entering ``reset_at`` in the untouched pass was already all zeros (it starts a
+    # sample and nothing is carried in): the reset changed nothing, so it shows nothing.
+    already_zero: bool = False
 
 
 @dataclass(frozen=True)
@@ -202,6 +225,10 @@ class Contrast(Fact):
     memorised: list[str] = field(default_factory=list)  # verdict "memorised": the test is not
     # Fit, with a test sequence, but no verdict: every test position repeats the training data.
     unscored: list[str] = field(default_factory=list)
+    # Per stuck mode, why: "batch" (samples of one step share a batch but never a state: its
+    # SharedBatch fact), "window" (a window too narrow: ``windows`` gives its width), "layout".
+    reasons: list[str] = field(default_factory=list)
+    windows: list[int | None] = field(default_factory=list)
 
 
 FACTS: dict[str, type[Fact]] = {
@@ -212,6 +239,7 @@ FACTS: dict[str, type[Fact]] = {
         SharedBatch,
         TellsApart,
         Stopped,
+        Diverged,
         FloorGap,
         Fix,
         NotYetLearned,

@@ -31,6 +31,11 @@ if TYPE_CHECKING:
     from seqviz.config import RunConfig
 
 ZEROS, PREVIOUS_STEP, PREVIOUS_BATCH = "zeros", "previous_step", "previous_batch"
+# Where a sample's first step takes its state from during training, where that is not the same
+# in every epoch: ``reset="never"`` carries the previous epoch's last batch into the first one
+# (zeros in the first epoch only); ``shuffle=True`` on a stateful layer carries whichever row
+# preceded it in that epoch's order (zeros when it lands in an epoch's first batch).
+PREVIOUS_EPOCH, SHUFFLED = "previous_epoch", "shuffled"
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,21 @@ class Feed:
         if self.stateful and sample >= self.batch_size and sample not in self.reset_rows:
             return PREVIOUS_BATCH, (sample - self.batch_size, self.timesteps - 1)
         return ZEROS, None
+
+    def training_source(self, sample: int, step: int) -> tuple[str, tuple[int, int] | None]:
+        """Where the state entering (sample, step) comes from during training, in every epoch but
+        the first where they differ: :meth:`source`, except that a stateful layer with shuffle
+        carries in whatever row preceded this one in the epoch's order (``SHUFFLED``), and one that
+        is never reset carries the previous epoch's last batch into its first (``PREVIOUS_EPOCH``,
+        from the same index of the last batch)."""
+        if step > 0 or not self.stateful:
+            return self.source(sample, step)
+        if self.shuffle:
+            return SHUFFLED, None
+        if sample < self.batch_size and self.reset == "never":
+            last = self.samples - self.batch_size + sample
+            return PREVIOUS_EPOCH, (last, self.timesteps - 1)
+        return self.source(sample, step)
 
 
 def build_feed(dataset: Dataset, layout: Layout, mode: str, seed: int = 0) -> Feed:

@@ -1,44 +1,38 @@
-"""Which positions of a test sequence repeat the training data, and so cannot tell a learned rule
-from a memorised stream.
+"""Which positions of a test sequence are new to a trained mode, and so can tell a learned rule
+from a memorised training set.
 
-A model that memorised its training stream predicts any stretch of that stream it is shown
-again; only where the test departs from the training data does predicting it take the rule.
-Position j of a test sequence *repeats* training when the test's pairs (input and target) from
-that sequence's start through j occur, in the same order, somewhere in one training sequence.
-Once a test sequence departs, every later position of it is new: its history has never been seen.
+A mode's feed says, per position, everything that reaches the model when it predicts it (its
+``keys``: the input alone, a window, the inputs so far in a chunk or a sequence, a carried
+stream). A test position whose key, together with its target, is the key and target of some
+training position reaches the model exactly as that training position did: predicting it right
+shows only that the training data was fitted, whether by a rule or by memory. Only a test position
+whose key no training position had (or had with another target) asks the model for something it
+was never shown. This is judged by what *that mode* sees, not by the sequence's history: a
+stateless mode that was shown every (input, target) pair has seen every test built from them, in
+any order; a stream carried in from training is never a key training saw.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 
-from seqviz.sequence import Dataset
 
+def seen_positions(
+    train_keys: Sequence[Hashable],
+    train_targets: Sequence[Hashable],
+    test_keys: Sequence[Hashable],
+    test_targets: Sequence[Hashable],
+    carried: bool = False,
+) -> list[int]:
+    """The test positions whose (key, target) is some training position's.
 
-def _keys(dataset: Dataset) -> list[tuple[Hashable, Hashable]]:
-    return list(zip(dataset.input_keys, dataset.target_keys, strict=True))
-
-
-def longest_repeat(test: Sequence[Hashable], train: Sequence[Sequence[Hashable]]) -> int:
-    """How many leading items of ``test`` occur, in order and contiguous, in one of ``train``."""
-    best = 0
-    for stream in train:
-        for start in range(len(stream)):
-            n = 0
-            while n < len(test) and start + n < len(stream) and stream[start + n] == test[n]:
-                n += 1
-            best = max(best, n)
-            if best == len(test):
-                return best
-    return best
-
-
-def repeated_positions(train: Dataset, test: Dataset) -> list[int]:
-    """The test positions whose history (their sequence's pairs from its start) repeats training."""
-    train_keys, test_keys = _keys(train), _keys(test)
-    streams = [[train_keys[p] for p in positions] for positions in train.lines]
-    seen: list[int] = []
-    for positions in test.lines:
-        n = longest_repeat([test_keys[p] for p in positions], streams)
-        seen.extend(positions[:n])
-    return seen
+    Args:
+        train_keys, test_keys: per position, what the mode sees (``Feed.keys``), in one
+            representation (the test is framed with the training vocabulary or scaling).
+        carried: the test pass starts from the state training ended in; that state carries the
+            whole training stream, so no test position's key is one training saw.
+    """
+    if carried:
+        return []
+    shown = set(zip(train_keys, train_targets, strict=True))
+    return [p for p, pair in enumerate(zip(test_keys, test_targets, strict=True)) if pair in shown]

@@ -18,7 +18,7 @@ from seqviz.cells.base import States
 from seqviz.errors import SeqvizError
 from seqviz.losses import OUTPUTS
 from seqviz.modes import Feed, build_feed
-from seqviz.novelty import repeated_positions
+from seqviz.novelty import seen_positions
 from seqviz.sequence import Dataset, make_dataset
 from seqviz.weights import Weights
 
@@ -35,8 +35,8 @@ class PredictionFeed:
     dataset: Dataset
     feed: Feed
     carried: bool  # whether the state training ended in is carried in
-    # Test positions whose history repeats a stretch of the training data (``seqviz.novelty``):
-    # a memorised stream predicts them too, so they cannot tell learned from memorised.
+    # Test positions that reach the model exactly as a training position with the same target
+    # did (``seqviz.novelty``): predicting them cannot tell learned from memorised.
     seen: tuple[int, ...] = ()
 
 
@@ -77,7 +77,8 @@ def prediction_feed(
             f"batch size ({layout.batch_size}): the state has one row per sample of a batch; "
             f"got {batch_size}."
         )
-    return PredictionFeed(dataset, feed, carried, tuple(repeated_positions(train, dataset)))
+    seen = seen_positions(train_feed.keys, train.target_keys, feed.keys, dataset.target_keys, carried)
+    return PredictionFeed(dataset, feed, carried, tuple(seen))
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,8 @@ class PredictionPass:
 
     probabilities: np.ndarray  # (positions, V)
     h: list[np.ndarray]  # per layer, first to last: (positions, units), the h leaving the step
+    # With ``reset_at``: whether every state it set to zeros was all zeros already (None: no reset)
+    reset_was_zero: bool | None = None
 
 
 def predict_pass(
@@ -108,6 +111,7 @@ def predict_pass(
     x = feed.x.astype(np.float64)
     mask = feed.step_mask if feed.step_mask is not None else np.ones((n, steps))
     states: list[States] = []
+    was_zero: bool | None = None
     for first in range(0, n, b):
         rows = np.arange(first, min(first + b, n))
         zeros = [network.zero_states(cell, len(rows), w.units, np.float64) for _ in w.layers]
@@ -118,6 +122,8 @@ def predict_pass(
         for t in range(steps):
             hit = inputs[rows, t] == reset_at if reset_at is not None else np.zeros(len(rows), bool)
             if hit.any():
+                zero = all(not a[hit].any() for layer in states for a in layer)
+                was_zero = zero if was_zero is None else was_zero and zero
                 keep = (~hit)[:, None].astype(np.float64)
                 states = [tuple(a * keep for a in layer) for layer in states]
             traces, logits = network.forward(w, x[rows, t : t + 1], states, mask[rows, t : t + 1])
@@ -129,7 +135,7 @@ def predict_pass(
                     out[q] = probabilities[i]
                     for layer, trace in enumerate(traces):
                         h[layer][q] = trace.h[i, 0]
-    return PredictionPass(out, h)
+    return PredictionPass(out, h, was_zero)
 
 
 def predict_positions(

@@ -26,12 +26,18 @@ def spread(targets: Sequence[float] | np.ndarray) -> float:
     return variance if variance > 0 else 1.0
 
 
-def relative_error(outputs: Sequence[float] | np.ndarray, targets: Sequence[float] | np.ndarray) -> float:
-    """Mean squared error over the targets' variance (1 − R²)."""
+def relative_error(
+    outputs: Sequence[float] | np.ndarray,
+    targets: Sequence[float] | np.ndarray,
+    scale: Sequence[float] | np.ndarray | None = None,
+) -> float:
+    """Mean squared error over the variance of ``scale`` (default: the targets themselves, so
+    1 − R²). A test part is measured against the training targets' variance, the yardstick each
+    of its positions is judged by (``close``): a short test part's own variance can be tiny."""
     out, want = np.asarray(outputs, np.float64), np.asarray(targets, np.float64)
     if not want.size:
         return 0.0
-    return float(((out - want) ** 2).mean()) / spread(want)
+    return float(((out - want) ** 2).mean()) / spread(want if scale is None else scale)
 
 
 def predicted(outputs: Sequence[float] | np.ndarray, targets: Sequence[float] | np.ndarray) -> bool:
@@ -49,14 +55,21 @@ def verdict(
     train_outputs: Sequence[float],
     test: tuple[Sequence[float], Sequence[float]] | None,
 ) -> str | None:
-    """``cannot fit``, ``memorised``, ``learned`` or None (no test part, or not fitted yet).
+    """``cannot fit``, ``memorised``, ``learned`` or None (no test part, not fitted yet, or no
+    test position new to the mode).
 
     Args:
         floor: the mode's loss floor, in the units of ``train_targets``.
-        test: the test part's (outputs, targets), or None.
+        test: the (outputs, targets) of the test positions new to the mode (``seqviz.novelty``),
+            or None; it counts as predicted within ``TOLERANCE`` of the training targets' variance.
     """
-    if floor > TOLERANCE * spread(train_targets):
+    if cannot_fit(floor, train_targets):
         return "cannot fit"
-    if test is None or not predicted(train_outputs, train_targets):
+    if test is None or not test[1] or not predicted(train_outputs, train_targets):
         return None
-    return "learned" if predicted(*test) else "memorised"
+    return "learned" if relative_error(*test, scale=train_targets) <= TOLERANCE else "memorised"
+
+
+def cannot_fit(floor: float, train_targets: Sequence[float] | np.ndarray) -> bool:
+    """The floor is above ``TOLERANCE`` of the training targets' variance: no weights fit them."""
+    return floor > TOLERANCE * spread(train_targets)

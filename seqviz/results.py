@@ -40,6 +40,12 @@ class Source:
         return cls(d["kind"], d.get("sample"), d.get("step"), d.get("position"))
 
 
+def position_mark(right: bool, tie: bool) -> str:
+    """The one place a position's mark is chosen: "tie" where the data forces a hedge (never
+    right), ✓ right, ✗ wrong."""
+    return "tie" if tie else "✓" if right else "✗"
+
+
 def as_text(value: str | float) -> str:
     """A token as it is; a number as a short label (``2.5``, ``-0.125``, ``1e-05``)."""
     return value if isinstance(value, str) else f"{value:.6g}"
@@ -63,6 +69,10 @@ class Prediction:
         """Whether ``token`` on top here (at any epoch) counts as right: it is the target and this
         is no tie (at a tie the top token is float rounding, so ``correct`` is never true)."""
         return token == self.target and not self.tie
+
+    @property
+    def mark(self) -> str:
+        return position_mark(self.correct, self.tie)
 
     @property
     def target_text(self) -> str:
@@ -96,8 +106,11 @@ class TestResult:
     reset_predictions: list[Prediction] | None = None  # the same pass, reset before ``reset_at``
     h: list[Vector] | None = None  # per test position, the last layer's h leaving its step
     reset_h: list[Vector] | None = None  # the same, in the pass reset before ``reset_at``
-    # Positions whose history repeats a stretch of the training data (``seqviz.novelty``): a
-    # memorised stream predicts them as well as a learned rule, so the verdict leaves them out.
+    # The state the reset set to zeros was all zeros already (it starts a sample, nothing carried in)
+    reset_was_zero: bool | None = None
+    # Positions that reach the model exactly as a training position with the same target did
+    # (``seqviz.novelty``): a memorised training set predicts them as well as a learned rule,
+    # so the verdict leaves them out.
     seen: list[int] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -290,6 +303,8 @@ class ModeResult:
     layout: dict[str, Any] = field(default_factory=dict)  # the layout's options (seqviz.layout.Layout)
     reach_floor: float = 0.0  # the floor if the model could use only what the gradient reaches
     beyond_reach: list[int] = field(default_factory=list)  # told apart only by state from a cut-off batch
+    # ``beyond_reach`` in groups: the positions each look-alike view (what the gradient reaches) holds
+    beyond_groups: list[list[int]] = field(default_factory=list)
     ties: list[int] = field(default_factory=list)  # positions the floor forces to hedge
     test: TestResult | None = None  # the prediction phase, when a test sequence was given
     verdict: str | None = None  # "cannot fit" | "memorised" | "learned" | None

@@ -1,33 +1,45 @@
-"""Which test positions repeat the training data, by hand count."""
+"""Which test positions are new to a mode (what that mode sees, not the sequence's history), by
+hand count."""
 
 import pytest
 
-from seqviz.novelty import longest_repeat, repeated_positions
+from seqviz.config import RunConfig
+from seqviz.modes import MODES
+from seqviz.novelty import seen_positions
+from seqviz.predict import prediction_feed
 from seqviz.sequence import make_dataset
 
 
-def test_longest_repeat_counts_the_leading_items_found_in_order_in_one_stream():
-    assert longest_repeat("abc", ["xabcy"]) == 3
-    assert longest_repeat("abd", ["xabcy"]) == 2
-    assert longest_repeat("zab", ["xabcy"]) == 0
-    assert longest_repeat("cya", ["xabcy", "cyab"]) == 3  # found in the second stream
-    assert longest_repeat("", ["ab"]) == 0
+def test_a_position_is_seen_when_its_key_and_target_are_a_training_positions():
+    train_keys, train_targets = [("a",), ("a", "b")], ["x", "y"]
+    assert seen_positions(train_keys, train_targets, [("a",), ("a", "b"), ("b",)], ["x", "z", "x"]) == [0]
+    # The same key with another target asks for something training never showed.
+    assert seen_positions(train_keys, train_targets, [("a",)], ["y"]) == []
+
+
+def test_a_state_carried_in_from_training_is_never_a_key_training_saw():
+    assert seen_positions([("a",)], ["x"], [("a",)], ["x"], carried=True) == []
 
 
 @pytest.mark.parametrize(
-    ("train", "framing", "test", "seen"),
+    ("train", "framing", "mode", "test", "seen"),
     [
-        ("0 1 0 2", "pairs", "0 1 0 2", [0, 1]),  # the training data itself: every position
-        ("0 1 0 2", "pairs", "0 1 0 2 0 1 0 2", [0, 1]),  # past the end from position 2
-        ("0 1 0 2", "pairs", "0 2 0 1", [0]),  # 0→2 occurs in training; 0→2 then 0→1 does not
-        # Next framing: y x b z x a y x b z x a y repeats x a y x b z x a y from its 3rd token for
-        # six pairs (y→x … a→y), then goes on past the end.
-        ("x a y x b z x a y", "next", "y x b z x a y x b z x a y", [0, 1, 2, 3, 4, 5]),
-        # Several test lines: each is checked from its own start, against every training line.
-        ("a b c d\nx b c y", "next", "b c y\nb c d", [0, 1, 2, 3]),
-        ("a b c d\nx b c y", "next", "a b c y", [0, 1]),  # a→b, b→c as in line 1, then c→y
+        # The sequence layout sees each position's inputs since its sequence's start: past the
+        # training data's end, positions 2 and 3 have prefixes training never had.
+        ("0 1 0 2", "pairs", "sequence", "0 1 0 2", [0, 1]),
+        ("0 1 0 2", "pairs", "sequence", "0 1 0 2 0 1 0 2", [0, 1]),
+        ("0 1 0 2", "pairs", "sequence", "0 2 0 1", []),  # ('0',) → '2': training's ('0',) → '1'
+        ("0 1 0 2", "pairs", "sequence", "0 1 0 1", [0]),  # ('0', '0') → '1': training's → '2'
+        # Stateless sees only the input: training pairs in another order are all seen (the
+        # reported defect: "learned the rule" from a test that shows it nothing new).
+        ("a b c d e f", "pairs", "stateless", "e f a b c d", [0, 1, 2]),
+        # A window of 2 sees the last two inputs: (y, x) → b and (x, b) → z are training's, but
+        # position 0's window (·, y) starts a sequence, which no training window with y did.
+        ("x a y x b z x a y", "next", "window", "y x b z", [1, 2]),
     ],
 )
-def test_repeated_positions_by_hand(train, framing, test, seen):
+def test_seen_positions_by_hand(train, framing, mode, test, seen):
+    config = RunConfig(sequence=train, framing=framing, mode=mode)
     training = make_dataset(train, framing)
-    assert repeated_positions(training, make_dataset(test, framing, vocabulary=training.vocabulary)) == seen
+    feed = MODES[mode](training, config)
+    assert prediction_feed(test, framing, training, feed, 1, "zeros", 0).seen == tuple(seen)

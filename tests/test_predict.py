@@ -25,9 +25,9 @@ keras = pytest.importorskip("keras")
 RNG = random.Random(7)
 
 
-def echo(n: int, back: int = 2) -> str:
+def echo(n: int, back: int = 2, vocabulary: str = "abc", rng: random.Random = RNG) -> str:
     """Pairs whose target is the input ``back`` positions earlier (the first ones: 'a')."""
-    xs = [RNG.choice("abc") for _ in range(n)]
+    xs = [rng.choice(vocabulary) for _ in range(n)]
     return " ".join(f"{x} {xs[i - back] if i >= back else 'a'}" for i, x in enumerate(xs))
 
 
@@ -119,13 +119,14 @@ VERDICT_CASES = {
         output="softmax",
     ),
     # An echo of the input two positions back, with a window of 3: the rule is in view and within
-    # the gradient's reach.
+    # the gradient's reach. Four tokens, so the test holds windows training never showed (8 of
+    # its 20 positions: only those are scored) and the model predicts them all.
     "learned": RunConfig(
-        sequence=echo(30),
-        test_sequence=echo(15),
+        sequence=echo(80, vocabulary="abcd", rng=random.Random(1)),
+        test_sequence=echo(20, vocabulary="abcd", rng=random.Random(101)),
         mode="window",
         window=3,
-        epochs=300,
+        epochs=400,
         learning_rate=0.02,
         output="softmax",
     ),
@@ -288,5 +289,6 @@ def test_a_window_too_short_for_the_longer_test_gets_no_verdict_and_the_label_sa
 
     config = RunConfig(sequence="0 1 0 2", mode="window", test_sequence="0 1 0 2 0 1 0 2", epochs=200)
     mode = run(config).run.runs[0]
-    assert mode.test.seen == [0, 1] and mode.test.ties == [1, 2, 3] and mode.verdict is None
+    # Position 3's window ('0', '0') → '2' is training position 1's: seen, as 0 and 1 are.
+    assert mode.test.seen == [0, 1, 3] and mode.test.ties == [1, 2, 3] and mode.verdict is None
     assert verdict_label(mode) == "none: test repeats training or ties"

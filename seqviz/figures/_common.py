@@ -29,7 +29,7 @@ from importlib import resources
 from typing import Any
 
 from seqviz.cells import CELLS, Cell
-from seqviz.modes import PREVIOUS_BATCH, PREVIOUS_STEP, ZEROS
+from seqviz.modes import PREVIOUS_BATCH, PREVIOUS_EPOCH, PREVIOUS_STEP, SHUFFLED, ZEROS
 from seqviz.replay import step_names
 from seqviz.results import ModeResult, Snapshot
 
@@ -56,6 +56,8 @@ SOURCE_COLORS: dict[str, str] = {
     ZEROS: "#333333",
     PREVIOUS_STEP: "#56B4E9",
     PREVIOUS_BATCH: "#E69F00",
+    PREVIOUS_EPOCH: "#CC79A7",
+    SHUFFLED: "#999999",
 }
 OTHER_SOURCE_COLOR = "#BBBBBB"  # a source kind this package does not know yet
 SOURCE_LABELS: dict[str, str] = {
@@ -63,6 +65,8 @@ SOURCE_LABELS: dict[str, str] = {
     ZEROS: "starts from zeros",
     PREVIOUS_STEP: "state from the previous step",
     PREVIOUS_BATCH: "state from the previous batch",
+    PREVIOUS_EPOCH: "zeros in epoch 1, then the previous epoch",
+    SHUFFLED: "state from the row before, shuffled",
 }
 
 # The prediction heatmap's marks. The target outline must show on white and on the dark end

@@ -59,7 +59,7 @@ class PhasePass:
 
 
 def _mark(p: Prediction) -> str:
-    return "tie" if p.tie else "✓" if p.correct else "✗"
+    return p.mark
 
 
 def _panel(
