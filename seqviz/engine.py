@@ -262,6 +262,7 @@ def _mode_run(
             config.seed,
         )
         result.test = _test_pass(test, config, training)
+    result.fitted = _fitted(result, dataset)
     result.verdict = (
         verdict(result) if dataset.numeric is None else _regression_verdict(result, dataset, test)
     )
@@ -274,6 +275,17 @@ def describe_feed_inputs(feed: Feed, dataset: Dataset) -> list[list[str | None]]
         return _token_grid(feed, dataset, feed.x)
     inputs = feed.input_positions if feed.input_positions is not None else feed.positions
     return _numeric_grid(feed, dataset, inputs, 0)
+
+
+def _fitted(result: ModeResult, dataset: Dataset) -> bool:
+    """Training fits its data: tokens, every position right but the ties; numbers, the mean
+    squared error within ``regression.TOLERANCE`` of the targets' variance (the set's rule, which
+    the regression verdict and its sentence state), on the scaled values the model sees."""
+    if not np.isfinite(result.final_loss):
+        return False
+    if dataset.numeric is None:
+        return all(p.correct or p.tie for p in result.predictions)
+    return regression.predicted([p.probabilities[0] for p in result.predictions], dataset.numeric.y)
 
 
 def _regression_verdict(result: ModeResult, dataset: Dataset, test: PredictionFeed | None) -> str | None:
@@ -416,8 +428,7 @@ def verdict(mode: ModeResult) -> str | None:
         return "cannot fit"
     if not np.isfinite(mode.final_loss):
         return None  # diverged: nothing is drawn from these weights
-    fitted = all(p.correct or p.tie for p in mode.predictions)
-    if mode.test is None or not fitted:
+    if mode.test is None or not mode.fitted:
         return None
     scored = scored_positions(mode.test)
     if not scored:

@@ -66,16 +66,18 @@ def smallest_window(
     targets: list[Hashable],
     widest: int | None = None,
     sequence_ids: Sequence[int] | None = None,
+    pad: Hashable = None,
 ) -> int | None:
     """The smallest window w (up to ``widest``) for which no two positions with different
     targets look alike. With ``sequence_ids`` (per position), each sequence's windows start
-    zero-padded at its own first position, as the window layout feeds them."""
+    zero-padded at its own first position, as the window layout feeds them; ``pad`` is what a
+    padded step reads as (``Dataset.padding_key``: numbers pad with a real-looking zero)."""
     ids = list(sequence_ids) if sequence_ids is not None else [0] * len(inputs)
     lines = [[p for p, k in enumerate(ids) if k == line] for line in sorted(set(ids))]
     for w in range(1, min(len(inputs), widest or len(inputs)) + 1):
         keys: list[Hashable] = [None] * len(inputs)
         for positions in lines:
-            for p, key in zip(positions, window_keys([inputs[p] for p in positions], w)):
+            for p, key in zip(positions, window_keys([inputs[p] for p in positions], w, pad)):
                 keys[p] = key
         if not ambiguous_positions(keys, targets):
             return w
@@ -143,7 +145,9 @@ def shared_batch(mode: ModeResult) -> SharedBatch | None:
     the previous batch), with where each sample's first step takes its state from (the feed's own
     wiring); None when every batch holds one sample."""
     found = []
-    for b, samples in enumerate(mode.feed.batches):
+    padding = {c.sample for c in mode.feed.cells if c.sequence is None}
+    for b, batch in enumerate(mode.feed.batches):
+        samples = [s for s in batch if s not in padding]  # a lane's padding row is no sample
         if len(samples) < 2:
             continue
         first = {c.sample: c.source for c in mode.feed.cells if c.step == 0 and c.sample in samples}
@@ -160,7 +164,7 @@ def _fix_fact(name: str, mode: ModeResult, dataset: Dataset) -> Fix:
     """The layouts that tell every look-alike position apart, and where a window does so only by
     the padding before a sequence's start."""
     widest = WIDEST_NUMERIC_WINDOW if dataset.regression else None
-    w = smallest_window(dataset.input_keys, dataset.target_keys, widest, dataset.sequence_ids)
+    w = smallest_window(dataset.input_keys, dataset.target_keys, widest, dataset.sequence_ids, dataset.padding_key)
     return Fix(name, w, name == "window", _sequence_shape(mode, dataset), **_padding(dataset, w))
 
 
@@ -275,7 +279,7 @@ def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
                 None if new is None else len(new),
             )
         )
-    elif test is not None and broke is None and not stuck and _fitted(mode):
+    elif test is not None and broke is None and not stuck and mode.fitted:
         ties = set(test.ties)
         facts.append(Unscored(name, len(set(test.seen) - ties), len(ties), len(test.predictions), what))
     if test is not None and test.reset_predictions is not None and test.reset_at is not None:
@@ -297,11 +301,6 @@ def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
     elif floor == 0 and final - floor > REACHED:
         facts.append(NotConfident(name, final - floor))
     return facts
-
-
-def _fitted(mode: ModeResult) -> bool:
-    """Every training position right, ties aside."""
-    return all(p.correct or p.tie for p in mode.predictions)
 
 
 def run_facts(run: Run) -> list[Fact]:

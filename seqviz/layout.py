@@ -175,8 +175,7 @@ def keys(dataset: Dataset, layout: Layout, rows: list[Sample | None], carried: b
             loss's gradient reaches (backpropagation stops at the sample's first step).
     """
     inputs = dataset.input_keys
-    # Zero padding reads as an all-zero step: for numbers, the same as a real step of zeros.
-    pad: Hashable = None if dataset.numeric is None else (0.0,) * dataset.input_dim
+    pad = dataset.padding_key
     out: dict[int, Hashable] = {}
     b = layout.batch_size
     end: dict[int, tuple[object, ...]] = {}

@@ -308,6 +308,7 @@ class ModeResult:
     ties: list[int] = field(default_factory=list)  # positions the floor forces to hedge
     test: TestResult | None = None  # the prediction phase, when a test sequence was given
     verdict: str | None = None  # "cannot fit" | "memorised" | "learned" | None
+    fitted: bool = False  # training fits its data (tokens: all right but ties; numbers: MSE rule)
 
     @property
     def correct(self) -> int:

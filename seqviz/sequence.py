@@ -170,6 +170,12 @@ class Dataset:
         return list(self.inputs)
 
     @property
+    def padding_key(self) -> Hashable:
+        """What a zero-padded step reads as: nothing (None) for tokens, whose one-hot steps are
+        never all zero; for numbers an all-zero step, the same as a real step of zeros."""
+        return None if self.numeric is None else (0.0,) * self.input_dim
+
+    @property
     def target_keys(self) -> list[Hashable]:
         """Per position the target: a vocabulary index, or the scaled number."""
         if self.numeric is not None:

@@ -22,6 +22,15 @@ def reference_result():
     return run(RunConfig())
 
 
+def pytest_terminal_summary(terminalreporter):
+    """The fact checker's tally (tests/test_facts_checked.py): what it ran and checked."""
+    from tests.checker import TALLY
+
+    if TALLY:
+        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(TALLY.items()))
+        terminalreporter.write_line(f"fact checker: {kinds} (a contradiction or a crash fails its test)")
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Under CI=true every system tool is installed first, so a skipped test is a failure."""
     if os.environ.get("CI", "").lower() != "true":
