@@ -653,16 +653,10 @@ def render_tokens_of_mode(mode: ModeResult) -> None:
 
 def render_loss(run: Run) -> None:
     from seqviz import figures
+    from seqviz.explain import loss_lines, sentence
 
     st.header("Loss", help=GLOSSARY["loss floor"])
-    stuck = [m.mode for m in run.runs if m.loss_floor > 0]
-    if stuck:
-        look_at(
-            f"{', '.join(stuck)}: the line flattens on its dashed floor, above zero: no amount of "
-            "training brings it lower. The other lines fall towards zero."
-        )
-    else:
-        look_at("every floor is zero: each line can fall towards zero with enough training.")
+    look_at(sentence(loss_lines(run)))
     log_scale = st.toggle(
         "Log scale", key="log_scale", help="A logarithmic loss axis; floors of 0 cannot be drawn on it."
     )
@@ -722,6 +716,7 @@ def render_number_predictions(mode: ModeResult, snapshot: int | None, scale: tup
 def render_epoch_views(run: Run, scale: tuple[float, float] = (1.0, 0.0)) -> None:
     """Predictions and states, redrawn at any snapshot epoch without retraining."""
     from seqviz import figures
+    from seqviz.explain import prediction_look, sentence
 
     modes, vocabulary = run.runs, run.vocabulary
     epochs = [s.epoch for s in modes[0].snapshots]
@@ -729,10 +724,7 @@ def render_epoch_views(run: Run, scale: tuple[float, float] = (1.0, 0.0)) -> Non
     snapshot = None
     if not view.hidden("predictions"):
         st.header("Predictions", help=GLOSSARY["tie"])
-        look_at(
-            "the ✗ marks and the outlined target in each column: a mode that cannot tell two positions "
-            "apart gives both the same probabilities."
-        )
+        look_at(sentence(prediction_look(run)))
     if len(epochs) > 1 and not (view.hidden("predictions") and view.hidden("states")):
         epoch = st.select_slider(
             "Epoch (weights snapshot)",
@@ -1034,8 +1026,8 @@ def render_test(result: Any) -> None:
     st.caption(
         f"Test sequence {md(' '.join(first.tokens))!s}, predicted after training with batch size "
         f"{first.batch_size}, starting from {'the training state' if first.carried else 'zeros'}. "
-        "A tie is a position that looks alike to another with a different target: never counted right."
-        + _seen_caption(first.seen, len(first.predictions))
+        "A tie is a position that looks alike to another with a different target: never counted right. "
+        "A position this mode saw in training (the same view, the same target) is not scored."
     )
     positions = [p.position for p in first.predictions]
     options: list[str] = ["none", *map(str, positions)]
@@ -1061,14 +1053,17 @@ def render_test(result: Any) -> None:
         with column:
             words = NUMBER_VERDICT_WORDS if run.config.output == REGRESSION else VERDICT_WORDS
             st.metric(f"{mode.mode} verdict", verdict_label(mode), help=words.get(mode.verdict or ""))
-            st.caption(f"train {mode.accuracy:.0%} · test {test.accuracy:.0%} · test loss {test.loss:.4f}")
+            st.caption(
+                f"train {mode.accuracy:.0%} · test {test.accuracy:.0%} · test loss {test.loss:.4f} · "
+                + _seen_caption(test.seen, len(test.predictions))
+            )
             rows = []
             for k, p in enumerate(test.predictions):
                 row = {"position": p.position, "input": p.input, "target": p.target, "predicted": p.predicted}
                 row["right"] = p.mark
                 if not run.config.uses_csv:
                     row["scored"] = (
-                        "no: repeats training" if p.position in test.seen else "tie" if p.tie else "yes"
+                        "no: seen in training" if p.position in test.seen else "tie" if p.tie else "yes"
                     )
                 if after is not None:
                     changed = after[k].predicted_text != p.predicted_text
@@ -1091,17 +1086,14 @@ def render_test(result: Any) -> None:
 
 
 def _seen_caption(seen: list[int], total: int) -> str:
-    """What the verdict leaves out of the test: the positions that repeat the training data."""
+    """Which test positions this mode saw in training (``seqviz.novelty``): the verdict leaves them out."""
     if not seen:
-        return " Every test position goes past the training data, so each one counts toward the verdict."
-    from seqviz.explain import REPEATS
-
+        return "every test position is new to this mode"
     if len(seen) == total:
-        return f" Every test position repeats {REPEATS}: it cannot tell them apart."
+        return "every test position was seen in training: no verdict"
     run_ = seen == list(range(seen[0], seen[-1] + 1))
     where = f"{seen[0]}–{seen[-1]}" if run_ and len(seen) > 1 else ", ".join(map(str, seen))
-    verb = "Position {} repeats" if len(seen) == 1 else "Positions {} repeat"
-    return f" {verb.format(where)} {REPEATS}: the verdict is scored on the rest."
+    return f"{'position' if len(seen) == 1 else 'positions'} {where} seen in training, not scored"
 
 
 def render_explanation(run: Run) -> None:
@@ -1216,20 +1208,16 @@ def render_continue(run: Run, chain: tuple[int, ...], limits: Limits) -> None:
 def render_contrast(run: Run) -> None:
     """The state heatmaps of the two modes that tell the lesson, side by side."""
     from seqviz import figures
-    from seqviz.explain import contrast_pair
+    from seqviz.explain import contrast_look, contrast_pair, sentence
 
     pair = contrast_pair(run)
     if pair is None:
         return
     stuck, other = (run.mode(name) for name in pair)
     st.header("The contrast: the same positions, two feeds", help=GLOSSARY["≡"])
-    alike = [g for g in stuck.identical_groups if len(g) > 1]
-    if alike:
-        group = ", ".join(map(str, alike[0][:8]))
-        look_at(
-            f"positions {group} (marked ≡A): for {stuck.mode} their columns are identical, the same "
-            f"state for inputs that need different targets; for {other.mode} the same columns differ."
-        )
+    seen_alike = contrast_look(run, stuck.mode, other.mode)
+    if seen_alike is not None:
+        look_at(sentence(seen_alike))
     else:
         look_at(f"how the state at each position differs between {stuck.mode} and {other.mode}.")
     for column, mode in zip(st.columns(2), (stuck, other)):

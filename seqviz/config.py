@@ -437,7 +437,12 @@ OPTIONS += (
     Option(
         "arrange", "choice", "Arrangement", "How a stateful batch of several samples is filled.", ARRANGEMENTS
     ),
-    Option("shuffle", "bool", "Shuffle", "fit(shuffle=True): a new order of the samples every epoch."),
+    Option(
+        "shuffle",
+        "bool",
+        "Shuffle",
+        "A new order of the samples every epoch, as fit(shuffle=True) draws without a global seed.",
+    ),
     Option("reset", "choice", "Reset", "When a stateful layer's state goes back to zeros.", RESETS),
     Option(
         "return_sequences",

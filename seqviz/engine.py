@@ -248,7 +248,9 @@ def _mode_run(
         layout=_layout_json(feed),
         reach_floor=reach_floor,
         beyond_reach=beyond,
-        beyond_groups=[[p for p in g if p in beyond] for g in identical_groups(reach) if set(g) & set(beyond)],
+        beyond_groups=[
+            [p for p in g if p in beyond] for g in identical_groups(reach) if set(g) & set(beyond)
+        ],
     )
     test = None
     if test_part is not None:
@@ -344,7 +346,9 @@ def _number_predictions(dataset: Dataset, outputs: list[np.ndarray], ties: set[i
                 target=numeric.raw_targets[p],
                 predicted=round(float(value), DECIMALS),
                 probability=round(model, DECIMALS),
-                correct=regression.close(model, numeric.y[p], variance) and p not in ties and bool(np.isfinite(model)),
+                correct=regression.close(model, numeric.y[p], variance)
+                and p not in ties
+                and bool(np.isfinite(model)),
                 probabilities=[round(model, DECIMALS)],
                 tie=p in ties,
             )
@@ -527,8 +531,9 @@ def continue_run(
     limits: Limits = Limits(),
 ) -> RunResult:
     """``epochs`` more epochs of ``parent``'s run, each mode starting from the weights its
-    training ended with (Adam's moments start afresh, as a new ``model.fit`` on a model with
-    those weights would); see :func:`joined`."""
+    training ended with. Adam's moments start afresh, as ``fit`` on a newly compiled model with
+    those weights would (calling ``fit`` again on the same compiled model keeps them:
+    ``tests/test_keras_behaviour.py``); see :func:`joined`."""
     more = replace(parent.run.config, epochs=epochs)
     return joined(parent, run(more, progress=progress, limits=limits, start=parent.weights))
 

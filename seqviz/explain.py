@@ -15,15 +15,18 @@ from typing import Any
 from seqviz.engine import PREDICTED, scored_positions
 from seqviz.facts import (
     Contrast,
+    ContrastLook,
     Diverged,
     Fact,
     Fix,
     FloorGap,
     LookAlike,
+    LossLines,
     Memorises,
     NotConfident,
     NotYetLearned,
     PaddingOnly,
+    PredictionLook,
     Score,
     SharedBatch,
     StateMatters,
@@ -33,8 +36,7 @@ from seqviz.facts import (
     Verdict,
 )
 from seqviz.floor import ambiguous_positions
-from seqviz.modes import window_keys
-from seqviz.modes import SHUFFLED, ZEROS
+from seqviz.modes import SHUFFLED, ZEROS, window_keys
 from seqviz.regression import TOLERANCE, relative_error
 from seqviz.results import ModeResult, Run
 from seqviz.sequence import Dataset
@@ -164,7 +166,9 @@ def _fix_fact(name: str, mode: ModeResult, dataset: Dataset) -> Fix:
     """The layouts that tell every look-alike position apart, and where a window does so only by
     the padding before a sequence's start."""
     widest = WIDEST_NUMERIC_WINDOW if dataset.regression else None
-    w = smallest_window(dataset.input_keys, dataset.target_keys, widest, dataset.sequence_ids, dataset.padding_key)
+    w = smallest_window(
+        dataset.input_keys, dataset.target_keys, widest, dataset.sequence_ids, dataset.padding_key
+    )
     return Fix(name, w, name == "window", _sequence_shape(mode, dataset), **_padding(dataset, w))
 
 
@@ -243,7 +247,9 @@ def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
             else:
                 shares = [round(needed.count(t) / len(needed), 4) for t in targets]
             start = _start(mode, group)
-            facts.append(LookAlike(name, list(group), what, shared_input, window, targets, shares, mean, start))
+            facts.append(
+                LookAlike(name, list(group), what, shared_input, window, targets, shares, mean, start)
+            )
     if floor == 0:
         inputs = [x for x, _ in run.pairs]
         repeated = len(set(inputs)) < len(inputs)
@@ -295,9 +301,9 @@ def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
         facts.append(_fix_fact(name, mode, dataset))
     if broke is not None or stuck:
         return facts
-    ties = len(mode.ties)
-    if mode.correct + ties < k:
-        facts.append(NotYetLearned(name, k - mode.correct - ties, ties))
+    hedged = len(mode.ties)
+    if mode.correct + hedged < k:
+        facts.append(NotYetLearned(name, k - mode.correct - hedged, hedged))
     elif floor == 0 and final - floor > REACHED:
         facts.append(NotConfident(name, final - floor))
     return facts
@@ -319,7 +325,9 @@ def run_facts(run: Run) -> list[Fact]:
             width = r.x_shape[1] if seen(r) == "window" else None
             reasons.append("batch" if batch else "window" if width is not None else "layout")
             windows.append(width)
-    return [Contrast(stuck, learned, rule, memorised, unscored, reasons, windows)] if stuck and learned else []
+    return (
+        [Contrast(stuck, learned, rule, memorised, unscored, reasons, windows)] if stuck and learned else []
+    )
 
 
 def attach_facts(run: Run, dataset: Dataset) -> None:
@@ -513,7 +521,9 @@ def _diverged(f: Diverged) -> str:
 def _memorises(f: Memorises) -> str:
     groups = f.groups or [f.positions]
     alike = "; ".join(_names(g) for g in groups)
-    head = f"Positions {alike} look alike" if len(groups) == 1 else f"Positions {alike} (each group) look alike"
+    head = (
+        f"Positions {alike} look alike" if len(groups) == 1 else f"Positions {alike} (each group) look alike"
+    )
     return (
         f"{head} within their own samples, and backpropagation "
         "stops at each sample's first step: what tells them apart arrives only in the state carried "
@@ -537,7 +547,10 @@ def _number_verdict(f: Verdict) -> str:
         test += f", on the {f.new_total} of {f.test_total} test positions new to this mode"
     test += f"; at most {share} counts as predicted"
     if f.verdict == "memorised":
-        return f"Verdict: memorised. Training fits its data ({fitted}), but the test part is not predicted ({test})."
+        return (
+            f"Verdict: memorised. Training fits its data ({fitted}), but the test part is not predicted "
+            f"({test})."
+        )
     return f"Verdict: learned. Training fits its data ({fitted}), and so does the test part ({test})."
 
 
@@ -627,14 +640,15 @@ def _unscored(f: Unscored) -> str:
 def _state_matters(f: StateMatters) -> str:
     if f.already_zero:
         return (
-            f"The state entering test position {f.reset_at} was already zeros (it starts a sample and nothing "
-            "is carried in), so resetting it there changes nothing and shows nothing: reset at a position "
-            "inside a sample or a carried stream."
+            f"The state entering test position {f.reset_at} was already zeros (it starts a sample and "
+            "nothing is carried in), so resetting it there changes nothing and shows nothing: reset at a "
+            "position inside a sample or a carried stream."
         )
     if not f.changed:
         return (
             f"Resetting the state to zeros before test position {f.reset_at} changed no later prediction: "
-            f"this mode's predictions from position {f.reset_at} on do not depend on the state carried into it."
+            f"this mode's predictions from position {f.reset_at} on do not depend on the state carried "
+            "into it."
         )
     return (
         f"Resetting the state to zeros before test position {f.reset_at} changed the prediction at "
@@ -647,7 +661,9 @@ def _stuck_reason(mode: str, reason: str, window: int | None) -> str:
         return f"{mode} cannot learn this sequence: its samples share a batch but never a state"
     if reason == "window":
         inputs = "input" if window == 1 else "inputs"
-        return f"{mode} cannot: a window of {window} {inputs} leaves look-alike positions with different targets"
+        return (
+            f"{mode} cannot: a window of {window} {inputs} leaves look-alike positions with different targets"
+        )
     return f"{mode} cannot: its layout leaves look-alike positions with different targets"
 
 
@@ -677,8 +693,8 @@ def _contrast(f: Contrast) -> str:
     if f.memorised:
         verb = "does" if len(f.memorised) == 1 else "do"
         parts.append(
-            f"{_names(f.memorised)} {verb} not predict it (under {PREDICTED:.0%} of its new positions right): "
-            "the training sequence was memorised"
+            f"{_names(f.memorised)} {verb} not predict it (under {PREDICTED:.0%} of its new positions "
+            "right): the training sequence was memorised"
         )
     return head + "; " + "; ".join(parts) + "."
 
@@ -813,12 +829,8 @@ def verdict_label(mode: ModeResult) -> str:
     unscored: Unscored | None = _first(mode.facts, Unscored)
     if unscored is not None:
         if not unscored.ties:
-            return "none: the test repeats training"
-        return (
-            "none: every test position is a tie"
-            if not unscored.seen
-            else "none: test repeats training or ties"
-        )
+            return "none: test seen in training"
+        return "none: every test position is a tie" if not unscored.seen else "none: test seen or ties"
     return "not fitted yet"
 
 
@@ -833,3 +845,92 @@ def contrast_pair(run: Run) -> tuple[str, str] | None:
         learned = "sequence" if "sequence" in contrast.learned else contrast.learned[0]
         return contrast.stuck[0], learned
     return names[0], names[1]
+
+
+# --- the page's guides ---------------------------------------------------------------------------
+
+
+def loss_lines(run: Run) -> LossLines:
+    """What the loss chart shows, from each mode's floor and losses."""
+    reached, above, falling, flat = [], [], [], []
+    for m in run.runs:
+        if m.loss_floor > 0:
+            (reached if m.final_loss - m.loss_floor <= REACHED else above).append(m.mode)
+        elif len(m.loss) > 1 and math.isfinite(m.loss[-1]) and m.loss[-1] < m.loss[0]:
+            falling.append(m.mode)
+        else:
+            flat.append(m.mode)
+    return LossLines(reached, above, falling, flat)
+
+
+def _verb(modes: list[str], one: str, many: str) -> str:
+    return f"{_names(modes)} {one if len(modes) == 1 else many}"
+
+
+def _loss_lines(f: LossLines) -> str:
+    parts = []
+    if f.reached:
+        parts.append(
+            _verb(f.reached, "has", "have") + " reached a floor above zero (dashed): no training goes lower"
+        )
+    if f.above:
+        parts.append(
+            _verb(f.above, "is", "are")
+            + " still above a floor above zero (dashed), which no training can go below"
+        )
+    if f.falling:
+        parts.append(
+            _verb(f.falling, "has a floor of zero and fell", "have a floor of zero and fell")
+            + " over training"
+        )
+    if f.flat:
+        parts.append(
+            _verb(f.flat, "has a floor of zero but did not fall", "have a floor of zero but did not fall")
+        )
+    return "; ".join(parts) + "."
+
+
+def prediction_look(run: Run) -> PredictionLook:
+    numbers = bool(run.runs) and isinstance(run.runs[0].predictions[0].target, float)
+    for m in run.runs:
+        fact = next((f for f in m.facts if isinstance(f, LookAlike) and f.start != "shuffled"), None)
+        if fact is not None:
+            return PredictionLook(numbers, m.mode, list(fact.positions))
+    return PredictionLook(numbers, None, [])
+
+
+def _prediction_look(f: PredictionLook) -> str:
+    marks = "the predicted values beside the targets" if f.numbers else "the ✗ marks and the outlined targets"
+    if f.mode is None:
+        return f"{marks}: no mode here has positions it cannot tell apart."
+    same = "the same value" if f.numbers else "the same probabilities"
+    return f"{marks}: {f.mode} cannot tell positions {_names(f.positions)} apart, so it gives them {same}."
+
+
+def contrast_look(run: Run, stuck_name: str, other_name: str) -> ContrastLook | None:
+    """The first group of positions sharing one state in ``stuck_name`` (one whose targets differ,
+    if any), and whether ``other_name`` tells them apart; None when every state differs."""
+    stuck, other = run.mode(stuck_name), run.mode(other_name)
+    groups = [g for g in stuck.identical_groups if len(g) > 1]
+    if not groups:
+        return None
+    ambiguous = set(stuck.ambiguous_positions)
+    group = next((g for g in groups if ambiguous & set(g)), groups[0])
+    targets_differ = len({run.pairs[p][1] for p in group}) > 1
+    apart = not any(set(group) <= set(g) for g in other.identical_groups)
+    return ContrastLook(stuck.mode, other.mode, list(group), targets_differ, apart)
+
+
+def _contrast_look(f: ContrastLook) -> str:
+    shown = ", ".join(map(str, f.positions[:8]))
+    need = "inputs that need different targets" if f.targets_differ else "inputs with the same target"
+    then = (
+        f"for {f.other} the same columns differ"
+        if f.apart_in_other
+        else f"for {f.other} they are the same state too"
+    )
+    same = f"for {f.stuck} their columns are identical, one state for {need}"
+    return f"positions {shown} (marked ≡A): {same}; {then}."
+
+
+SENTENCES.update({LossLines: _loss_lines, PredictionLook: _prediction_look, ContrastLook: _contrast_look})

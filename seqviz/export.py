@@ -105,7 +105,9 @@ def _fit_loop(feed: Feed, config: RunConfig) -> str:
     data = "X, Y"
     if feed.shuffle:
         lines += [
-            "    # fit(shuffle=True) draws a new order every epoch; this is the same with a known order.",
+            "    # A new seeded order every epoch, as seqviz trains. fit(shuffle=True) draws a new order",
+            "    # every epoch only without a global seed: after keras.utils.set_random_seed (above),",
+            "    # one fit(epochs=N) call repeats a single order in every epoch.",
             f"    order = np.random.default_rng([{feed.shuffle_seed}, epoch]).permutation(len(X))",
         ]
         data = "X[order], Y[order]"

@@ -231,6 +231,45 @@ class Contrast(Fact):
     windows: list[int | None] = field(default_factory=list)
 
 
+# --- the page's guides: what a section tells the reader to look at, backed by the run --------
+
+
+@dataclass(frozen=True)
+class LossLines(Fact):
+    """What the loss chart shows, per mode: a floor above zero reached or still above, and
+    whether a zero-floor line fell (its last loss below its first)."""
+
+    kind: ClassVar[str] = "loss_lines"
+    reached: list[str]  # floor above zero, the loss within ``explain.REACHED`` of it
+    above: list[str]  # floor above zero, the loss still further above it
+    falling: list[str]  # floor zero, the loss fell over training
+    flat: list[str]  # floor zero, the loss did not fall (or is not a number)
+
+
+@dataclass(frozen=True)
+class PredictionLook(Fact):
+    """What the prediction chart shows: the first look-alike group of a mode (the same output at
+    every one of its positions), or none."""
+
+    kind: ClassVar[str] = "prediction_look"
+    numbers: bool  # a line chart of values, not a heatmap of probabilities
+    mode: str | None  # the first mode with positions it cannot tell apart
+    positions: list[int]
+
+
+@dataclass(frozen=True)
+class ContrastLook(Fact):
+    """The contrast's two state heatmaps: positions that share one state in the first mode, whether
+    their targets differ, and whether the second mode tells them apart (not one shared state)."""
+
+    kind: ClassVar[str] = "contrast_look"
+    stuck: str
+    other: str
+    positions: list[int]
+    targets_differ: bool
+    apart_in_other: bool
+
+
 FACTS: dict[str, type[Fact]] = {
     cls.kind: cls
     for cls in (
@@ -249,6 +288,9 @@ FACTS: dict[str, type[Fact]] = {
         Verdict,
         StateMatters,
         Contrast,
+        LossLines,
+        PredictionLook,
+        ContrastLook,
     )
 }
 

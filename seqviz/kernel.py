@@ -65,7 +65,7 @@ def supports(feed: Feed, output: str, cell: str) -> bool:
     """Whether the kernel trains this run; otherwise the NumPy path does (same numbers).
 
     Not in the kernel: an output or a cell without a code here, and a stateful feed whose
-    last batch is short (Keras refuses it; the NumPy path is left to say so)."""
+    last batch is short (seqviz's layout check refuses one; Keras would run it with broken state)."""
     if output not in KERNEL_OUTPUTS or cell not in KERNEL_CELLS:
         return False
     return not (feed.stateful and feed.samples % feed.batch_size)

@@ -8,8 +8,11 @@ the correct layout; ``rows``: consecutive samples in each batch, a common mistak
 layout into the arrays Keras sees (:class:`seqviz.modes.Feed`) with, per position, what the
 model can see when predicting it and what the gradient can reach.
 
-Rules that Keras enforces are checked here with messages that name the option: a stateful
-layer's batches all have the same size, so its sample count must divide by the batch size.
+Rules are checked here with messages that name the option. A stateful layer's state has one row
+per sample of a batch, so seqviz asks every batch to have the same size (its sample count must
+divide by the batch size). Keras itself does not refuse a short last stateful batch: ``fit`` runs
+it with the one sample's state spread over every row, or fails deep in TensorFlow on mismatched
+shapes (``tests/test_keras_behaviour.py`` shows both).
 """
 
 from __future__ import annotations

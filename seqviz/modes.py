@@ -278,9 +278,7 @@ def _flow(layout: Layout, steps: int) -> str:
     return text + "."
 
 
-def window_keys(
-    inputs: Sequence[Hashable], w: int, pad: Hashable = None
-) -> tuple[tuple[Hashable, ...], ...]:
+def window_keys(inputs: Sequence[Hashable], w: int, pad: Hashable = None) -> tuple[tuple[Hashable, ...], ...]:
     """Per position, the last ``w`` inputs up to it; ``pad`` (``Dataset.padding_key``) pads the start."""
     return tuple(
         tuple([pad] * max(0, w - 1 - p) + list[Hashable](inputs[max(0, p - w + 1) : p + 1]))

@@ -26,7 +26,15 @@ from typing import Any
 import numpy as np
 
 from seqviz.engine import PREDICTED, RunResult
-from seqviz.explain import REACHED, answer, sentence
+from seqviz.explain import (
+    REACHED,
+    answer,
+    contrast_look,
+    contrast_pair,
+    loss_lines,
+    prediction_look,
+    sentence,
+)
 from seqviz.facts import (
     Contrast,
     Diverged,
@@ -160,7 +168,9 @@ def floor_of(groups: list[list[int]], targets: Sequence[Any], vocab: int, output
     return total / n
 
 
-def windows(inputs: Sequence[Hashable], lines: list[list[int]], w: int, pad: Hashable) -> list[tuple[Any, ...]]:
+def windows(
+    inputs: Sequence[Hashable], lines: list[list[int]], w: int, pad: Hashable
+) -> list[tuple[Any, ...]]:
     """Per position the last ``w`` inputs of its own line, padded at the line's start."""
     out: list[tuple[Any, ...]] = [()] * len(inputs)
     for line in lines:
@@ -198,6 +208,63 @@ def check_run(result: RunResult) -> Counter[str]:
         _check_contrast(fact, run.runs)
         sentence(fact)
         checked[fact.kind] += 1
+    checked.update(_check_page(result, probe))
+    return checked
+
+
+def _check_page(result: RunResult, probe: Probe) -> Counter[str]:
+    """The page's 'what to look at' lines: the loss chart, the predictions, the contrast."""
+    run, dataset = result.run, result.dataset
+    lines = loss_lines(run)
+    for m in run.runs:
+        fell = len(m.loss) > 1 and math.isfinite(m.loss[-1]) and m.loss[-1] < m.loss[0]
+        where = (
+            ("reached" if m.final_loss - m.loss_floor <= REACHED else "above")
+            if m.loss_floor > 0
+            else ("falling" if fell else "flat")
+        )
+        _require(m.mode in getattr(lines, where), lines, f"{m.mode} is {where}")
+    look = prediction_look(run)
+    if look.mode is not None:
+        m = run.mode(look.mode)
+        feed = result.feeds[m.mode]
+        group = sorted(look.positions)
+        _require(
+            group in groups_of(probe.states(feed, True, m.layout.get("reset", "epoch"))),
+            look,
+            "one probe group",
+        )
+        for probabilities in [[p.probabilities for p in m.predictions]] + [
+            s.probabilities for s in m.snapshots
+        ]:
+            _require(
+                len({tuple(probabilities[p]) for p in group}) == 1, look, "the same output at every epoch"
+            )
+    checked = Counter({lines.kind: 1, look.kind: 1})
+    pair = contrast_pair(run)
+    seen = contrast_look(run, *pair) if pair else None
+    if pair and seen is not None:
+        stuck, other = run.mode(pair[0]), run.mode(pair[1])
+        in_stuck = groups_of(
+            probe.states(
+                result.feeds[stuck.mode], not stuck.layout.get("shuffle"), stuck.layout.get("reset", "epoch")
+            )
+        )
+        in_other = groups_of(
+            probe.states(
+                result.feeds[other.mode], not other.layout.get("shuffle"), other.layout.get("reset", "epoch")
+            )
+        )
+        _require(sorted(seen.positions) in in_stuck, seen, "one state in the first mode")
+        _require(
+            seen.apart_in_other == (not any(set(seen.positions) <= set(g) for g in in_other)), seen, "apart"
+        )
+        _require(
+            seen.targets_differ == (len({dataset.target_keys[p] for p in seen.positions}) > 1),
+            seen,
+            "targets",
+        )
+        checked[seen.kind] += 1
     return checked
 
 
@@ -221,7 +288,9 @@ def _check_mode(mode: ModeResult, feed: Feed, result: RunResult, probe: Probe) -
     _require(math.isclose(mode.loss_floor, floor, rel_tol=1e-9, abs_tol=1e-12), "floor", f"probe: {floor}")
     for p in mode.predictions:
         right = _right(p, dataset, mode) and p.position not in ties and finite
-        _require(p.correct == right, "prediction", f"position {p.position}: correct={p.correct}, recount {right}")
+        _require(
+            p.correct == right, "prediction", f"position {p.position}: correct={p.correct}, recount {right}"
+        )
     _check_feed_table(mode, feed)
     _require(mode.fitted == _fits(mode, dataset, finite), "fitted", f"the run says {mode.fitted}")
 
@@ -272,8 +341,16 @@ def _check_feed_table(mode: ModeResult, feed: Feed) -> None:
     """The feed table's 'state enters from' at each sample's first step is Keras's rule, and
     the batches hold exactly the samples there are."""
     samples = feed.samples
-    _require(sorted(s for b in mode.feed.batches for s in b) == list(range(samples)), "batches", "cover the samples")
-    _require(all(len(b) <= mode.batch_size for b in mode.feed.batches), "batches", "none larger than the batch size")
+    _require(
+        sorted(s for b in mode.feed.batches for s in b) == list(range(samples)),
+        "batches",
+        "cover the samples",
+    )
+    _require(
+        all(len(b) <= mode.batch_size for b in mode.feed.batches),
+        "batches",
+        "none larger than the batch size",
+    )
     for cell in mode.feed.cells:
         if cell.step == 0:
             want = training_start(feed, mode.layout, cell.sample)
@@ -307,7 +384,9 @@ def _check_fact(
     targets, k = dataset.target_keys, len(dataset.target_keys)
     layout = mode.layout
     if isinstance(fact, Score):
-        _require(fact.correct == sum(p.correct for p in mode.predictions) and fact.total == k, fact, "recount")
+        _require(
+            fact.correct == sum(p.correct for p in mode.predictions) and fact.total == k, fact, "recount"
+        )
         _require(_same(fact.final_loss, mode.loss[-1]) and _same(fact.floor, floor), fact, "loss and floor")
     elif isinstance(fact, LookAlike):
         _require(sorted(fact.positions) in groups, fact, "exactly one probe group (not several merged)")
@@ -315,12 +394,16 @@ def _check_fact(
         _require(fact.targets == sorted({pairs[p][1] for p in fact.positions}), fact, "targets listed")
         if fact.shares is not None:
             needed = [pairs[p][1] for p in fact.positions]
-            _require(fact.shares == [round(needed.count(t) / len(needed), 4) for t in fact.targets], fact, "shares")
+            _require(
+                fact.shares == [round(needed.count(t) / len(needed), 4) for t in fact.targets], fact, "shares"
+            )
         starts = {training_start(feed, layout, _sample_of(mode, p)) for p in fact.positions}
         want = "zeros" if starts == {"zeros"} else "shuffled" if "shuffled" in starts else "carried"
         _require(fact.start == want, fact, f"their samples start from {starts}")
         if fact.seen == "input":
-            _require(mode.x_shape[1] == 1 and len({pairs[p][0] for p in fact.positions}) == 1, fact, "one input")
+            _require(
+                mode.x_shape[1] == 1 and len({pairs[p][0] for p in fact.positions}) == 1, fact, "one input"
+            )
             _require(fact.input == pairs[fact.positions[0]][0], fact, "the input named")
         if fact.seen == "window":
             _require(fact.window == mode.x_shape[1] and layout.get("stride") == 1, fact, "a sliding window")
@@ -384,7 +467,11 @@ def _check_fix(fact: Fix, mode: ModeResult, dataset: Any) -> None:
     inputs, targets, lines = dataset.input_keys, dataset.target_keys, dataset.lines
     pad: Hashable = None if dataset.numeric is None else (0.0,) * dataset.input_dim
     widest = 32 if dataset.regression else len(inputs)
-    working = [w for w in range(1, min(len(inputs), widest) + 1) if unambiguous(windows(inputs, lines, w, pad), targets)]
+    working = [
+        w
+        for w in range(1, min(len(inputs), widest) + 1)
+        if unambiguous(windows(inputs, lines, w, pad), targets)
+    ]
     _require(fact.window == (working[0] if working else None), fact, f"windows that work: {working[:3]}")
     prefix_ok = unambiguous(prefixes(inputs, lines), targets)
     longest = max(len(line) for line in lines)
@@ -396,7 +483,9 @@ def _check_fix(fact: Fix, mode: ModeResult, dataset: Any) -> None:
         _require(not prefix_ok, fact, "the prefixes tell every position apart")
 
 
-def _check_verdict(fact: Verdict | Unscored, mode: ModeResult, result: RunResult, probe: Probe, floor: float) -> None:
+def _check_verdict(
+    fact: Verdict | Unscored, mode: ModeResult, result: RunResult, probe: Probe, floor: float
+) -> None:
     """The verdict from scratch: cannot fit by the floor; otherwise scored on the test positions
     the probe reaches in a state training never reached with that target."""
     dataset = result.dataset
@@ -414,7 +503,9 @@ def _check_verdict(fact: Verdict | Unscored, mode: ModeResult, result: RunResult
     shown = {(train_states[p], dataset.target_keys[p]) for p in train_states}
     test_states = probe.states(prediction.feed, carry=True, reset=prediction.feed.reset)
     test_targets = prediction.dataset.target_keys
-    seen = [] if test.carried else sorted(p for p in test_states if (test_states[p], test_targets[p]) in shown)
+    seen = (
+        [] if test.carried else sorted(p for p in test_states if (test_states[p], test_targets[p]) in shown)
+    )
     _require(sorted(test.seen) == seen, fact, f"test positions seen in training: {seen}")
     test_groups = groups_of(test_states)
     _require(sorted(test.ties) == ambiguous(test_groups, test_targets), fact, "test ties")
@@ -435,7 +526,9 @@ def _check_verdict(fact: Verdict | Unscored, mode: ModeResult, result: RunResult
             verdict = fact.verdict  # within the JSON's rounding of the boundary
     else:
         right = sum(p.correct for p in new)
-        _require((fact.new_right, fact.new_total) == (right, len(new)), fact, f"{right} of {len(new)} new right")
+        _require(
+            (fact.new_right, fact.new_total) == (right, len(new)), fact, f"{right} of {len(new)} new right"
+        )
         verdict = "learned" if right >= PREDICTED * len(new) else "memorised"
     _require(fact.verdict == verdict, fact, f"recounted: {verdict}")
 
@@ -453,9 +546,7 @@ def _check_state_matters(fact: StateMatters, mode: ModeResult, result: RunResult
     _require(fact.changed == changed, fact, f"changed: {changed}")
     feed = result.tests[mode.mode].feed
     hits = [(r, t) for (r, t), q in np.ndenumerate(feed.input_positions) if q == fact.reset_at]
-    zero = all(
-        t == 0 and not (feed.stateful and (r >= feed.batch_size or test.carried)) for r, t in hits
-    )
+    zero = all(t == 0 and not (feed.stateful and (r >= feed.batch_size or test.carried)) for r, t in hits)
     _require(fact.already_zero == zero, fact, f"the state entering it {'was' if zero else 'was not'} zeros")
 
 

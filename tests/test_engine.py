@@ -175,7 +175,9 @@ def test_explanations_say_why_each_mode_succeeds_or_fails(reference_result):
     assert "arrives in different states" in " ".join(explain_run(run_.mode("sequence")))
     assert "previous batch (batch size 1)" in " ".join(explain_run(run_.mode("stateful")))
     assert "last 2 inputs" in " ".join(explain_run(run_.mode("window")))
-    assert run_.facts == [Contrast(["stateless"], ["stateful", "sequence", "window"], reasons=["batch"], windows=[None])]
+    assert run_.facts == [
+        Contrast(["stateless"], ["stateful", "sequence", "window"], reasons=["batch"], windows=[None])
+    ]
     assert explain(run_)[-1].endswith(
         "stateless cannot learn this sequence: its samples share a batch but never a state; stateful, "
         "sequence and window fit every position of it "

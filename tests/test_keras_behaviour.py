@@ -215,7 +215,10 @@ def test_fit_shuffles_every_epoch_by_default_and_keeps_the_order_without():
     """With a global seed (``keras.utils.set_random_seed``, as seqviz's exported scripts call it),
     fit(shuffle=True) draws one order and repeats it every epoch: TensorFlow restarts the seeded
     ``tf.random.shuffle`` of Keras's array adapter with each epoch's new iterator."""
-    _says(OPTION_BY_NAME["shuffle"].help, "fit(shuffle=True): a new order of the samples every epoch")
+    _says(
+        OPTION_BY_NAME["shuffle"].help,
+        "new order of the samples every epoch, as fit(shuffle=True) draws without a global seed",
+    )
     unseeded, _ = _recorded_fit(12, epochs=3, seed=None, batch_size=12)  # shuffle=True: the default
     orders = unseeded.seen
     assert all(sorted(order) == list(range(12)) for order in orders)  # each sample once per epoch

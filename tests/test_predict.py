@@ -270,7 +270,7 @@ def test_a_test_sequence_that_repeats_training_gives_no_verdict_and_says_why():
 
     text = " ".join(explain(result.run))
     assert "learned the rule" not in text and "No verdict" in text
-    assert verdict_label(result.run.runs[2]) == "none: the test repeats training"
+    assert verdict_label(result.run.runs[2]) == "none: test seen in training"
 
 
 def test_only_the_positions_past_the_training_data_are_scored():
@@ -291,4 +291,4 @@ def test_a_window_too_short_for_the_longer_test_gets_no_verdict_and_the_label_sa
     mode = run(config).run.runs[0]
     # Position 3's window ('0', '0') → '2' is training position 1's: seen, as 0 and 1 are.
     assert mode.test.seen == [0, 1, 3] and mode.test.ties == [1, 2, 3] and mode.verdict is None
-    assert verdict_label(mode) == "none: test repeats training or ties"
+    assert verdict_label(mode) == "none: test seen or ties"

@@ -56,7 +56,7 @@ SOURCE_COLORS: dict[str, str] = {
     ZEROS: "#333333",
     PREVIOUS_STEP: "#56B4E9",
     PREVIOUS_BATCH: "#E69F00",
-    PREVIOUS_EPOCH: "#CC79A7",
+    PREVIOUS_EPOCH: "#44AA99",
     SHUFFLED: "#999999",
 }
 OTHER_SOURCE_COLOR = "#BBBBBB"  # a source kind this package does not know yet
