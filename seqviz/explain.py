@@ -322,8 +322,8 @@ def run_facts(run: Run) -> list[Fact]:
     for r in run.runs:
         if r.mode in stuck:
             batch = any(isinstance(f, SharedBatch) and set(f.starts) == {ZEROS} for f in r.facts)
-            width = r.x_shape[1] if seen(r) == "window" else None
-            reasons.append("batch" if batch else "window" if width is not None else "layout")
+            width = r.x_shape[1] if seen(r) == "window" or r.mode == "window" else None
+            reasons.append("window" if width is not None else "batch" if batch else "layout")
             windows.append(width)
     return (
         [Contrast(stuck, learned, rule, memorised, unscored, reasons, windows)] if stuck and learned else []

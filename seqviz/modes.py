@@ -162,7 +162,7 @@ def build_feed(dataset: Dataset, layout: Layout, mode: str, seed: int = 0) -> Fe
                     y[r, t, 0] = y_values[q]
                 loss_mask[r, t], positions[r, t] = 1.0, q
     if numeric is not None and (step_mask == 0).any():
-        _check_maskable(x, input_positions)
+        _check_maskable(x, input_positions, numeric.scaling.kind)
     return Feed(
         mode=mode,
         x=x,
@@ -186,16 +186,22 @@ def build_feed(dataset: Dataset, layout: Layout, mode: str, seed: int = 0) -> Fe
     )
 
 
-def _check_maskable(x: np.ndarray, input_positions: np.ndarray) -> None:
+def _check_maskable(x: np.ndarray, input_positions: np.ndarray, scaling: str) -> None:
     """Keras's ``Masking(mask_value=0.0)`` skips every step whose features are all 0, so in a
     padded (masked) feed a real step of zeros would be skipped as padding too: refuse it."""
     zero = (x == 0).all(-1) & (input_positions >= 0)
     if zero.any():
         p = int(input_positions[zero][0])
+        way = (
+            "Use the standardise scaling (a value then reads as 0 only where it equals its column's mean), "
+            "or a layout without padding (sequences of equal length)."
+            if scaling == "none"
+            else "With the standardise scaling a value that equals its column's mean reads as 0: use a "
+            "layout without padding (sequences of equal length)."
+        )
         raise SeqvizError(
-            f"Position {p}'s features are all 0, and this layout pads its samples with masked zero steps: "
-            "Keras's Masking layer would skip that step as padding. Use the standardise scaling, or a layout "
-            "without padding (sequences of equal length)."
+            f"Position {p}'s features are all 0 as the model reads them, and this layout pads its samples "
+            f"with masked zero steps: Keras's Masking layer would skip that step as padding. {way}"
         )
 
 

@@ -559,9 +559,11 @@ def _check_contrast(fact: Fact, runs: list[ModeResult]) -> None:
     for name, reason, window in zip(fact.stuck, fact.reasons, fact.windows):
         mode = next(m for m in runs if m.mode == name)
         shares = any(isinstance(f, SharedBatch) and set(f.starts) == {"zeros"} for f in mode.facts)
-        _require((reason == "batch") == shares, fact, f"{name}: its samples share a batch and a zero start")
+        windowed = mode.mode == "window" or (mode.layout.get("stride") == 1 and mode.x_shape[1] > 1)
+        want = "window" if windowed else "batch" if shares else "layout"
+        _require(reason == want, fact, f"{name}: {want}")
         if reason == "window":
-            _require(window == mode.x_shape[1] and mode.layout.get("stride") == 1, fact, f"{name}'s window")
+            _require(window == mode.x_shape[1], fact, f"{name}'s window of {mode.x_shape[1]}")
 
 
 TALLY: Counter[str] = Counter()  # over a test session: runs, refusals, facts checked per kind

@@ -442,7 +442,7 @@ def test_masking_skips_an_all_zero_step_and_carries_the_state_through():
     features are all 0"; seqviz/network.py: "a masked (padded) step leaves the states as they were
     and returns the previous h"; seqviz/keras_model.py: "the layers carry their states through it"."""
     with pytest.raises(SeqvizError, match="Masking layer would skip that step"):
-        _check_maskable(np.zeros((1, 2, 1), "float32"), np.array([[0, -1]]))
+        _check_maskable(np.zeros((1, 2, 1), "float32"), np.array([[0, -1]]), "none")
     x = _random(1, 5, F)
     x[0, 2] = 0.0  # a step of zeros inside the sample
     x[0, 4] = 0.0  # and padding at its end
