@@ -110,3 +110,12 @@ def test_json_to_stdout_is_pure_json():
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["runs"][0]["mode"] == "sequence" and len(data["runs"][0]["loss"]) == 5
+
+
+def test_tokens_glued_to_a_bar_run_as_two_sequences(capsys):
+    code = main(
+        ["run", "--sequence", "a b|c d", "--test-sequence", "c d|a b", "--mode", "sequence", "--epochs", "2"]
+    )
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "test sequence: c d a b" in captured.out and "Traceback" not in captured.err
