@@ -19,7 +19,7 @@ import numpy as np
 
 from seqviz.errors import SeqvizError
 from seqviz.limits import Limits
-from seqviz.numeric import Numeric, Scaling, as_number, number_text
+from seqviz.numeric import NUMBER_RANGE, Numeric, Scaling, as_number, in_range, number_text
 from seqviz.sequence import Dataset, Vocabulary
 
 EXAMPLE = Path(__file__).resolve().parent / "data" / "demand.csv"  # hourly demand and temperature
@@ -142,6 +142,12 @@ def parse(text: str, limits: Limits = Limits()) -> Table:
                 raise SeqvizError(
                     f"Row {r + 2}, column {_short(header[k])} of the CSV holds {_short(cell)}, which is "
                     "not a number: every cell below the header must be a number like 3, -0.5 or 1e-3."
+                )
+            if not in_range(number):
+                raise SeqvizError(
+                    f"Row {r + 2}, column {_short(header[k])} of the CSV holds {_short(cell)}, outside the "
+                    f"numbers seqviz accepts, {NUMBER_RANGE} (training runs in float32, where larger "
+                    "numbers overflow)."
                 )
             values[r, k] = number
     if len(values) < 2:

@@ -148,3 +148,13 @@ def test_arbitrary_configurations_raise_only_seqviz_errors(config):
         assert str(error)
         return
     assert RunConfig.from_query(config.to_query()).validate()
+
+
+@pytest.mark.parametrize("number", ["1e300", "-1e300", "3e38", "1e999", "1.000001e15"])
+def test_numbers_float32_cannot_train_on_are_refused_by_value(number):
+    message = f"Token 2 of the sequence, '{number}', is outside the numbers seqviz accepts, -1e15 to 1e15"
+    with pytest.raises(SeqvizError, match=message):
+        RunConfig(sequence=f"1 {number} 3 4", output="linear").validate()
+    with pytest.raises(SeqvizError, match=f"of the test sequence, '{number}', is outside"):
+        RunConfig(sequence="1 2 3 4", test_sequence=f"1 {number}", output="linear").validate()
+    RunConfig(sequence="1 1e15 3 -1e15", output="linear").validate()
