@@ -119,3 +119,30 @@ def test_tokens_glued_to_a_bar_run_as_two_sequences(capsys):
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "test sequence: c d a b" in captured.out and "Traceback" not in captured.err
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "is empty: give a header row"),
+        (b" \n\r\n\t\n", "is empty: give a header row"),
+        (b"a,b\n", "0 rows of numbers; a time series needs at least two"),
+        (b"a,b\n1,2\n", "1 row of numbers"),
+        (b"a,b\n1,2\n3,4\x00\x00", "NUL bytes"),
+        ("caf\xe9,b\n1,2\n3,4\n".encode("latin-1"), "not UTF-8 text"),
+        (b"a;b\n1;2\n3;4\n", "semicolons; seqviz reads commas"),
+        (b"a,b\n1,2\n,4\n5,6\n", "Row 3, column 'a' of the CSV is empty"),
+        (b"a,a\n1,2\n3,4\n", "names column 'a' twice"),
+        (b"a,b\n1,nan\n3,4\n", "'nan', which is not a number"),
+        (b"a,b\n1,-inf\n3,4\n", "'-inf', which is not a number"),
+        (b"a,b\n1,1e300\n3,4\n", "'1e300', outside the numbers seqviz accepts, -1e15 to 1e15"),
+    ],
+)
+def test_a_degenerate_csv_is_refused_in_one_line(tmp_path, capsys, data, message):
+    path = tmp_path / "data.csv"
+    path.write_bytes(data)
+    assert main(["run", "--csv", str(path), "--epochs", "1"]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert captured.out == "" and len(lines) == 1 and lines[0].startswith("seqviz: ")
+    assert message in lines[0]
