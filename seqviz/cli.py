@@ -9,16 +9,17 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from seqviz.cells import CELLS
-from seqviz.config import OPTIONS, RunConfig
+from seqviz.config import ALL, OPTION_BY_NAME, OPTIONS, Option, RunConfig
 from seqviz.csvdata import read_file
 from seqviz.errors import SeqvizError
 from seqviz.facts import Contrast, Fix, Score
 from seqviz.limits import Limits, limits_from_env
 from seqviz.losses import REGRESSION
+from seqviz.modes import MODES
 
 if TYPE_CHECKING:
     from seqviz.results import ModeResult, Prediction, Run
@@ -35,8 +36,25 @@ class _Parser(argparse.ArgumentParser):
         raise SeqvizError(f"{shown} (see: python -m seqviz run --help)")
 
 
-def _parser() -> argparse.ArgumentParser:
-    """The ``run`` command's flags, one per option of ``seqviz.config.OPTIONS``."""
+def _argument_type(option: Option) -> Callable[[str], Any]:
+    """How argparse reads the flag: as the URL does (``Option.parse``) where empty or 0 have a
+    meaning (an optional whole number), otherwise the plain type."""
+    if option.kind != "optional_int":
+        return _TYPES[option.kind]
+
+    def parse(raw: str) -> Any:
+        return option.parse(raw)
+
+    parse.__name__ = "int"  # argparse names the type in its message: "invalid int value"
+    return parse
+
+
+def _parser(given_only: bool = False) -> argparse.ArgumentParser:
+    """The ``run`` command's flags, one per option of ``seqviz.config.OPTIONS``.
+
+    Args:
+        given_only: no defaults, so the parsed namespace holds only the flags that were given.
+    """
     defaults = RunConfig.default(limits_from_env())
     parser = _Parser(
         prog="python -m seqviz", description="See what a recurrent network remembers, step by step."
@@ -60,12 +78,14 @@ def _parser() -> argparse.ArgumentParser:
             )
         elif option.name == "output":
             extra["default"] = None  # sigmoid for tokens, linear for a CSV
+        if given_only:
+            extra["default"] = argparse.SUPPRESS
         if option.kind == "bool":  # --stateful / --no-stateful
             run.add_argument(
                 option.flag, action=argparse.BooleanOptionalAction, **{"help": option.help, **extra}
             )
         else:
-            run.add_argument(option.flag, type=_TYPES[option.kind], **{"help": option.help, **extra})
+            run.add_argument(option.flag, type=_argument_type(option), **{"help": option.help, **extra})
     run.add_argument("--json", metavar="PATH", help="write the run as JSON to PATH, or - for stdout")
     run.add_argument("--export", metavar="DIR", help="write run.json, <mode>/train.py, <mode>/model.keras")
     return parser
@@ -86,6 +106,38 @@ def config_from_args(args: argparse.Namespace, limits: Limits | None = None) -> 
     if values["output"] is None:
         values["output"] = REGRESSION if values["csv"] else RunConfig.output
     return RunConfig(**values)
+
+
+def given_options(argv: list[str] | None) -> set[str]:
+    """The options whose flags ``argv`` gives (``--win 3`` and ``--no-stateful`` included)."""
+    return set(vars(_parser(given_only=True).parse_args(argv))) & set(OPTION_BY_NAME)
+
+
+def unread_option(config: RunConfig, given: set[str]) -> str | None:
+    """Why the first flag given that this run would not read is refused, or None: a flag that
+    changes nothing is refused rather than ignored (the form and the URL, which always carry
+    every option, say in their labels when each is read)."""
+    predicts = bool(config.test_sequence.strip()) or (config.uses_csv and config.test_rows > 0)
+    nothing_to_predict = "there is nothing to predict: give --test-sequence (or --test-rows with --csv)"
+    no_csv = "it reads a CSV: give --csv PATH"
+    window = config.mode == ALL or "window" in MODES[config.mode].options
+    unread = {
+        "window": None if window else f"mode {config.mode!r} does not read it; window, chunks and all do",
+        "predict_batch_size": None if predicts else nothing_to_predict,
+        "predict_state": None if predicts else nothing_to_predict,
+        "reset_at": None if predicts else nothing_to_predict,
+        "target": None if config.uses_csv else no_csv,
+        "features": None if config.uses_csv else no_csv,
+        "target_row": None if config.uses_csv else no_csv,
+        "test_rows": None if config.uses_csv else no_csv,
+        "scaling": None if config.output == REGRESSION else "it scales numbers: use --output linear",
+        "framing": "a CSV is framed by its rows: use --target-row" if config.uses_csv else None,
+    }
+    for name, option in OPTION_BY_NAME.items():
+        reason = unread.get(name)
+        if name in given and reason:
+            return f"{option.flag} does not apply here: {reason}."
+    return None
 
 
 class _ProgressBar:
@@ -213,6 +265,9 @@ def main(argv: list[str] | None = None) -> int:
         limits = limits_from_env()
         config = config_from_args(args, limits)
         config.validate(limits)
+        unread = unread_option(config, given_options(argv))
+        if unread is not None:
+            raise SeqvizError(unread)
     except SeqvizError as error:
         print(f"seqviz: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

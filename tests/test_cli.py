@@ -146,3 +146,54 @@ def test_a_degenerate_csv_is_refused_in_one_line(tmp_path, capsys, data, message
     lines = captured.err.strip().splitlines()
     assert captured.out == "" and len(lines) == 1 and lines[0].startswith("seqviz: ")
     assert message in lines[0]
+
+
+def test_carry_on_a_big_stateful_model_is_refused_before_training(capsys):
+    argv = ["run", "--mode", "stateful", "--units", "65", "--sequence", "0 1 0 2"]
+    argv += ["--test-sequence", "0 1 0 2 0 1", "--predict-state", "carry"]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert captured.err.startswith("seqviz: Predict from 'carry' needs a model of at most 64 units")
+
+
+@pytest.mark.parametrize("size", ["0", ""])
+def test_an_empty_or_zero_batch_size_is_the_mode_s_own_as_the_help_says(size, capsys):
+    assert (
+        main(["run", "--sequence", "0 1 0 2", "--mode", "stateless", "--epochs", "1", "--batch-size", size])
+        == 0
+    )
+    assert "batch_size=2" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--mode", "stateless", "--window", "1"], "--window does not apply here: mode 'stateless'"),
+        (["--predict-state", "carry"], "--predict-state does not apply here: there is nothing to predict"),
+        (["--reset-at", "0"], "--reset-at does not apply here"),
+        (["--predict-batch-size", "2"], "--predict-batch-size does not apply here"),
+        (["--target", "x"], "--target does not apply here: it reads a CSV"),
+        (["--test-rows", "1"], "--test-rows does not apply here"),
+        (["--scaling", "standardise"], "--scaling does not apply here: it scales numbers"),
+    ],
+)
+def test_a_flag_the_run_would_not_read_is_refused(args, message, capsys):
+    assert main(["run", "--sequence", "0 1 0 2", "--epochs", "1", *args]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("seqviz: " + message)
+
+
+def test_a_csv_refuses_a_framing_and_a_test_sequence(tmp_path, capsys):
+    path = tmp_path / "data.csv"
+    path.write_text("a,b\n1,2\n3,4\n5,6\n")
+    assert main(["run", "--csv", str(path), "--framing", "next", "--epochs", "1"]) == 2
+    assert "--framing does not apply here: a CSV is framed by its rows" in capsys.readouterr().err
+    assert main(["run", "--csv", str(path), "--test-sequence", "1 2", "--epochs", "1"]) == 2
+    assert "A test sequence does not apply to a CSV" in capsys.readouterr().err
+
+
+def test_the_sequence_mode_reads_the_batch_size(capsys):
+    argv = ["run", "--sequence", "a b|c d|a c", "--mode", "sequence", "--batch-size", "2", "--epochs", "1"]
+    assert main(argv) == 0
+    assert "batch_size=2" in capsys.readouterr().out
