@@ -158,9 +158,19 @@ class _ProgressBar:
         self.stream.flush()
 
 
-def _table(predictions: list[Prediction], reset: list[Prediction] | None = None) -> list[str]:
+def _output_label(config: RunConfig) -> str:
+    """The heading of the model's output column: a probability for tokens; for numbers the
+    value the model gives, in the units it was trained on (scaled, when a scaling is on)."""
+    if config.output != REGRESSION:
+        return "prob"
+    return "value" if config.scaling == "none" else "scaled value"
+
+
+def _table(
+    predictions: list[Prediction], reset: list[Prediction] | None = None, output: str = "prob"
+) -> list[str]:
     """One row per position: ✓ right, ✗ wrong, "tie" where the floor forces a hedge."""
-    header = ("pos", "input", "target", "predicted", "prob", "")
+    header = ("pos", "input", "target", "predicted", output, "")
     rows = [header + (("after reset",) if reset is not None else ())]
     for k, p in enumerate(predictions):
         mark = "tie" if p.tie else "✓" if p.correct else "✗"
@@ -232,7 +242,8 @@ def report(run: Run) -> str:
             f"stateful={mode.stateful}  return_sequences={mode.return_sequences}"
         )
         lines += ["  " + row for row in _feed_rows(mode, run.config.output == REGRESSION)]
-        lines += ["  " + row for row in _table(mode.predictions)]
+        output = _output_label(run.config)
+        lines += ["  " + row for row in _table(mode.predictions, output=output)]
         lines.append(
             f"accuracy {mode.accuracy:.0%}  final loss {mode.final_loss:.4f}  "
             f"floor {mode.loss_floor:.4f}  ({mode.epochs} epochs, {mode.train_seconds:.2f} s)"
@@ -243,7 +254,7 @@ def report(run: Run) -> str:
             lines.append(
                 f"test sequence: {' '.join(test.tokens)} (predict batch size {test.batch_size}, from {start})"
             )
-            lines += ["  " + row for row in _table(test.predictions, test.reset_predictions)]
+            lines += ["  " + row for row in _table(test.predictions, test.reset_predictions, output)]
             lines.append(f"test accuracy {test.accuracy:.0%}  test loss {test.loss:.4f}")
         lines += ["  " + sentence(f) for f in mode.facts if not isinstance(f, Score)]
         lines.append("")

@@ -197,3 +197,19 @@ def test_the_sequence_mode_reads_the_batch_size(capsys):
     argv = ["run", "--sequence", "a b|c d|a c", "--mode", "sequence", "--batch-size", "2", "--epochs", "1"]
     assert main(argv) == 0
     assert "batch_size=2" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("scaling, label", [("none", "value"), ("standardise", "scaled value")])
+def test_a_numeric_prediction_column_is_a_value_not_a_probability(scaling, label, capsys):
+    argv = ["run", "--sequence", "1 2 3 4", "--output", "linear", "--scaling", scaling, "--epochs", "1"]
+    assert main([*argv, "--mode", "sequence", "--test-sequence", "1 2"]) == 0
+    headers = [
+        line.split() for line in capsys.readouterr().out.splitlines() if line.strip().startswith("pos")
+    ]
+    assert len(headers) == 2 and all(h[:4] == ["pos", "input", "target", "predicted"] for h in headers)
+    assert all(" ".join(h[4:]) == label for h in headers)
+
+
+def test_a_token_prediction_column_is_a_probability(capsys):
+    assert main(["run", "--sequence", "0 1 0 2", "--mode", "sequence", "--epochs", "1"]) == 0
+    assert "pos  input  target  predicted  prob" in capsys.readouterr().out
