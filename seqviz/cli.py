@@ -6,7 +6,6 @@ Bad input prints one line on stderr and exits with status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -17,6 +16,7 @@ from seqviz.config import ALL, OPTION_BY_NAME, OPTIONS, Option, RunConfig
 from seqviz.csvdata import read_file
 from seqviz.errors import SeqvizError
 from seqviz.facts import Contrast, Fix, Score
+from seqviz.jsonout import dumps
 from seqviz.limits import Limits, limits_from_env
 from seqviz.losses import REGRESSION
 from seqviz.modes import MODES
@@ -288,12 +288,11 @@ def main(argv: list[str] | None = None) -> int:
     result = run(config, progress=_ProgressBar(sys.stderr, config.epochs), limits=limits)
     try:
         if args.json == "-":
-            json.dump(result.run.to_json(), sys.stdout, ensure_ascii=False)
-            sys.stdout.write("\n")
+            sys.stdout.write(dumps(result.run.to_json()) + "\n")
         else:
             if args.json:
                 with open(args.json, "w", encoding="utf-8") as fh:
-                    json.dump(result.run.to_json(), fh, ensure_ascii=False)
+                    fh.write(dumps(result.run.to_json()))
             sys.stdout.write(report(result.run))
         if args.export:
             from seqviz.export import export
