@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import logging
 import os
 import re
@@ -25,6 +24,7 @@ from seqviz.config import ALL, OPTION_BY_NAME, Option, RunConfig
 from seqviz.csvdata import columns_of, decode, example_csv, parse
 from seqviz.errors import SeqvizError
 from seqviz.glossary import GLOSSARY, glossary_text
+from seqviz.jsonout import dumps
 from seqviz.limits import Limits, limits_from_env
 from seqviz.losses import REGRESSION
 from seqviz.replay import step_names
@@ -1123,7 +1123,7 @@ def render_downloads(result: Any) -> None:
     # Written when clicked, not on every rerun: a long run's JSON is megabytes.
     a.download_button(
         "Download the run (JSON)",
-        lambda: json.dumps(run.to_json(), ensure_ascii=False),
+        lambda: dumps(run.to_json()),
         file_name="seqviz_run.json",
         mime="application/json",
         key="dl_json",

@@ -6,19 +6,20 @@ Bad input prints one line on stderr and exits with status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from seqviz.cells import CELLS
-from seqviz.config import OPTIONS, RunConfig
+from seqviz.config import ALL, OPTION_BY_NAME, OPTIONS, Option, RunConfig
 from seqviz.csvdata import read_file
 from seqviz.errors import SeqvizError
 from seqviz.facts import Contrast, Fix, Score
+from seqviz.jsonout import dumps
 from seqviz.limits import Limits, limits_from_env
 from seqviz.losses import REGRESSION
+from seqviz.modes import MODES
 
 if TYPE_CHECKING:
     from seqviz.results import ModeResult, Prediction, Run
@@ -35,8 +36,25 @@ class _Parser(argparse.ArgumentParser):
         raise SeqvizError(f"{shown} (see: python -m seqviz run --help)")
 
 
-def _parser() -> argparse.ArgumentParser:
-    """The ``run`` command's flags, one per option of ``seqviz.config.OPTIONS``."""
+def _argument_type(option: Option) -> Callable[[str], Any]:
+    """How argparse reads the flag: as the URL does (``Option.parse``) where empty or 0 have a
+    meaning (an optional whole number), otherwise the plain type."""
+    if option.kind != "optional_int":
+        return _TYPES[option.kind]
+
+    def parse(raw: str) -> Any:
+        return option.parse(raw)
+
+    parse.__name__ = "int"  # argparse names the type in its message: "invalid int value"
+    return parse
+
+
+def _parser(given_only: bool = False) -> argparse.ArgumentParser:
+    """The ``run`` command's flags, one per option of ``seqviz.config.OPTIONS``.
+
+    Args:
+        given_only: no defaults, so the parsed namespace holds only the flags that were given.
+    """
     defaults = RunConfig.default(limits_from_env())
     parser = _Parser(
         prog="python -m seqviz", description="See what a recurrent network remembers, step by step."
@@ -60,12 +78,14 @@ def _parser() -> argparse.ArgumentParser:
             )
         elif option.name == "output":
             extra["default"] = None  # sigmoid for tokens, linear for a CSV
+        if given_only:
+            extra["default"] = argparse.SUPPRESS
         if option.kind == "bool":  # --stateful / --no-stateful
             run.add_argument(
                 option.flag, action=argparse.BooleanOptionalAction, **{"help": option.help, **extra}
             )
         else:
-            run.add_argument(option.flag, type=_TYPES[option.kind], **{"help": option.help, **extra})
+            run.add_argument(option.flag, type=_argument_type(option), **{"help": option.help, **extra})
     run.add_argument("--json", metavar="PATH", help="write the run as JSON to PATH, or - for stdout")
     run.add_argument("--export", metavar="DIR", help="write run.json, <mode>/train.py, <mode>/model.keras")
     return parser
@@ -88,6 +108,38 @@ def config_from_args(args: argparse.Namespace, limits: Limits | None = None) -> 
     return RunConfig(**values)
 
 
+def given_options(argv: list[str] | None) -> set[str]:
+    """The options whose flags ``argv`` gives (``--win 3`` and ``--no-stateful`` included)."""
+    return set(vars(_parser(given_only=True).parse_args(argv))) & set(OPTION_BY_NAME)
+
+
+def unread_option(config: RunConfig, given: set[str]) -> str | None:
+    """Why the first flag given that this run would not read is refused, or None: a flag that
+    changes nothing is refused rather than ignored (the form and the URL, which always carry
+    every option, say in their labels when each is read)."""
+    predicts = bool(config.test_sequence.strip()) or (config.uses_csv and config.test_rows > 0)
+    nothing_to_predict = "there is nothing to predict: give --test-sequence (or --test-rows with --csv)"
+    no_csv = "it reads a CSV: give --csv PATH"
+    window = config.mode == ALL or "window" in MODES[config.mode].options
+    unread = {
+        "window": None if window else f"mode {config.mode!r} does not read it; window, chunks and all do",
+        "predict_batch_size": None if predicts else nothing_to_predict,
+        "predict_state": None if predicts else nothing_to_predict,
+        "reset_at": None if predicts else nothing_to_predict,
+        "target": None if config.uses_csv else no_csv,
+        "features": None if config.uses_csv else no_csv,
+        "target_row": None if config.uses_csv else no_csv,
+        "test_rows": None if config.uses_csv else no_csv,
+        "scaling": None if config.output == REGRESSION else "it scales numbers: use --output linear",
+        "framing": "a CSV is framed by its rows: use --target-row" if config.uses_csv else None,
+    }
+    for name, option in OPTION_BY_NAME.items():
+        reason = unread.get(name)
+        if name in given and reason:
+            return f"{option.flag} does not apply here: {reason}."
+    return None
+
+
 class _ProgressBar:
     """A one-line bar on a terminal; silent when stderr is not one."""
 
@@ -106,9 +158,19 @@ class _ProgressBar:
         self.stream.flush()
 
 
-def _table(predictions: list[Prediction], reset: list[Prediction] | None = None) -> list[str]:
+def _output_label(config: RunConfig) -> str:
+    """The heading of the model's output column: a probability for tokens; for numbers the
+    value the model gives, in the units it was trained on (scaled, when a scaling is on)."""
+    if config.output != REGRESSION:
+        return "prob"
+    return "value" if config.scaling == "none" else "scaled value"
+
+
+def _table(
+    predictions: list[Prediction], reset: list[Prediction] | None = None, output: str = "prob"
+) -> list[str]:
     """One row per position: ✓ right, ✗ wrong, "tie" where the floor forces a hedge."""
-    header = ("pos", "input", "target", "predicted", "prob", "")
+    header = ("pos", "input", "target", "predicted", output, "")
     rows = [header + (("after reset",) if reset is not None else ())]
     for k, p in enumerate(predictions):
         mark = p.mark
@@ -186,7 +248,8 @@ def report(run: Run) -> str:
             f"stateful={mode.stateful}  return_sequences={mode.return_sequences}"
         )
         lines += ["  " + row for row in _feed_rows(mode, run.config.output == REGRESSION)]
-        lines += ["  " + row for row in _table(mode.predictions)]
+        output = _output_label(run.config)
+        lines += ["  " + row for row in _table(mode.predictions, output=output)]
         lines.append(
             f"accuracy {mode.accuracy:.0%}  final loss {mode.final_loss:.4f}  "
             f"floor {mode.loss_floor:.4f}  ({mode.epochs} epochs, {mode.train_seconds:.2f} s)"
@@ -197,7 +260,7 @@ def report(run: Run) -> str:
             lines.append(
                 f"test sequence: {' '.join(test.tokens)} (predict batch size {test.batch_size}, from {start})"
             )
-            lines += ["  " + row for row in _table(test.predictions, test.reset_predictions)]
+            lines += ["  " + row for row in _table(test.predictions, test.reset_predictions, output)]
             lines.append(f"test accuracy {test.accuracy:.0%}  test loss {test.loss:.4f}")
         lines += ["  " + sentence(f) for f in mode.facts if not isinstance(f, Score)]
         lines.append("")
@@ -219,6 +282,9 @@ def main(argv: list[str] | None = None) -> int:
         limits = limits_from_env()
         config = config_from_args(args, limits)
         config.validate(limits)
+        unread = unread_option(config, given_options(argv))
+        if unread is not None:
+            raise SeqvizError(unread)
     except SeqvizError as error:
         print(f"seqviz: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -228,12 +294,11 @@ def main(argv: list[str] | None = None) -> int:
     result = run(config, progress=_ProgressBar(sys.stderr, config.epochs), limits=limits)
     try:
         if args.json == "-":
-            json.dump(result.run.to_json(), sys.stdout, ensure_ascii=False)
-            sys.stdout.write("\n")
+            sys.stdout.write(dumps(result.run.to_json()) + "\n")
         else:
             if args.json:
                 with open(args.json, "w", encoding="utf-8") as fh:
-                    json.dump(result.run.to_json(), fh, ensure_ascii=False)
+                    fh.write(dumps(result.run.to_json()))
             sys.stdout.write(report(result.run))
         if args.export:
             from seqviz.export import export

@@ -15,10 +15,11 @@ from seqviz.layout import ALL_STEPS, ARRANGEMENTS, RESETS
 from seqviz.limits import Limits
 from seqviz.losses import OUTPUTS as OUTPUT_TYPES
 from seqviz.losses import REGRESSION
-from seqviz.modes import COMPARED, MODES
+from seqviz.modes import COMPARED, MODES, Feed
 from seqviz.numeric import SCALINGS, numeric_dataset
 from seqviz.predict import STATE_POLICIES, prediction_feed
 from seqviz.sequence import FRAMING_HELP, Dataset, make_dataset
+from seqviz.trainer import NUMPY_MAX_UNITS, keeps_final_states
 
 MODE_NAMES = COMPARED  # the modes "all" trains side by side; MODES has the other presets too
 ALL = "all"
@@ -68,7 +69,8 @@ class RunConfig:
         return COMPARED if self.mode == ALL else (self.mode,)
 
     def validate(self, limits: Limits = Limits()) -> Dataset:
-        """Check every option against the option table, the data and the limits.
+        """Check every option against the option table, the data and the limits, so that a
+        configuration that passes trains and predicts to the end (nothing is refused later).
 
         Returns:
             The parsed dataset, so callers never parse twice.
@@ -83,37 +85,66 @@ class RunConfig:
             _check_range("window", self.window, 1, k, why=f" (the number of pairs, K = {k})")
         if self.batch_size is not None:
             _check_range("batch size", self.batch_size, 1, k, why=f" (the number of pairs, K = {k})")
-        if self.mode != ALL:
-            spec = MODES[self.mode]
-            for name in LAYOUT_OPTIONS:
-                if name not in spec.options and getattr(self, name) != getattr(RunConfig, name):
-                    raise SeqvizError(
-                        f"The {OPTION_BY_NAME[name].label.lower()} option does not apply to mode "
-                        f"{self.mode!r} ({spec.help}); it applies to: "
-                        f"{', '.join(m for m, s in MODES.items() if name in s.options)}."
-                    )
+        self._check_mode_reads_options()
         if self.timesteps != ALL_STEPS:
             _check_range("timesteps", int(self.timesteps), 1, k, why=f" (the number of pairs, K = {k})")
+        if self.uses_csv and self.test_sequence.strip():
+            raise SeqvizError(
+                "A test sequence does not apply to a CSV: its test part is its last rows; set the test "
+                "rows option instead (0: no test part)."
+            )
+        feeds = [MODES[mode](dataset, self) for mode in self.modes]  # each layout's own rules
         test_part = self.test_part(limits)
-        for mode in self.modes:
-            feed = MODES[mode](dataset, self)  # each layout's own rules (seqviz.layout.check)
-            if test_part is not None:
-                test = prediction_feed(
-                    test_part,
-                    self.framing,
-                    dataset,
-                    feed,
-                    self.predict_batch_size,
-                    self.predict_state,
-                    self.seed,
-                )
-                positions = len(test.dataset.pairs)
-                if self.reset_at is not None and self.reset_at >= positions:
-                    raise SeqvizError(
-                        f"The reset position must be a test position, 0 to {positions - 1}; "
-                        f"got {self.reset_at}."
-                    )
+        if test_part is not None:
+            self._check_prediction(dataset, feeds, test_part)
         return dataset
+
+    def _check_mode_reads_options(self) -> None:
+        """A single mode refuses a layout option it does not read (a value other than the
+        default), rather than ignore it. (The window, read by two modes, is refused by the CLI
+        only when its flag is given: the form and the URL always carry one.)"""
+        if self.mode == ALL:
+            return
+        spec = MODES[self.mode]
+        for name in LAYOUT_OPTIONS:
+            if name not in spec.options and getattr(self, name) != getattr(RunConfig, name):
+                raise SeqvizError(
+                    f"The {OPTION_BY_NAME[name].label.lower()} option does not apply to mode "
+                    f"{self.mode!r} ({spec.help}); it applies to: "
+                    f"{', '.join(m for m, s in MODES.items() if name in s.options)}."
+                )
+
+    def _check_prediction(self, dataset: Dataset, feeds: list[Feed], test_part: str | Dataset) -> None:
+        """The test part as each mode predicts it, checked here so that nothing is refused
+        after training: its tokens, batch size, reset position and the state it starts from."""
+        carry = self.predict_state == "carry"
+        if carry and not any(feed.stateful for feed in feeds):
+            raise SeqvizError(
+                f"Predict from 'carry' needs a stateful mode: a stateless model starts every predict call "
+                f"from zeros, so there is no state to carry (mode {self.mode!r} is not stateful). Choose "
+                "'zeros', or a stateful mode: stateful, chunks, lanes, rows, or custom with stateful on."
+            )
+        for feed in feeds:
+            test = prediction_feed(
+                test_part,
+                self.framing,
+                dataset,
+                feed,
+                self.predict_batch_size,
+                self.predict_state,
+                self.seed,
+            )
+            positions = len(test.dataset.pairs)
+            if self.reset_at is not None and self.reset_at >= positions:
+                raise SeqvizError(
+                    f"The reset position must be a test position, 0 to {positions - 1}; got {self.reset_at}."
+                )
+            if test.carried and not keeps_final_states(self.units, feed):
+                raise SeqvizError(
+                    f"Predict from 'carry' needs a model of at most {NUMPY_MAX_UNITS} units here: larger "
+                    "models train in TensorFlow's graph, which does not keep the state training ended in; "
+                    f"got {self.units} units. Lower the units or predict from 'zeros'."
+                )
 
     @property
     def uses_csv(self) -> bool:
@@ -260,6 +291,11 @@ def _parse_optional_int(raw: str) -> int | None:
     return None if raw.strip().lower() in {"", "none", "auto"} else int(raw.strip())
 
 
+def _parse_int_or_default(raw: str) -> int | None:
+    """An optional whole number whose 0, like empty, means the default (None)."""
+    return _parse_optional_int(raw) or None
+
+
 def _parse_float(raw: str) -> float:
     value = float(raw.strip())
     if not math.isfinite(value):
@@ -306,6 +342,7 @@ class Option:
     choices: Mapping[str, str] | None = None  # value → one-line help, for "choice"
     low: float | None = None  # the smallest accepted value
     high: float | str | None = None  # the largest: a number, or the name of a Limits field
+    zero_is_default: bool = False  # "optional_int": 0, like empty, means None (the default)
 
     @property
     def flag(self) -> str:
@@ -318,6 +355,8 @@ class Option:
         """A URL or CLI string as this option's value; ValueError when it is not one."""
         if self.kind == "choice":
             return _parse_choice(tuple(self.choices or ()))(raw)
+        if self.zero_is_default:
+            return _parse_int_or_default(raw)
         parsers: dict[str, Callable[[str], Any]] = {
             "text": str,
             "bool": _parse_bool,
@@ -381,7 +420,7 @@ OPTIONS: tuple[Option, ...] = (
         "window",
         "int",
         "Window",
-        "Inputs per sample in window mode.",
+        "Inputs per sample in window mode (steps per chunk in chunks mode).",
         low=1,
         high="max_tokens",
     ),
@@ -389,9 +428,11 @@ OPTIONS: tuple[Option, ...] = (
         "batch_size",
         "optional_int",
         "Batch size",
-        "Samples per batch; empty or 0: each mode's own (stateless and window: all K, stateful: 1).",
+        "Samples per batch; empty or 0: each mode's own (stateless and window: all K, stateful: 1, "
+        "sequence: every sequence in one batch).",
         low=1,
         high="max_tokens",
+        zero_is_default=True,
     ),
     Option(
         "output",

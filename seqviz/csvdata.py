@@ -19,7 +19,7 @@ import numpy as np
 
 from seqviz.errors import SeqvizError
 from seqviz.limits import Limits
-from seqviz.numeric import Numeric, Scaling, as_number, number_text
+from seqviz.numeric import NUMBER_RANGE, Numeric, Scaling, as_number, in_range, number_text
 from seqviz.sequence import Dataset, Vocabulary
 
 EXAMPLE = Path(__file__).resolve().parent / "data" / "demand.csv"  # hourly demand and temperature
@@ -74,7 +74,13 @@ def read_file(path: str, limits: Limits = Limits()) -> str:
             data = fh.read(limits.max_csv_bytes + 1)
     except OSError as error:
         raise SeqvizError(f"Cannot read the CSV file {path!r}: {error.strerror or error}.") from None
-    return decode(data, limits)
+    text = decode(data, limits)
+    if not text.strip():
+        raise SeqvizError(
+            f"The CSV file {path!r} is empty: give a header row of column names, then one row of numbers "
+            "per timestep."
+        )
+    return text
 
 
 def parse(text: str, limits: Limits = Limits()) -> Table:
@@ -108,6 +114,11 @@ def parse(text: str, limits: Limits = Limits()) -> Table:
     if not rows:
         raise SeqvizError("The CSV is empty: give a header row of column names, then one row per timestep.")
     header = [name.strip() for name in rows[0]]
+    if len(header) == 1 and ";" in header[0]:
+        raise SeqvizError(
+            "The CSV separates its cells with semicolons; seqviz reads commas: save it as comma-separated "
+            "values (a header row of column names, then one row of numbers per timestep)."
+        )
     if len(header) > limits.max_csv_columns:
         raise SeqvizError(f"The CSV has {len(header)} columns; the limit is {limits.max_csv_columns}.")
     if all(as_number(name) is not None for name in header):
@@ -143,10 +154,17 @@ def parse(text: str, limits: Limits = Limits()) -> Table:
                     f"Row {r + 2}, column {_short(header[k])} of the CSV holds {_short(cell)}, which is "
                     "not a number: every cell below the header must be a number like 3, -0.5 or 1e-3."
                 )
+            if not in_range(number):
+                raise SeqvizError(
+                    f"Row {r + 2}, column {_short(header[k])} of the CSV holds {_short(cell)}, outside the "
+                    f"numbers seqviz accepts, {NUMBER_RANGE} (training runs in float32, where larger "
+                    "numbers overflow)."
+                )
             values[r, k] = number
     if len(values) < 2:
         raise SeqvizError(
-            f"The CSV has {len(values)} row of numbers; a time series needs at least two "
+            f"The CSV has {len(values)} row{'' if len(values) == 1 else 's'} of numbers; a time series "
+            "needs at least two "
             "(one row per timestep)."
         )
     return Table(tuple(header), values)

@@ -13,7 +13,6 @@ import numpy as np
 from seqviz import __version__, regression
 from seqviz.cells.base import States
 from seqviz.config import RunConfig
-from seqviz.errors import SeqvizError
 from seqviz.floor import ambiguous_positions, identical_groups, loss_floor
 from seqviz.limits import Limits
 from seqviz.modes import MODES, PREVIOUS_BATCH, PREVIOUS_EPOCH, SHUFFLED, ZEROS, Feed
@@ -359,8 +358,8 @@ def _number_predictions(dataset: Dataset, outputs: list[np.ndarray], ties: set[i
 def _test_pass(test: PredictionFeed, config: RunConfig, training: Training) -> TestResult:
     """The test sequence predicted as Keras would: its own batch size, from zeros or carrying
     the state training ended in, and again with the state reset before ``reset_at``."""
-    if test.carried and training.final_states is None:
-        raise SeqvizError("Carrying the training state needs the NumPy trainer (models of at most 64 units).")
+    # RunConfig.validate refuses a carried state the trainer would not keep, before training.
+    assert not test.carried or training.final_states is not None, "carry without the NumPy trainer"
     start = training.final_states if test.carried else None
     return predict_test(test, config, training.weights, start, config.reset_at)
 

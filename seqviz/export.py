@@ -3,13 +3,13 @@ the run's JSON, so a user can take the lesson back to their own project."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from seqviz import __version__
 from seqviz.cells import CELLS
 from seqviz.config import RunConfig
 from seqviz.engine import RunResult
+from seqviz.jsonout import dumps
 from seqviz.keras_model import LOSSES, build_keras_model, layer_names
 from seqviz.layout import arrange_samples
 from seqviz.modes import MODES, Feed
@@ -368,7 +368,7 @@ def export(result: RunResult, directory: str | Path) -> list[Path]:
     root.mkdir(parents=True, exist_ok=True)
     config = result.run.config
     written = [root / "run.json"]
-    written[0].write_text(json.dumps(result.run.to_json(), indent=1, ensure_ascii=False), encoding="utf-8")
+    written[0].write_text(dumps(result.run.to_json(), indent=1), encoding="utf-8")
     for mode, feed in result.feeds.items():
         folder = root / mode
         folder.mkdir(exist_ok=True)

@@ -314,7 +314,10 @@ def stateful_layout(dataset: Dataset, config: RunConfig) -> Layout:
 
 
 def sequence_layout(dataset: Dataset, config: RunConfig) -> Layout:
-    return _layout(config, timesteps=None, batch_size=dataset.sequence_count, return_sequences=True)
+    """One sample per sequence, all of them in one batch unless a batch size is asked for (not
+    stateful, so the last batch may be smaller, as ``fit`` allows)."""
+    b = config.batch_size or dataset.sequence_count
+    return _layout(config, timesteps=None, batch_size=b, return_sequences=True)
 
 
 def window_layout(dataset: Dataset, config: RunConfig) -> Layout:
@@ -411,7 +414,7 @@ Y = one_hot(targets)
         "sequence",
         sequence_layout,
         "one sample of K steps, return_sequences=True (the accepted answer)",
-        (),
+        ("batch_size",),
         "",
     ),
     (

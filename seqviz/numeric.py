@@ -30,14 +30,25 @@ VALUE = "value"  # the one feature of a typed numeric sequence
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
+# The largest magnitude a number may have: training runs in float32 (largest about 3.4e38),
+# and a loss squares the targets and sums them over every position, so 1e15 leaves room.
+LARGEST = 1e15
+NUMBER_RANGE = "-1e15 to 1e15"
+
+
 def as_number(text: str) -> float | None:
     """A decimal number (``3``, ``-0.5``, ``1e-3``) as a float; None for anything else
-    (``nan``, ``inf``, ``1_000`` and words are not numbers here)."""
+    (``nan``, ``inf``, ``1_000`` and words are not numbers here). A number too large even for
+    float64 (``1e999``) is infinite: :func:`in_range` refuses it."""
     text = text.strip()
     if not _NUMBER.fullmatch(text):
         return None
-    value = float(text)
-    return value if math.isfinite(value) else None
+    return float(text)
+
+
+def in_range(value: float) -> bool:
+    """Whether a number is one seqviz trains on: finite and at most ``LARGEST`` in magnitude."""
+    return math.isfinite(value) and abs(value) <= LARGEST
 
 
 def number_text(value: float) -> str:
@@ -158,11 +169,17 @@ def numeric_dataset(
     tokens = parse_tokens(text, limits)
     which = "test sequence" if test else "sequence"
     for k, token in enumerate(tokens):
-        if as_number(token) is None:
+        number = as_number(token)
+        if number is None:
             raise SeqvizError(
                 f"The linear output reads every token as a number, but token {k + 1} of the {which}, "
                 f"{token!r}, is not one (write numbers like 3, -0.5 or 1e-3, or choose sigmoid or softmax "
                 "for tokens)."
+            )
+        if not in_range(number):
+            raise SeqvizError(
+                f"Token {k + 1} of the {which}, {token!r}, is outside the numbers seqviz accepts, "
+                f"{NUMBER_RANGE} (training runs in float32, where larger numbers overflow)."
             )
     if not test and len({as_number(t) for t in tokens}) < 2:
         raise SeqvizError(

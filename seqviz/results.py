@@ -18,6 +18,7 @@ from typing import Any
 
 from seqviz.config import RunConfig
 from seqviz.facts import Fact, fact_from_json
+from seqviz.jsonout import finite
 
 Vector = list[float]
 Values = dict[str, Vector]  # a cell's names (h0, c0, i, …, h) → one value per unit
@@ -358,6 +359,11 @@ class Run:
         return next(r for r in self.runs if r.mode == name)
 
     def to_json(self) -> dict[str, Any]:
+        """The run as strict JSON data: a NaN or infinite number (a diverged loss) is None."""
+        data: dict[str, Any] = finite(self._json())
+        return data
+
+    def _json(self) -> dict[str, Any]:
         return {
             "version": self.version,
             "config": self.config.as_dict(),

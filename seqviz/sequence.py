@@ -16,7 +16,8 @@ import numpy as np
 from seqviz.errors import SeqvizError
 from seqviz.limits import Limits
 
-_SEPARATORS = re.compile(r"[\s,]+")
+# "|" ends a sequence wherever it stands, so it also ends the token before it ("a b|c d").
+_SEPARATORS = re.compile(r"[\s,|]+")
 _SEQUENCE_BREAKS = re.compile(r"[\n\r|]+")
 _INTEGER = re.compile(r"[+-]?\d+")
 
@@ -30,7 +31,7 @@ def split_sequences(text: str) -> list[str]:
 
 
 def parse_tokens(text: str, limits: Limits = Limits()) -> list[str]:
-    """Split typed text on whitespace and/or commas into non-empty tokens.
+    """Split typed text on whitespace, commas and ``|`` (between sequences) into non-empty tokens.
 
     Raises:
         SeqvizError: the text is blank, too long, or holds too many tokens.

@@ -333,6 +333,12 @@ def choose_backend(weights: Weights, backend: str = "auto", feed: Feed | None = 
     return chosen
 
 
+def keeps_final_states(units: int, feed: Feed) -> bool:
+    """Whether the "auto" backend reports the states training ended in (the NumPy one does, the
+    TensorFlow graph does not), so a prediction can carry them on; checked before training."""
+    return choose_backend_for_units(units) == "numpy" or not graph_supports(feed)
+
+
 def choose_backend_for_units(units: int, backend: str = "auto") -> str:
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")

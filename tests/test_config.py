@@ -148,3 +148,46 @@ def test_arbitrary_configurations_raise_only_seqviz_errors(config):
         assert str(error)
         return
     assert RunConfig.from_query(config.to_query()).validate()
+
+
+@pytest.mark.parametrize("number", ["1e300", "-1e300", "3e38", "1e999", "1.000001e15"])
+def test_numbers_float32_cannot_train_on_are_refused_by_value(number):
+    message = f"Token 2 of the sequence, '{number}', is outside the numbers seqviz accepts, -1e15 to 1e15"
+    with pytest.raises(SeqvizError, match=message):
+        RunConfig(sequence=f"1 {number} 3 4", output="linear").validate()
+    with pytest.raises(SeqvizError, match=f"of the test sequence, '{number}', is outside"):
+        RunConfig(sequence="1 2 3 4", test_sequence=f"1 {number}", output="linear").validate()
+    RunConfig(sequence="1 1e15 3 -1e15", output="linear").validate()
+
+
+def test_carry_needs_a_stateful_mode_and_a_trainer_that_keeps_the_state():
+    base = RunConfig(sequence="0 1 0 2", test_sequence="0 1 0 2 0 1", predict_state="carry")
+    with pytest.raises(SeqvizError, match="Predict from 'carry' needs a stateful mode: a stateless model"):
+        replace(base, mode="stateless").validate()
+    with pytest.raises(SeqvizError, match="needs a stateful mode"):
+        replace(base, mode="sequence").validate()
+    base.validate()  # mode all: the stateful mode carries its state, the others start from zeros
+    replace(base, mode="stateful", units=64).validate()
+    with pytest.raises(SeqvizError, match="at most 64 units here.*got 65 units"):
+        replace(base, mode="stateful", units=65).validate()
+    with pytest.raises(SeqvizError, match="got 65 units"):
+        replace(base, units=65).validate()
+
+
+@pytest.mark.parametrize("raw", ["", "0", " 0 ", "auto"])
+def test_an_empty_or_zero_batch_size_is_the_mode_s_own(raw):
+    assert RunConfig.from_query({"batch_size": raw}).batch_size is None
+
+
+def test_the_sequence_mode_honours_the_batch_size():
+    from seqviz.modes import MODES
+
+    config = RunConfig(sequence="a b c a\nx y z\nb a", framing="next", mode="sequence", batch_size=2)
+    feed = MODES["sequence"](config.validate(), config)
+    assert (feed.samples, feed.batch_size) == (3, 2)
+    assert MODES["sequence"](config.validate(), replace(config, batch_size=None)).batch_size == 3
+
+
+def test_a_csv_takes_its_test_part_from_its_rows_not_a_test_sequence():
+    with pytest.raises(SeqvizError, match="A test sequence does not apply to a CSV.*test rows"):
+        RunConfig(csv="a,b\n1,2\n3,4\n5,6\n", output="linear", test_sequence="1 2").validate()

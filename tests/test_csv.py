@@ -47,6 +47,13 @@ GOOD = "t,a,b\n1,2,3\n2,3.5,1\n3,1,0\n4,2,2\n"
         (b'a,b\n1,"2\n', "not a valid CSV"),
         ("a;b\n1;2\n3;4\n".encode("utf-16"), "not UTF-8 text"),
         (b"a,b\n1,nan\n3,4\n", "'nan', which is not a number"),
+        (b"a,b\n1,inf\n3,4\n", "'inf', which is not a number"),
+        (
+            b"a,b\n1,2\n3,3e38\n",
+            "Row 3, column 'b' of the CSV holds '3e38', outside the numbers seqviz accepts, -1e15",
+        ),
+        (b"a,b\n-1e300,2\n3,4\n", "'-1e300', outside the numbers seqviz accepts, -1e15 to 1e15"),
+        (b"a,b\n1,1e999\n3,4\n", "'1e999', outside the numbers"),
     ],
 )
 def test_bad_files_get_one_clear_message(data, message):

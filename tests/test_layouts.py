@@ -220,6 +220,10 @@ LAYOUTS = {
         reset="sequence",
         return_sequences=True,
     ),
+    # Three sequences in batches of 2: the last batch holds one, as fit allows without stateful.
+    "sequences-masked-in-batches-of-2": RunConfig(
+        sequence="a b c a\nx y z\nb a", framing="next", mode="sequence", batch_size=2
+    ),
     "windows-shuffled-uneven-batches": RunConfig(
         sequence="a b c a x y z b a b",
         framing="next",

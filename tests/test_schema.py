@@ -99,3 +99,27 @@ def test_the_schema_refuses_what_the_contract_forbids(reference_result, break_it
 )
 def test_every_layout_s_run_follows_the_schema(config):
     _validate(run(RunConfig(**{**config.as_dict(), "epochs": 3, "snapshots": 2, "units": 3})).run.to_json())
+
+
+def test_a_diverged_run_is_strict_json_with_null_for_every_non_finite_number(reference_result):
+    import copy
+    import dataclasses
+
+    from seqviz.jsonout import dumps
+
+    diverged = copy.deepcopy(reference_result.run)
+    mode = diverged.runs[0]
+    mode.loss = [float("nan"), float("inf"), *mode.loss[2:]]
+    mode.final_loss = float("-inf")
+    last, first = mode.snapshots[-1], mode.predictions[0]
+    mode.snapshots[-1] = dataclasses.replace(last, loss=float("nan"))
+    mode.predictions[0] = dataclasses.replace(
+        first, probability=float("nan"), probabilities=[float("nan")] * len(first.probabilities)
+    )
+    data = diverged.to_json()
+    text = json.dumps(data, allow_nan=False)  # strict: would raise on a NaN or an infinity
+    assert "NaN" not in dumps(data) and "Infinity" not in text
+    run_json = data["runs"][0]
+    assert run_json["loss"][:2] == [None, None] and run_json["final_loss"] is None
+    assert run_json["snapshots"][-1]["loss"] is None and run_json["predictions"][0]["probability"] is None
+    _validate(data)

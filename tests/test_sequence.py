@@ -76,3 +76,25 @@ def test_arbitrary_text_raises_only_seqviz_errors(text, framing):
         assert str(error)
         return
     assert dataset.vocabulary.size >= 2 and dataset.pairs
+
+
+@pytest.mark.parametrize("text", ["a b|c d", "a b | c d", "a b||c d", "a b,|,c d", "a b\nc d"])
+def test_a_bar_separates_sequences_glued_or_not(text):
+    dataset = make_dataset(text, "pairs")
+    assert dataset.sequences == (("a", "b"), ("c", "d")) and dataset.pairs == (("a", "b"), ("c", "d"))
+    assert dataset.vocabulary.itos == ("a", "b", "c", "d")
+
+
+def test_a_glued_bar_in_a_test_sequence_uses_the_training_vocabulary():
+    train = make_dataset("a b|c d", "pairs")
+    test = make_dataset("c d|a b", "pairs", vocabulary=train.vocabulary)
+    assert test.sequences == (("c", "d"), ("a", "b")) and test.inputs == [2, 0]
+
+
+@pytest.mark.parametrize("text", ["1 2|3 4", "1 2 | 3 4", "1,2|3,4"])
+def test_a_bar_separates_numeric_sequences(text):
+    from seqviz.numeric import numeric_dataset
+
+    dataset = numeric_dataset(text, "pairs")
+    assert dataset.sequences == (("1", "2"), ("3", "4")) and dataset.numeric is not None
+    assert dataset.numeric.raw_targets == (2.0, 4.0)
