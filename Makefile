@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 REPLICAS ?= 3
 
-.PHONY: run test lint bench cli cluster clean
+.PHONY: run test lint bench cli cluster clean checker
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ lint: $(VENV)/.dev
 
 test: lint
 	$(PY) -m pytest
+
+# The fact checker's long profile: fresh random configurations (CHECKER_EXAMPLES of them), every
+# fact each run states re-derived by tests/checker.py. `make test` runs a fixed-seed 500.
+CHECKER_EXAMPLES ?= 20000
+checker: $(VENV)/.dev
+	SEQVIZ_CHECKER_FRESH=1 SEQVIZ_CHECKER_EXAMPLES=$(CHECKER_EXAMPLES) $(PY) -m pytest -p no:cacheprovider tests/test_facts_checked.py -k rederived
 
 bench: $(VENV)/.dev
 	$(PY) benchmarks/bench_fit.py

@@ -640,9 +640,9 @@ def _unscored(f: Unscored) -> str:
 def _state_matters(f: StateMatters) -> str:
     if f.already_zero:
         return (
-            f"The state entering test position {f.reset_at} was already zeros (it starts a sample and "
-            "nothing is carried in), so resetting it there changes nothing and shows nothing: reset at a "
-            "position inside a sample or a carried stream."
+            f"The state entering test position {f.reset_at} was already all zeros, so resetting it there "
+            "changes nothing and shows nothing: reset where a state flows in (inside a sample, or in a "
+            "carried stream)."
         )
     if not f.changed:
         return (
@@ -852,7 +852,10 @@ def contrast_pair(run: Run) -> tuple[str, str] | None:
 
 def loss_lines(run: Run) -> LossLines:
     """What the loss chart shows, from each mode's floor and losses."""
-    reached, above, falling, flat = [], [], [], []
+    reached: list[str] = []
+    above: list[str] = []
+    falling: list[str] = []
+    flat: list[str] = []
     for m in run.runs:
         if m.loss_floor > 0:
             (reached if m.final_loss - m.loss_floor <= REACHED else above).append(m.mode)

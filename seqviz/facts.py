@@ -210,7 +210,8 @@ class StateMatters(Fact):
     reset_at: int
     changed: list[int]  # later positions whose predicted token changed
     # The state entering ``reset_at`` in the untouched pass was already all zeros (it starts a
-    # sample and nothing is carried in): the reset changed nothing, so it shows nothing.
+    # sample and nothing is carried in, or the trained cell left exact zeros): the reset changed
+    # nothing, so it shows nothing.
     already_zero: bool = False
 
 

@@ -547,7 +547,17 @@ def _check_state_matters(fact: StateMatters, mode: ModeResult, result: RunResult
     feed = result.tests[mode.mode].feed
     hits = [(r, t) for (r, t), q in np.ndenumerate(feed.input_positions) if q == fact.reset_at]
     zero = all(t == 0 and not (feed.stateful and (r >= feed.batch_size or test.carried)) for r, t in hits)
-    _require(fact.already_zero == zero, fact, f"the state entering it {'was' if zero else 'was not'} zeros")
+    if zero:
+        _require(fact.already_zero, fact, "the reset falls where every state starts from zeros")
+    elif fact.already_zero:
+        # Not zero by the layout: the trained cell must have left exact zeros where the state flows
+        # in from (the h the run reports leaving that step; a carried-in start is not reported).
+        for r, t in hits:
+            _, origin = feed.source(r, t)
+            _require(origin is not None or test.carried, fact, "a state flows in")
+            if origin is not None and feed.positions[origin] >= 0 and test.h is not None:
+                h = test.h[int(feed.positions[origin])]
+                _require(not any(h), fact, f"the h leaving {origin} is {h[:3]}…, not zeros")
 
 
 def _check_contrast(fact: Fact, runs: list[ModeResult]) -> None:
@@ -559,7 +569,9 @@ def _check_contrast(fact: Fact, runs: list[ModeResult]) -> None:
     for name, reason, window in zip(fact.stuck, fact.reasons, fact.windows):
         mode = next(m for m in runs if m.mode == name)
         shares = any(isinstance(f, SharedBatch) and set(f.starts) == {"zeros"} for f in mode.facts)
-        windowed = mode.mode == "window" or (mode.layout.get("stride") == 1 and mode.x_shape[1] > 1)
+        steps = mode.layout.get("timesteps")
+        sliding = isinstance(steps, int) and steps > 1 and mode.layout.get("stride") == 1
+        windowed = mode.mode == "window" or sliding
         want = "window" if windowed else "batch" if shares else "layout"
         _require(reason == want, fact, f"{name}: {want}")
         if reason == "window":

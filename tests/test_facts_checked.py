@@ -13,103 +13,15 @@ import json
 import os
 
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from seqviz.cells import CELLS
 from seqviz.config import RunConfig
 from seqviz.engine import run
 from seqviz.errors import SeqvizError
-from seqviz.modes import MODES
 from tests.checker import TALLY, check_run
+from tests.strategies import fact_configs
 
 EXAMPLES = int(os.environ.get("SEQVIZ_CHECKER_EXAMPLES", "500"))
 FRESH = os.environ.get("SEQVIZ_CHECKER_FRESH", "") == "1"  # a new random seed each time
-TOKENS = ("a", "b", "c", "0", "1", "2", "x")
-NUMBERS = ("-1", "0", "0.5", "1", "2", "3", "-2.5")
-
-
-@st.composite
-def token_text(draw: st.DrawFn, vocabulary: list[str], framing: str, most: int = 12) -> str:
-    """One to three sequences (an even number of tokens each for the pairs framing)."""
-    step = 2 if framing == "pairs" else 1
-    lines = []
-    for _ in range(draw(st.integers(1, 3))):
-        count = draw(st.integers(1, most // step)) * step
-        lines.append(
-            " ".join(
-                draw(st.lists(st.sampled_from(vocabulary), min_size=max(2, count), max_size=max(2, count)))
-            )
-        )
-    return draw(st.sampled_from(["\n", " | ", " |  "])).join(lines)  # TEMP
-
-
-@st.composite
-def csv_text(draw: st.DrawFn) -> tuple[str, str]:
-    columns = draw(st.integers(1, 3))
-    names = [f"c{k}" for k in range(columns)]
-    rows = draw(st.integers(5, 16))
-    values = [[draw(st.sampled_from(NUMBERS)) for _ in names] for _ in range(rows)]
-    text = ",".join(names) + "\n" + "\n".join(",".join(row) for row in values) + "\n"
-    return text, draw(st.sampled_from(["", *names]))
-
-
-@st.composite
-def configs(draw: st.DrawFn) -> RunConfig:
-    """A configuration over every option of the run model; most run, some are refused."""
-    kind = draw(st.sampled_from(["tokens", "tokens", "tokens", "numbers", "csv"]))
-    options: dict[str, object] = {}
-    if kind == "csv":
-        text, target = draw(csv_text())
-        options |= {
-            "csv": text,
-            "target": target,
-            "target_row": draw(st.sampled_from(["next", "same"])),
-            "test_rows": draw(st.integers(0, 3)),
-            "output": "linear",
-            "scaling": draw(st.sampled_from(["none", "standardise"])),
-        }
-    else:
-        pool = NUMBERS if kind == "numbers" else TOKENS
-        vocabulary = draw(st.lists(st.sampled_from(pool), min_size=2, max_size=4, unique=True))
-        framing = draw(st.sampled_from(["pairs", "next"]))
-        options |= {"framing": framing, "sequence": draw(token_text(vocabulary, framing))}
-        if kind == "numbers":
-            options |= {"output": "linear", "scaling": draw(st.sampled_from(["none", "standardise"]))}
-        else:
-            options["output"] = draw(st.sampled_from(["sigmoid", "softmax"]))
-        if draw(st.booleans()):
-            options["test_sequence"] = draw(token_text(vocabulary, framing, most=8))
-            options["predict_batch_size"] = draw(st.sampled_from([1, 1, 1, 2, 3]))
-            options["predict_state"] = draw(st.sampled_from(["zeros", "zeros", "carry"]))
-            options["reset_at"] = draw(st.sampled_from([None, None, 0, 1, 2, 3]))
-    mode = draw(st.sampled_from([*MODES, "all", "all"]))
-    options |= {
-        "mode": mode,
-        "cell": draw(st.sampled_from(list(CELLS))),
-        "layers": draw(st.sampled_from([1, 1, 2])),
-        "units": draw(st.integers(1, 6)),
-        "epochs": draw(st.sampled_from([1, 3, 10, 30, 150])),
-        "window": draw(st.integers(1, 4)),
-        "batch_size": draw(st.sampled_from([None, None, 1, 2, 3, 4])),
-        # A learning rate of 10 makes some runs diverge: their facts must say so.
-        "learning_rate": draw(st.sampled_from([0.001, 0.01, 0.05, 0.2, 5.0, 10.0])),
-        "seed": draw(st.integers(0, 3)),
-        "snapshots": 2,
-    }
-    if mode == "custom":
-        timesteps = draw(st.sampled_from(["1", "2", "3", "all"]))
-        stride = None if timesteps in ("1", "all") else draw(st.sampled_from([None, 1, int(timesteps)]))
-        stateful = draw(st.booleans())
-        options |= {
-            "timesteps": timesteps,
-            "stride": stride,
-            "stateful": stateful,
-            "arrange": draw(st.sampled_from(["lanes", "rows"])) if stateful else "lanes",
-            "shuffle": draw(st.booleans()),
-            "reset": draw(st.sampled_from(["epoch", "never", "sequence"])) if stateful else "epoch",
-            "return_sequences": draw(st.booleans()),
-        }
-    return RunConfig(**options)  # type: ignore[arg-type]
 
 
 def check_config(config: RunConfig) -> None:
@@ -128,7 +40,7 @@ def check_config(config: RunConfig) -> None:
 
 
 @settings(max_examples=EXAMPLES, derandomize=not FRESH, deadline=None, print_blob=True)
-@given(configs())
+@given(fact_configs())
 def test_every_fact_a_run_states_is_rederived_by_the_checker(config: RunConfig) -> None:
     check_config(config)
 
