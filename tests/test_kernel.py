@@ -3,6 +3,9 @@
 tests/test_layouts.py hold to ``model.fit``): every cell, every layout, both outputs, one and
 two layers, the same losses, weights, snapshots and final states."""
 
+import dataclasses
+import itertools
+
 import numpy as np
 import pytest
 
@@ -14,48 +17,19 @@ from seqviz.losses import OUTPUTS
 from seqviz.modes import MODES
 from seqviz.trainer import train
 from seqviz.weights import initial_weights
+from tests.cases import LAYOUTS, pairwise, params
 
 TEXT = "a b c a b d a b c e b a c"
-SEQUENCES = "a b c a\nx y z\nb a"
-LAYOUTS = {
-    "stateless": RunConfig(sequence=TEXT, framing="next", mode="stateless"),
-    "stateless-uneven": RunConfig(sequence=TEXT, framing="next", mode="stateless", batch_size=5),
-    "stateful": RunConfig(sequence=TEXT, framing="next", mode="stateful"),
-    "sequence": RunConfig(sequence=TEXT, framing="next", mode="sequence"),
-    "window": RunConfig(sequence=TEXT, framing="next", mode="window", window=3),
-    "chunks-masked": RunConfig(sequence=TEXT, framing="next", mode="chunks", window=5),
-    "lanes": RunConfig(sequence=TEXT, framing="next", mode="lanes"),
-    "rows": RunConfig(sequence=TEXT, framing="next", mode="rows"),
-    "sequences-masked": RunConfig(
-        sequence=SEQUENCES, framing="next", mode="custom", timesteps="all", return_sequences=True
-    ),
-    "lanes-of-sequences": RunConfig(
-        sequence=SEQUENCES,
-        framing="next",
-        mode="custom",
-        timesteps="2",
-        stateful=True,
-        batch_size=3,
-        return_sequences=True,
-    ),
-    "shuffle-never-reset": RunConfig(
-        sequence=TEXT, framing="next", mode="custom", stateful=True, shuffle=True, reset="never"
-    ),
-    "reset-between-sequences": RunConfig(
-        sequence=SEQUENCES, framing="next", mode="custom", stateful=True, reset="sequence", batch_size=1
-    ),
-    "lanes-of-unequal-sequences": RunConfig(
-        sequence=SEQUENCES,
-        framing="next",
-        mode="custom",
-        stateful=True,
-        reset="sequence",
-        return_sequences=True,
-    ),
-    "windows-shuffled-uneven": RunConfig(
-        sequence=TEXT, framing="next", mode="custom", timesteps="3", stride=1, batch_size=4, shuffle=True
-    ),
-}
+
+
+def _on_text(config: RunConfig) -> RunConfig:
+    """A layout of tests/cases.py on this module's text: one stream, or its own sequences."""
+    return dataclasses.replace(
+        config, sequence=config.sequence if "\n" in config.sequence else TEXT, framing="next"
+    )
+
+
+KERNEL = list(itertools.product(LAYOUTS, CELLS, OUTPUTS, (1, 2)))
 
 
 def _feed(config: RunConfig):
@@ -82,12 +56,11 @@ def _both(config: RunConfig, cell: str, layers: int, output: str, epochs: int = 
     return feed, start, runs
 
 
-@pytest.mark.parametrize("layers", [1, 2])
-@pytest.mark.parametrize("output", list(OUTPUTS))
-@pytest.mark.parametrize("cell", list(CELLS))
-@pytest.mark.parametrize("case", list(LAYOUTS))
+@pytest.mark.parametrize(
+    "case, cell, output, layers", params(KERNEL, pairwise(LAYOUTS, CELLS, OUTPUTS, (1, 2)))
+)
 def test_the_compiled_loop_trains_what_the_numpy_path_trains(case, cell, output, layers):
-    feed, start, (fused, reference) = _both(LAYOUTS[case], cell, layers, output)
+    feed, start, (fused, reference) = _both(_on_text(LAYOUTS[case]), cell, layers, output)
     assert fused.compiled and not reference.compiled
     assert fused.backend == reference.backend == "numpy"
     np.testing.assert_allclose(fused.losses, reference.losses, rtol=1e-6, atol=1e-7)
@@ -111,7 +84,7 @@ def test_the_compiled_loop_trains_what_the_numpy_path_trains(case, cell, output,
 def test_training_in_chunks_equals_one_call():
     """Training in chunks (the driver's progress calls) equals one long call: the loop carries
     Adam's step, the epoch's shuffle order and the stateful states across calls."""
-    feed, dataset = _feed(LAYOUTS["shuffle-never-reset"])
+    feed, dataset = _feed(_on_text(LAYOUTS["shuffle-never-reset"]))
     start = initial_weights(dataset.vocabulary.size, 6, seed=1, cell="lstm")
     whole = kernel.KernelBackend(feed, start, 0.02, "softmax")
     parts = kernel.KernelBackend(feed, start, 0.02, "softmax")
@@ -138,7 +111,7 @@ def test_tanh_is_within_float32_rounding_of_numpy():
 
 
 def test_what_the_kernel_does_not_cover_trains_on_the_numpy_path():
-    feed, dataset = _feed(LAYOUTS["stateless"])
+    feed, dataset = _feed(_on_text(LAYOUTS["stateless"]))
     start = initial_weights(dataset.vocabulary.size, 4, seed=0)
     assert kernel.supports(feed, "sigmoid", "lstm")
     assert not kernel.supports(feed, "no-such-output", "lstm")

@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pytest
 
-from seqviz.cells import CELLS
 from seqviz.config import RunConfig
 from seqviz.engine import run
 from seqviz.errors import SeqvizError
@@ -18,6 +17,7 @@ from seqviz.modes import MODES
 from seqviz.replay import replay
 from seqviz.trainer import train
 from seqviz.weights import Weights, initial_weights
+from tests.cases import GENERAL, oracle_params
 
 
 def _feed(config: RunConfig):
@@ -180,60 +180,7 @@ def test_the_feed_marks_gradient_cuts_and_resets_for_the_diagram():
 
 # --- against Keras -------------------------------------------------------------------------
 
-LAYOUTS = {
-    "chunks-masked": RunConfig(sequence="a b c d e f g h i j k", framing="next", mode="chunks", window=3),
-    "lanes": RunConfig(sequence="a b c d e f g h i", framing="next", mode="lanes"),
-    "rows": RunConfig(sequence="a b c d e f g h i", framing="next", mode="rows"),
-    "sequences-masked": RunConfig(
-        sequence="a b c a\nx y z\nb a", framing="next", mode="custom", timesteps="all", return_sequences=True
-    ),
-    "lanes-of-sequences": RunConfig(
-        sequence="a b c a\nx y z\nb a",
-        framing="next",
-        mode="custom",
-        timesteps="2",
-        stateful=True,
-        batch_size=3,
-        return_sequences=True,
-    ),
-    "shuffle-never-reset": RunConfig(
-        sequence="a b c a x y z b a",
-        framing="next",
-        mode="custom",
-        stateful=True,
-        shuffle=True,
-        reset="never",
-    ),
-    "reset-between-sequences": RunConfig(
-        sequence="a b c a\nx y z\nb a",
-        framing="next",
-        mode="custom",
-        stateful=True,
-        reset="sequence",
-        batch_size=1,
-    ),
-    "lanes-of-unequal-sequences-one-step": RunConfig(
-        sequence="a b c a\nx y z\nb a",
-        framing="next",
-        mode="custom",
-        stateful=True,
-        reset="sequence",
-        return_sequences=True,
-    ),
-    # Three sequences in batches of 2: the last batch holds one, as fit allows without stateful.
-    "sequences-masked-in-batches-of-2": RunConfig(
-        sequence="a b c a\nx y z\nb a", framing="next", mode="sequence", batch_size=2
-    ),
-    "windows-shuffled-uneven-batches": RunConfig(
-        sequence="a b c a x y z b a b",
-        framing="next",
-        mode="custom",
-        timesteps="3",
-        stride=1,
-        batch_size=4,
-        shuffle=True,
-    ),
-}
+LAYOUTS = GENERAL  # tests/cases.py: the one layout case table
 
 
 def _fit(feed, start: Weights, epochs: int, learning_rate: float, output: str = "softmax"):
@@ -266,19 +213,18 @@ def _fit(feed, start: Weights, epochs: int, learning_rate: float, output: str = 
 keras = pytest.importorskip("keras")
 
 
-@pytest.mark.parametrize("cell", list(CELLS))
-@pytest.mark.parametrize("case", list(LAYOUTS))
-def test_every_layout_trains_what_fit_trains_and_replays_what_keras_predicts(case, cell):
-    feed, dataset = _feed(LAYOUTS[case])
-    start = initial_weights(dataset.vocabulary.size, 5, seed=3, cell=cell, layers=2)
+@pytest.mark.parametrize("case, cell, output, layers", oracle_params("layouts"))
+def test_every_layout_trains_what_fit_trains_and_replays_what_keras_predicts(case, cell, output, layers):
+    feed, dataset = _feed(RunConfig(**{**LAYOUTS[case].as_dict(), "output": output}))
+    start = initial_weights(dataset.vocabulary.size, 5, seed=3, cell=cell, layers=layers)
     epochs, lr = 4, 0.05
-    theirs, fit_losses = _fit(feed, start, epochs, lr)
-    ours = train(feed, start, epochs=epochs, learning_rate=lr, output="softmax", snapshots=1)
+    theirs, fit_losses = _fit(feed, start, epochs, lr, output)
+    ours = train(feed, start, epochs=epochs, learning_rate=lr, output=output, snapshots=1)
     np.testing.assert_allclose(ours.losses, fit_losses, rtol=1e-4, atol=1e-5)
     for a, b in zip(ours.weights.as_list(), theirs.as_list()):
         np.testing.assert_allclose(a, b, atol=1e-4)
-    replayed = replay(feed, ours.weights, "softmax")
-    model = build_keras_model(feed, 5, "softmax", ours.weights)
+    replayed = replay(feed, ours.weights, output)
+    model = build_keras_model(feed, 5, output, ours.weights)
     reset_states(model)
     outputs = []
     for first in range(0, feed.samples, feed.batch_size):

@@ -19,54 +19,18 @@ from seqviz.regression import TOLERANCE, relative_error
 from seqviz.replay import replay
 from seqviz.trainer import train
 from seqviz.weights import initial_weights
-from tests.test_layouts import LAYOUTS, _fit
+from tests.cases import REGRESSION, REGRESSION_PLAIN, SERIES, oracle_params, series
+from tests.test_layouts import _fit
 from tests.test_oracle import _keras_layer_outputs
 
 keras = pytest.importorskip("keras")
 
-# Four features per step: a sine, a cosine, a ramp and a step that repeats every 5 rows.
-ROWS = 18
-SERIES = "\n".join(
-    ["sin,cos,ramp,step"]
-    + [f"{np.sin(r / 2):.4f},{np.cos(r / 3):.4f},{r / 10:.2f},{r % 5}" for r in range(ROWS)]
-)
-NUMBERS = "0.5 1.5 -1 2 0.25 1.5 -1 3 0.5 1.5 -1 2.5"
-
-
-def _numbers(mode: str, **options) -> RunConfig:
-    return RunConfig(sequence=NUMBERS, framing="next", output="linear", mode=mode, **options)
+CASES = REGRESSION
+PLAIN = REGRESSION_PLAIN
 
 
 def _csv(mode: str, **options) -> RunConfig:
-    return RunConfig(csv=SERIES, target="sin", output="linear", scaling="standardise", mode=mode, **options)
-
-
-def _typed_layout(name: str) -> RunConfig:
-    """The token layouts of test_layouts, with each token replaced by a number (never 0, so
-    Keras's Masking layer sees only the padding as padding)."""
-    config = LAYOUTS[name]
-    letters = sorted({t for t in config.sequence.split() if t})
-    number = {t: str(1 + k * 0.5) for k, t in enumerate(letters)}
-    lines = [" ".join(number[t] for t in line.split()) for line in config.sequence.split("\n")]
-    return dataclasses.replace(config, sequence="\n".join(lines), output="linear")
-
-
-CASES = {
-    "stateless": _numbers("stateless"),
-    "stateful": _numbers("stateful"),
-    "sequence": _numbers("sequence"),
-    "window": _numbers("window", window=3),
-    "csv-chunks": _csv("chunks", window=4),
-    "csv-window-b4": _csv("window", window=3, batch_size=4),
-    "csv-same-row-lanes": dataclasses.replace(_csv("lanes", batch_size=2), target_row="same"),
-    "csv-same-row-chunks": dataclasses.replace(_csv("chunks", window=3), target_row="same"),
-    **{f"typed-{name}": _typed_layout(name) for name in LAYOUTS},
-}
-# Every cell on three layouts; every layout with one cell.
-PLAIN = ("stateless", "sequence", "csv-chunks")
-PAIRS = [(case, cell) for case in PLAIN for cell in CELLS] + [
-    (case, list(CELLS)[k % len(CELLS)]) for k, case in enumerate(c for c in CASES if c not in PLAIN)
-]
+    return series(mode, **options)
 
 
 def _start(config: RunConfig, cell: str, layers: int = 1):
@@ -76,9 +40,10 @@ def _start(config: RunConfig, cell: str, layers: int = 1):
     return feed, dataset, weights
 
 
-@pytest.mark.parametrize("case, cell", PAIRS)
-def test_mse_training_matches_model_fit(case, cell):
-    feed, dataset, start = _start(CASES[case], cell, layers=1 if case in PLAIN else 2)
+@pytest.mark.parametrize("case, cell, output, layers", oracle_params("regression"))
+def test_mse_training_matches_model_fit(case, cell, output, layers):
+    assert output == "linear" and layers == (1 if case in PLAIN else 2)
+    feed, dataset, start = _start(CASES[case], cell, layers=layers)
     epochs, lr = 5, 0.03
     theirs, fit_losses = _fit(feed, start, epochs, lr, output="linear")
     ours = train(feed, start, epochs=epochs, learning_rate=lr, output="linear", snapshots=1)
