@@ -56,9 +56,9 @@ def _by_mode(data):
 
 
 @pytest.fixture(scope="module")
-def data():
+def data(short_reference):
     """The reference question in all four modes, with three snapshots (an LSTM, one layer)."""
-    return run(RunConfig(mode="all", epochs=20, snapshots=3)).run
+    return short_reference.run
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from seqviz.config import RunConfig
 from seqviz.engine import run
 from seqviz.figures import cell, steps, training, unit
 from seqviz.figures import reach as reach_figure
+from tests.cases import LAYOUTS
 
 
 def valid(spec):
@@ -26,9 +27,9 @@ def valid(spec):
 
 
 @pytest.fixture(scope="module")
-def result():
+def result(short_reference):
     """The reference question in all four modes, with three snapshots (an LSTM, one layer)."""
-    return run(RunConfig(mode="all", epochs=20, snapshots=3))
+    return short_reference
 
 
 def _mode(result, name):
@@ -211,51 +212,13 @@ def test_a_long_training_plays_some_snapshots_and_says_so():
 
 # --- what each position can see ------------------------------------------------------------
 
-LAYOUTS = [
-    RunConfig(mode="all", epochs=1),
-    RunConfig(sequence="a b c d e f a b c d e g", framing="next", mode="chunks", window=3, epochs=1),
-    RunConfig(sequence="1 2 3 4 5 6 7 8 9", framing="next", mode="lanes", epochs=1),
-    RunConfig(sequence="1 2 3 4 5 6 7 8 9", framing="next", mode="rows", epochs=1),
-    RunConfig(
-        sequence="a b c d\nx b c y\na b e",
-        framing="next",
-        mode="custom",
-        timesteps="all",
-        return_sequences=True,
-        epochs=1,
-    ),
-    RunConfig(
-        sequence="a b c d e f g h i j k l m",
-        framing="next",
-        mode="custom",
-        timesteps="3",
-        stride=3,
-        stateful=True,
-        shuffle=True,
-        return_sequences=True,
-        batch_size=2,
-        epochs=1,
-    ),
-    RunConfig(
-        sequence="a b c d e f g h i j k l",
-        framing="next",
-        mode="custom",
-        timesteps="2",
-        stride=2,
-        stateful=True,
-        return_sequences=True,
-        batch_size=2,
-        arrange="lanes",
-        epochs=1,
-    ),
-]
 
-
-@pytest.mark.parametrize("config", LAYOUTS, ids=lambda c: f"{c.mode}-{c.timesteps}")
-def test_reach_as_positions_is_the_feeds_keys(config):
+@pytest.mark.parametrize("name", ["reference", *LAYOUTS])
+def test_reach_as_positions_is_the_feeds_keys(name, layout_run, reference_result):
     """Followed back along each step's source, the positions seen are the Feed's own keys
-    (``layout.keys``, computed another way) and the gradient's reach its ``reach_keys``."""
-    result = run(config)
+    (``layout.keys``, computed another way) and the gradient's reach its ``reach_keys``, for
+    the reference in all four modes and every layout of tests/cases.py."""
+    result = reference_result if name == "reference" else layout_run(name)
     inputs = result.dataset.inputs
     for name, feed in result.feeds.items():
         seen = reach.reach_of(feed)
@@ -482,12 +445,12 @@ def test_no_function_in_the_teaching_figures_is_long():
                 assert node.end_lineno - node.lineno + 1 <= 62, (module.__name__, node.name)
 
 
-@pytest.mark.parametrize("config", LAYOUTS[1:], ids=lambda c: f"{c.mode}-{c.timesteps}-{c.stateful}")
-def test_every_layout_plays_every_drawn_step_once_in_keras_order(config):
-    """Chunks, lanes (with a padded lane), rows, several sequences, shuffled stateful chunks: the
-    step player has a frame per drawn step, in the order Keras computes them, and every figure
-    of the section is a valid figure."""
-    result = run(config)
+@pytest.mark.parametrize("name", list(LAYOUTS))
+def test_every_layout_plays_every_drawn_step_once_in_keras_order(name, layout_run):
+    """Every layout of tests/cases.py (chunks, lanes, rows, several sequences, shuffled stateful
+    chunks, …): the step player has a frame per drawn step, in the order Keras computes them,
+    and every figure of the section is a valid figure."""
+    result = layout_run(name)
     data = result.run
     for mode in data.runs:
         spec = valid(steps.step_figure(mode))

@@ -9,6 +9,7 @@ import pytest
 from seqviz.cells import CELLS
 from seqviz.config import RunConfig
 from seqviz.engine import run
+from tests.cases import LAYOUTS
 
 SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "docs" / "run.schema.json").read_text())
 
@@ -49,28 +50,15 @@ def test_the_schema_refuses_what_the_contract_forbids(reference_result, break_it
         _validate(data)
 
 
+@pytest.mark.parametrize("name", list(LAYOUTS))
+def test_every_layout_s_run_follows_the_schema(name, layout_run):
+    """Every layout of tests/cases.py (the runs tests/test_player.py also reads)."""
+    _validate(layout_run(name).run.to_json())
+
+
 @pytest.mark.parametrize(
     "config",
     [
-        RunConfig(sequence="a b c d e f a b c d e g", framing="next", mode="chunks", window=3),
-        RunConfig(sequence="1 2 3 4 5 6 7 8 9", framing="next", mode="lanes"),
-        RunConfig(sequence="1 2 3 4 5 6 7 8 9", framing="next", mode="rows"),
-        RunConfig(
-            sequence="a b c d\nx b c y\na b e",
-            framing="next",
-            mode="custom",
-            timesteps="all",
-            return_sequences=True,
-        ),
-        RunConfig(
-            sequence="a b c a\nx y",
-            framing="next",
-            mode="custom",
-            stateful=True,
-            batch_size=1,
-            reset="sequence",
-            shuffle=False,
-        ),
         RunConfig(
             sequence="1 2 3 4 5 6 7 8 9", framing="next", mode="lanes", test_sequence="2 3 4 5", reset_at=1
         ),
@@ -86,18 +74,9 @@ def test_the_schema_refuses_what_the_contract_forbids(reference_result, break_it
             test_rows=2,
         ),
     ],
-    ids=[
-        "chunks",
-        "lanes",
-        "rows",
-        "sequences",
-        "reset-between",
-        "with-a-test-sequence",
-        "numbers",
-        "csv-with-test-rows",
-    ],
+    ids=["with-a-test-sequence", "numbers", "csv-with-test-rows"],
 )
-def test_every_layout_s_run_follows_the_schema(config):
+def test_every_kind_of_run_follows_the_schema(config):
     _validate(run(RunConfig(**{**config.as_dict(), "epochs": 3, "snapshots": 2, "units": 3})).run.to_json())
 
 
