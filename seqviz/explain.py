@@ -169,7 +169,7 @@ def _fix_fact(name: str, mode: ModeResult, dataset: Dataset) -> Fix:
     w = smallest_window(
         dataset.input_keys, dataset.target_keys, widest, dataset.sequence_ids, dataset.padding_key
     )
-    return Fix(name, w, name == "window", _sequence_shape(mode, dataset), **_padding(dataset, w))
+    return Fix(name, w, name == "window", _sequence_shape(dataset), **_padding(dataset, w))
 
 
 def _padding(dataset: Dataset, w: int | None) -> dict[str, Any]:
@@ -187,14 +187,14 @@ def _padding(dataset: Dataset, w: int | None) -> dict[str, Any]:
     }
 
 
-def _sequence_shape(mode: ModeResult, dataset: Dataset) -> list[int] | None:
-    """X as the 'sequence' layout feeds this data (one sample per sequence, every step), when that
-    layout is a fix: this mode does not already feed each sequence whole, and no two positions with
-    different targets have seen the same inputs since their sequence's start. None otherwise."""
+def _sequence_shape(dataset: Dataset) -> list[int] | None:
+    """X as the 'sequence' layout feeds this data (one sample per sequence, every step), when no
+    two positions with different targets have seen the same inputs since their sequence's start.
+    Asked only of a mode that cannot fit, so that layout is then a fix. There is no shortcut for a
+    mode that already feeds whole sequences: a window as long as a sequence still pads its start,
+    and a number pads with a real-looking zero. None otherwise."""
     lines = dataset.lines
     longest = max(len(line) for line in lines)
-    if mode.x_shape[1] >= longest:
-        return None
     inputs, prefixes = dataset.input_keys, {}
     for line in lines:
         for j, p in enumerate(line):
