@@ -17,7 +17,8 @@ from seqviz.losses import OUTPUTS as OUTPUT_TYPES
 from seqviz.losses import REGRESSION
 from seqviz.modes import COMPARED, MODES, Feed
 from seqviz.numeric import SCALINGS, numeric_dataset
-from seqviz.predict import STATE_POLICIES, prediction_feed
+from seqviz.plan import Plan
+from seqviz.predict import STATE_POLICIES, PredictionFeed, prediction_feed
 from seqviz.sequence import FRAMING_HELP, Dataset, make_dataset
 from seqviz.trainer import NUMPY_MAX_UNITS, keeps_final_states
 
@@ -69,11 +70,14 @@ class RunConfig:
         return COMPARED if self.mode == ALL else (self.mode,)
 
     def validate(self, limits: Limits = Limits()) -> Dataset:
-        """Check every option against the option table, the data and the limits, so that a
-        configuration that passes trains and predicts to the end (nothing is refused later).
+        """Check every option (see :meth:`plan`); returns the parsed dataset."""
+        return self.plan(limits).dataset
 
-        Returns:
-            The parsed dataset, so callers never parse twice.
+    def plan(self, limits: Limits = Limits()) -> Plan:
+        """Check every option against the option table, the data and the limits, so that a
+        configuration that passes trains and predicts to the end (nothing is refused later),
+        and return the run's plan: the dataset, each mode's feed and test feed, built once.
+
         Raises:
             SeqvizError: naming the first bad option and what would be accepted.
         """
@@ -93,11 +97,10 @@ class RunConfig:
                 "A test sequence does not apply to a CSV: its test part is its last rows; set the test "
                 "rows option instead (0: no test part)."
             )
-        feeds = [MODES[mode](dataset, self) for mode in self.modes]  # each layout's own rules
+        feeds = {mode: MODES[mode](dataset, self) for mode in self.modes}  # each layout's own rules
         test_part = self.test_part(limits)
-        if test_part is not None:
-            self._check_prediction(dataset, feeds, test_part)
-        return dataset
+        tests = {} if test_part is None else self._check_prediction(dataset, feeds, test_part)
+        return Plan(dataset, feeds, tests)
 
     def _check_mode_reads_options(self) -> None:
         """A single mode refuses a layout option it does not read (a value other than the
@@ -114,18 +117,21 @@ class RunConfig:
                     f"{', '.join(m for m, s in MODES.items() if name in s.options)}."
                 )
 
-    def _check_prediction(self, dataset: Dataset, feeds: list[Feed], test_part: str | Dataset) -> None:
+    def _check_prediction(
+        self, dataset: Dataset, feeds: dict[str, Feed], test_part: str | Dataset
+    ) -> dict[str, PredictionFeed]:
         """The test part as each mode predicts it, checked here so that nothing is refused
         after training: its tokens, batch size, reset position and the state it starts from."""
         carry = self.predict_state == "carry"
-        if carry and not any(feed.stateful for feed in feeds):
+        tests = {}
+        if carry and not any(feed.stateful for feed in feeds.values()):
             raise SeqvizError(
                 f"Predict from 'carry' needs a stateful mode: a stateless model starts every predict call "
                 f"from zeros, so there is no state to carry (mode {self.mode!r} is not stateful). Choose "
                 "'zeros', or a stateful mode: stateful, chunks, lanes, rows, or custom with stateful on."
             )
-        for feed in feeds:
-            test = prediction_feed(
+        for mode, feed in feeds.items():
+            test = tests[mode] = prediction_feed(
                 test_part,
                 self.framing,
                 dataset,
@@ -145,6 +151,7 @@ class RunConfig:
                     "models train in TensorFlow's graph, which does not keep the state training ended in; "
                     f"got {self.units} units. Lower the units or predict from 'zeros'."
                 )
+        return tests
 
     @property
     def uses_csv(self) -> bool:

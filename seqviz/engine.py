@@ -15,8 +15,8 @@ from seqviz.cells.base import States
 from seqviz.config import RunConfig
 from seqviz.floor import ambiguous_positions, identical_groups, loss_floor
 from seqviz.limits import Limits
-from seqviz.modes import MODES, PREVIOUS_BATCH, PREVIOUS_EPOCH, SHUFFLED, ZEROS, Feed
-from seqviz.predict import PredictionFeed, predict_pass, prediction_feed
+from seqviz.modes import PREVIOUS_BATCH, PREVIOUS_EPOCH, SHUFFLED, ZEROS, Feed
+from seqviz.predict import PredictionFeed, predict_pass
 from seqviz.replay import Replay, replay, step_names
 from seqviz.results import (
     FeedCell,
@@ -175,8 +175,8 @@ def _mode_run(
     config: RunConfig,
     weights: Weights,
     progress: RunProgress | None,
-    test_part: str | Dataset | None = None,
-) -> tuple[ModeResult, Training, PredictionFeed | None]:
+    test: PredictionFeed | None = None,
+) -> tuple[ModeResult, Training]:
     targets = dataset.target_keys
     training = train(
         feed,
@@ -251,23 +251,13 @@ def _mode_run(
             [p for p in g if p in beyond] for g in identical_groups(reach) if set(g) & set(beyond)
         ],
     )
-    test = None
-    if test_part is not None:
-        test = prediction_feed(
-            test_part,
-            config.framing,
-            dataset,
-            feed,
-            config.predict_batch_size,
-            config.predict_state,
-            config.seed,
-        )
+    if test is not None:
         result.test = _test_pass(test, config, training)
     result.fitted = _fitted(result, dataset)
     result.verdict = (
         verdict(result) if dataset.numeric is None else _regression_verdict(result, dataset, test)
     )
-    return result, training, test
+    return result, training
 
 
 def describe_feed_inputs(feed: Feed, dataset: Dataset) -> list[list[str | None]]:
@@ -481,8 +471,8 @@ def run(
     """
     from seqviz.explain import attach_facts
 
-    dataset = config.validate(limits)
-    test_part = config.test_part(limits)
+    plan = config.plan(limits)  # the dataset, every feed and test feed: built once, read below
+    dataset = plan.dataset
     started = time.perf_counter()
     first = initial_weights(
         dataset.input_dim,
@@ -505,10 +495,10 @@ def run(
         ),
         dataset=dataset,
     )
-    for mode in config.modes:
-        feed = MODES[mode](dataset, config)
+    for mode, feed in plan.feeds.items():
         weights = first if start is None or mode not in start else start[mode]
-        mode_result, training, test = _mode_run(feed, dataset, config, weights, progress, test_part)
+        test = plan.tests.get(mode)
+        mode_result, training = _mode_run(feed, dataset, config, weights, progress, test)
         result.run.runs.append(mode_result)
         result.feeds[mode] = feed
         result.weights[mode] = training.weights
