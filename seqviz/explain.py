@@ -796,12 +796,15 @@ def answer(mode: ModeResult) -> Answer:
         headline = VERDICT_HEADLINES["cannot fit"]
     elif _first(facts, NotYetLearned) is not None:
         headline = "has not learned it yet"
-    elif _first(facts, Memorises) is not None:
-        headline = "fits every position, by memorising this stream"
-    elif _first(facts, Unscored) is not None:
-        headline = "fits every position; its test cannot tell learned from memorised"
     else:
-        headline = "fits every position"
+        ties = len(mode.ties)  # numbers: a floor under the tolerance can still leave ties
+        fits = "fits every position" + (f" but its {ties} {'tie' if ties == 1 else 'ties'}" if ties else "")
+        if _first(facts, Memorises) is not None:
+            headline = f"{fits}, by memorising this stream"
+        elif _first(facts, Unscored) is not None:
+            headline = f"{fits}; its test cannot tell learned from memorised"
+        else:
+            headline = fits
     if _first(facts, Stopped) is not None:
         headline += " (training was stopped)"
     order: tuple[type[Fact], ...] = (LookAlike, Memorises, NotYetLearned, Unscored, TellsApart, NotConfident)

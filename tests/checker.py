@@ -365,6 +365,10 @@ def _check_answer(mode: ModeResult, output_of: dict[int, Any]) -> None:
     diverged = not math.isfinite(mode.final_loss)
     want = "✗" if mode.verdict == "cannot fit" or diverged else "✓" if mode.correct == len(output_of) else "…"
     _require(line.mark == want, f"answer {line.text()}", f"mark {want}")
+    if "fits every position" in line.headline:
+        ties = len(mode.ties)
+        _require(mode.correct + ties == len(output_of), f"answer {line.text()}", "right or a tie, each")
+        _require(("but its" in line.headline) == (ties > 0), f"answer {line.text()}", f"{ties} ties named")
     if "learned the rule" in line.text() or "memorised the training data" in line.text():
         _require(mode.verdict in ("learned", "memorised"), f"answer {line.text()}", "a test verdict backs it")
 
@@ -546,13 +550,19 @@ def _check_state_matters(fact: StateMatters, mode: ModeResult, result: RunResult
     _require(fact.changed == changed, fact, f"changed: {changed}")
     feed = result.tests[mode.mode].feed
     hits = [(r, t) for (r, t), q in np.ndenumerate(feed.input_positions) if q == fact.reset_at]
-    zero = all(t == 0 and not (feed.stateful and (r >= feed.batch_size or test.carried)) for r, t in hits)
+
+    def starts_zero(r: int, t: int) -> bool:
+        return t == 0 and not (feed.stateful and (r >= feed.batch_size or test.carried))
+
+    zero = all(starts_zero(r, t) for r, t in hits)
     if zero:
         _require(fact.already_zero, fact, "the reset falls where every state starts from zeros")
     elif fact.already_zero:
         # Not zero by the layout: the trained cell must have left exact zeros where the state flows
         # in from (the h the run reports leaving that step; a carried-in start is not reported).
         for r, t in hits:
+            if starts_zero(r, t):
+                continue
             _, origin = feed.source(r, t)
             _require(origin is not None or test.carried, fact, "a state flows in")
             if origin is not None and feed.positions[origin] >= 0 and test.h is not None:
