@@ -542,9 +542,11 @@ def _number_verdict(f: Verdict) -> str:
             f"variance, so no weights can predict them: {train}."
         )
     fitted = f"its mean squared error is {f.train_error or 0:.1%} of the targets' variance ({train})"
-    test = f"{f.test_error or 0:.1%} of the training targets' variance"
+    test = f"its mean squared error is {f.test_error or 0:.1%} of the training targets' variance"
     if f.new_total is not None and f.test_total is not None and f.new_total < f.test_total:
         test += f", on the {f.new_total} of {f.test_total} test positions new to this mode"
+    if f.new_right is not None and f.new_total:
+        test += f"; {f.new_right} of those {f.new_total} positions within tolerance"
     test += f"; at most {share} counts as predicted"
     if f.verdict == "memorised":
         return (

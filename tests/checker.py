@@ -522,6 +522,8 @@ def _check_verdict(
     _require(mode.fitted, fact, "training fits its data")
     if numbers:
         assert y is not None
+        right = sum(p.correct for p in new)
+        _require((fact.new_right, fact.new_total) == (right, len(new)), fact, f"{right} of {len(new)} right")
         out = np.array([p.probabilities[0] for p in new])
         want = np.array([prediction.dataset.numeric.y[p.position] for p in new])
         error = float(((out - want) ** 2).mean()) / (float(y.var()) or 1.0)
