@@ -475,7 +475,7 @@ def render_feed(run: Run) -> None:
 
 def render_scaling(run: Run) -> None:
     """What a regression run's numbers are: which columns, which target, and their scaling."""
-    from seqviz.numeric import SCALINGS
+    from seqviz.scaling import SCALINGS
 
     config = run.config
     source = (

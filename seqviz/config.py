@@ -16,9 +16,10 @@ from seqviz.limits import Limits
 from seqviz.losses import OUTPUTS as OUTPUT_TYPES
 from seqviz.losses import REGRESSION
 from seqviz.modes import COMPARED, MODES, Feed
-from seqviz.numeric import SCALINGS, numeric_dataset
+from seqviz.numeric import numeric_dataset
 from seqviz.plan import Plan
 from seqviz.predict import STATE_POLICIES, PredictionFeed, prediction_feed
+from seqviz.scaling import SCALINGS
 from seqviz.sequence import FRAMING_HELP, Dataset, make_dataset
 from seqviz.trainer import NUMPY_MAX_UNITS, keeps_final_states
 

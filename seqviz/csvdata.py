@@ -19,7 +19,8 @@ import numpy as np
 
 from seqviz.errors import SeqvizError
 from seqviz.limits import Limits
-from seqviz.numeric import NUMBER_RANGE, Numeric, Scaling, as_number, in_range, number_text
+from seqviz.numeric import NUMBER_RANGE, as_number, in_range, number_text
+from seqviz.scaling import Numeric, Scaling
 from seqviz.sequence import Dataset, Vocabulary
 
 EXAMPLE = Path(__file__).resolve().parent / "data" / "demand.csv"  # hourly demand and temperature

@@ -33,6 +33,7 @@ from seqviz.results import (
 )
 from seqviz.sequence import Dataset
 from seqviz.trainer import Training, train
+from seqviz.verdicts import scored_positions, verdict
 from seqviz.weights import Weights, initial_weights
 
 # (mode, epochs done, loss) after each chunk of epochs; return True to stop the whole run.
@@ -399,35 +400,6 @@ def mean_loss(probabilities: np.ndarray, dataset: Dataset, output: str) -> float
     if output == "softmax":
         return float(-(y * np.log(p)).sum(-1).mean())
     return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
-
-
-PREDICTED = 0.9  # the share of a test sequence's new positions (ties aside) right to call it predicted
-
-
-def scored_positions(test: TestResult) -> list[Prediction]:
-    """The test positions a verdict is scored on: neither ties nor a repeat of the training data."""
-    left_out = set(test.ties) | set(test.seen)
-    return [p for p in test.predictions if p.position not in left_out]
-
-
-def verdict(mode: ModeResult) -> str | None:
-    """``cannot fit`` (the floor is above zero), ``memorised`` (every training position the
-    data allows is right, the test sequence is not predicted), ``learned`` (both), or None (no
-    test sequence, training has not fitted its data yet, or every test position repeats the
-    training data, which a memorised stream predicts as well as a learned rule). A test sequence
-    counts as predicted when at least ``PREDICTED`` of its new positions that are not ties are
-    right."""
-    if mode.loss_floor > 0:
-        return "cannot fit"
-    if not np.isfinite(mode.final_loss):
-        return None  # diverged: nothing is drawn from these weights
-    if mode.test is None or not mode.fitted:
-        return None
-    scored = scored_positions(mode.test)
-    if not scored:
-        return None
-    right = sum(p.correct for p in scored)
-    return "learned" if right >= PREDICTED * len(scored) else "memorised"
 
 
 def _layout_json(feed: Feed) -> dict[str, Any]:

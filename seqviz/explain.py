@@ -12,7 +12,6 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from seqviz.engine import PREDICTED, scored_positions
 from seqviz.facts import (
     Contrast,
     ContrastLook,
@@ -40,6 +39,7 @@ from seqviz.modes import SHUFFLED, ZEROS, window_keys
 from seqviz.regression import TOLERANCE, relative_error
 from seqviz.results import ModeResult, Run
 from seqviz.sequence import Dataset
+from seqviz.verdicts import PREDICTED, scored_positions
 
 _BELOW_FLOOR = "which is why the loss cannot fall below its floor."  # a hedge's or mean's reason
 WIDEST_NUMERIC_WINDOW = 32  # a long CSV is searched for a fixing window up to this width only
@@ -227,7 +227,7 @@ def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
     name, k = mode.mode, len(run.pairs)
     floor, final = mode.loss_floor, mode.final_loss
     facts: list[Fact] = [Score(name, mode.correct, k, final, floor)]
-    stuck = mode.verdict == "cannot fit"  # the one rule (seqviz.engine.verdict, seqviz.regression)
+    stuck = mode.verdict == "cannot fit"  # the one rule (seqviz.verdicts.verdict, seqviz.regression)
     # Said where it explains something: a mode that cannot fit (is state not kept within the
     # batch?), or a stateful one (each row carries its own state, not the sample beside it).
     shared = shared_batch(mode) if stuck or mode.stateful else None

@@ -22,7 +22,7 @@ _SEQUENCE_BREAKS = re.compile(r"[\n\r|]+")
 _INTEGER = re.compile(r"[+-]?\d+")
 
 if TYPE_CHECKING:
-    from seqviz.numeric import Numeric
+    from seqviz.scaling import Numeric
 
 
 def split_sequences(text: str) -> list[str]:

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from seqviz.engine import PREDICTED, RunResult
+from seqviz.engine import RunResult
 from seqviz.explain import (
     REACHED,
     answer,
@@ -56,6 +56,7 @@ from seqviz.facts import (
 from seqviz.modes import Feed
 from seqviz.regression import TOLERANCE
 from seqviz.results import ModeResult
+from seqviz.verdicts import PREDICTED
 
 PROBE_UNITS = 6
 

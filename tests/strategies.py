@@ -18,8 +18,8 @@ from seqviz.csvdata import TARGET_ROWS
 from seqviz.layout import ARRANGEMENTS, RESETS
 from seqviz.losses import OUTPUTS
 from seqviz.modes import MODES
-from seqviz.numeric import SCALINGS
 from seqviz.predict import STATE_POLICIES
+from seqviz.scaling import SCALINGS
 from seqviz.sequence import FRAMINGS
 
 WORDS = ("a", "b", "c", "x", "0", "1", "2", "-1", "+2", "é", "=1", "@", "猫")
