@@ -58,7 +58,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "sequence": "1 2 3 4 5 6 7 8 9",
         "framing": "next",
         "mode": "lanes",
-        # Counting up only ever repeats a stretch of 1…9: no verdict, and the page says why.
+        # Counting up from 3 with the state starting at zeros: a stream the lanes never saw from
+        # that start, so the verdict shows what the carried state learned (it memorised).
         "test_sequence": "3 4 5 6 7 8 9",
     },
     "Rows in order (a common mistake)": {
