@@ -224,6 +224,7 @@ def _mode_run(
     beyond = sorted(set(ambiguous_positions(reach, targets)) - set(ambiguous_positions(feed.keys, targets)))
     result = ModeResult(
         mode=feed.mode,
+        cell=config.cell,
         description=feed.description,
         x_shape=feed.x_shape,
         y_shape=feed.y_shape,

@@ -310,6 +310,7 @@ class ModeResult:
     test: TestResult | None = None  # the prediction phase, when a test sequence was given
     verdict: str | None = None  # "cannot fit" | "memorised" | "learned" | None
     fitted: bool = False  # training fits its data (tokens: all right but ties; numbers: MSE rule)
+    cell: str = ""  # the recurrent cell's registry key (seqviz.cells.CELLS); "" in older JSON
 
     @property
     def correct(self) -> int:
