@@ -52,15 +52,15 @@ SEEN_BY_MODE = {"stateless": "input", "window": "window", "stateful": "stream", 
 def seen(mode: ModeResult) -> str:
     """What reaches the model at a position, in the layout's own terms (the feed's keys)."""
     layout = mode.layout
-    if not layout:
+    if layout is None:
         return SEEN_BY_MODE.get(mode.mode, "input")
-    if layout["stateful"] and not layout["shuffle"]:
+    if layout.stateful and not layout.shuffle:
         return "stream"
-    if layout["timesteps"] == "all":
+    if layout.timesteps == "all":
         return "prefix"
-    if layout["timesteps"] == 1:
+    if layout.timesteps == 1:
         return "input"
-    return "window" if layout["stride"] == 1 else "chunk"
+    return "window" if layout.stride == 1 else "chunk"
 
 
 def smallest_window(
@@ -254,7 +254,7 @@ def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
         inputs = [x for x, _ in run.pairs]
         repeated = len(set(inputs)) < len(inputs)
         window = mode.x_shape[1] if what == "window" else None
-        contiguous = mode.batch_size == 1 or mode.layout.get("arrange", "rows") == "lanes"
+        contiguous = mode.batch_size == 1 or (mode.layout is not None and mode.layout.arrange == "lanes")
         padding = _padding(dataset, window)
         numbers = dataset.regression
         facts.append(
