@@ -876,24 +876,26 @@ def _verb(modes: list[str], one: str, many: str) -> str:
 
 
 def _loss_lines(f: LossLines) -> str:
+    def whose(modes: list[str], verb: str = "is") -> str:
+        plural = {"is": "are", "was": "were"}[verb]
+        return (
+            f"{_names(modes)}'s loss {verb}" if len(modes) == 1 else f"the losses of {_names(modes)} {plural}"
+        )
+
     parts = []
     if f.reached:
-        parts.append(
-            _verb(f.reached, "has", "have") + " reached a floor above zero (dashed): no training goes lower"
-        )
+        parts.append(f"{whose(f.reached)} at the dashed floor, which is above zero: no training goes lower")
     if f.above:
         parts.append(
-            _verb(f.above, "is", "are")
-            + " still above a floor above zero (dashed), which no training can go below"
+            f"{whose(f.above)} still above the dashed floor, which is above zero: no training goes below it"
         )
     if f.falling:
         parts.append(
-            _verb(f.falling, "has a floor of zero and fell", "have a floor of zero and fell")
-            + " over training"
+            f"{whose(f.falling, 'was')} lower at the last epoch than at the first, with a floor of zero"
         )
     if f.flat:
         parts.append(
-            _verb(f.flat, "has a floor of zero but did not fall", "have a floor of zero but did not fall")
+            f"{whose(f.flat, 'was')} no lower at the last epoch than at the first, with a floor of zero"
         )
     return "; ".join(parts) + "."
 
