@@ -129,7 +129,7 @@ def test_a_masked_zero_under_standardise_does_not_advise_standardise():
 def test_the_loss_guide_names_only_lines_that_exist_and_what_they_did():
     result = checked(RunConfig(sequence="1 2 3 1 2 3", framing="next", output="linear", mode="sequence"))
     words = sentence(loss_lines(result.run))
-    assert "other lines" not in words and words.startswith("sequence's loss is")
+    assert "other lines" not in words and words.startswith("sequence's loss was lower")
     default = sentence(loss_lines(checked(RunConfig()).run))
     assert "flattens" not in default  # after 300 epochs stateless is still above its floor
     assert "stateless's loss is still above the dashed floor, which is above zero" in default
