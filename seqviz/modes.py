@@ -131,6 +131,28 @@ class Feed:
             return PREVIOUS_BATCH, (sample - self.batch_size, self.timesteps - 1)
         return ZEROS, None
 
+    @property
+    def carries_across_epochs(self) -> bool:
+        """A stateful layer never reset: each epoch starts from the state the last one left."""
+        return self.stateful and self.reset == "never"
+
+    def resets_before(self, first: int) -> bool:
+        """Training's one batch-start rule, read by the NumPy trainer and the compiled loop: whether
+        the batch that starts at row ``first`` of an epoch's order starts from zeros. Stateless
+        batches always do; a stateful layer does at an epoch's first batch (unless it is never
+        reset, when only the very first epoch starts from zeros) and, unshuffled, where a new
+        sequence starts in a lane (``reset_rows``); otherwise it carries the last batch's state."""
+        if not self.stateful:
+            return True
+        if first == 0:
+            return not self.carries_across_epochs
+        return first in self.reset_rows and not self.shuffle
+
+    def replay_starts_from_zeros(self, first: int) -> bool:
+        """Whether the replay (and a prediction pass) starts the batch at row ``first`` from zeros,
+        the rows running in order from a reset: ``source`` of its first step."""
+        return self.source(first, 0)[0] == ZEROS
+
     def training_source(self, sample: int, step: int) -> tuple[str, tuple[int, int] | None]:
         """Where the state entering (sample, step) comes from during training, in every epoch but
         the first where they differ: :meth:`source`, except that a stateful layer with shuffle

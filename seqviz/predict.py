@@ -119,7 +119,7 @@ def predict_pass(
         zeros = [network.zero_states(cell, len(rows), w.units, np.float64) for _ in w.layers]
         if first == 0:
             states = zeros if start is None else [tuple(np.array(a, np.float64) for a in s) for s in start]
-        elif not feed.stateful or first in feed.reset_rows:
+        elif feed.replay_starts_from_zeros(first):  # the plan's rule (Feed.source)
             states = zeros
         for t in range(steps):
             hit = inputs[rows, t] == reset_at if reset_at is not None else np.zeros(len(rows), bool)
