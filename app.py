@@ -22,6 +22,7 @@ import streamlit as st
 from seqviz.cells import CELLS
 from seqviz.config import ALL, OPTION_BY_NAME, Option, RunConfig
 from seqviz.csvdata import columns_of, decode, parse
+from seqviz.epochs import predictions_at, target_scale, values_at
 from seqviz.errors import SeqvizError
 from seqviz.glossary import GLOSSARY, glossary_text
 from seqviz.jsonout import dumps
@@ -29,7 +30,7 @@ from seqviz.limits import Limits, limits_from_env
 from seqviz.losses import REGRESSION
 from seqviz.presets import PRESET_NOTES, PRESETS
 from seqviz.replay import step_names
-from seqviz.results import ModeResult, Run, position_mark
+from seqviz.results import ModeResult, Prediction, Run
 from seqviz.serving import ResultCache, TrainingGate
 from seqviz.shutdown import DRAIN
 from seqviz.view import View, split_query, view_from_query
@@ -548,29 +549,18 @@ def render_loss(run: Run) -> None:
     st.caption("Dashed lines: each mode's floor, the lowest loss it can reach at all on this data.")
 
 
-def _prediction_rows(mode: ModeResult, snapshot: int | None, vocabulary: list[str]) -> list[dict[str, Any]]:
-    rows = []
-    for p in mode.predictions:
-        probs = p.probabilities if snapshot is None else mode.snapshots[snapshot].probabilities[p.position]
-        best = max(range(len(probs)), key=probs.__getitem__)
-        right = p.right_if(vocabulary[best])
-        rows.append(
-            {
-                "position": p.position,
-                "input": p.input,
-                "target": p.target,
-                "predicted": vocabulary[best],
-                "p": round(probs[best], 3),
-                "right": position_mark(right, p.tie),
-            }
-        )
-    return rows
-
-
-def target_scale(result: Any) -> tuple[float, float]:
-    """(scale, mean) that turn a regression model's outputs into the target's units."""
-    numeric = result.dataset.numeric
-    return (1.0, 0.0) if numeric is None else (numeric.scaling.target_scale, numeric.scaling.target_mean)
+def _prediction_rows(predictions: list[Prediction]) -> list[dict[str, Any]]:
+    return [
+        {
+            "position": p.position,
+            "input": p.input,
+            "target": p.target,
+            "predicted": p.predicted,
+            "p": round(p.probability, 3),
+            "right": p.mark,
+        }
+        for p in predictions
+    ]
 
 
 def render_number_predictions(mode: ModeResult, snapshot: int | None, scale: tuple[float, float]) -> None:
@@ -586,13 +576,10 @@ def render_number_predictions(mode: ModeResult, snapshot: int | None, scale: tup
         f"{TOLERANCE:.0%} of the targets' variance",
     )
     chart(figures.number_predictions_figure(mode, snapshot, scale), key=f"pred_{mode.mode}")
-    rows = []
-    for p in mode.predictions:
-        output = p.probability if snapshot is None else mode.snapshots[snapshot].probabilities[p.position][0]
-        value = output * scale[0] + scale[1]
-        rows.append(
-            {"position": p.position, "input": p.input, "target": p.target, "predicted": round(value, 4)}
-        )
+    rows = [
+        {"position": p.position, "input": p.input, "target": p.target, "predicted": round(value, 4)}
+        for p, value in zip(mode.predictions, values_at(mode, snapshot, scale))
+    ]
     grid(rows, key=f"pred_table_{mode.mode}")
 
 
@@ -629,13 +616,14 @@ def render_epoch_views(run: Run, scale: tuple[float, float] = (1.0, 0.0)) -> Non
             if run.config.output == REGRESSION:
                 render_number_predictions(mode, snapshot, scale)
                 continue
-            rows = _prediction_rows(mode, snapshot, vocabulary)
-            right = sum(row["right"] == "✓" for row in rows)
+            predictions = predictions_at(mode, vocabulary, snapshot)
+            rows = _prediction_rows(predictions)
+            right = sum(p.correct for p in predictions)
             st.metric(
                 f"{mode.mode} accuracy", f"{right / len(rows):.0%}", help=f"{right} of {len(rows)} right"
             )
             with st.container(key=f"predicted_{mode.mode}"):
-                st.text("predicted: " + " ".join(row["predicted"] for row in rows))
+                st.text("predicted: " + " ".join(p.predicted_text for p in predictions))
             chart(figures.predictions_figure(mode, vocabulary, snapshot), key=f"pred_{mode.mode}")
             table = lazy_section(f"table_{mode.mode}", "Each position as a table", in_url=False)
             if table is not None:
@@ -869,26 +857,11 @@ def render_reach(run: Run, reaches: dict[str, Any], pair: tuple[int, int] | None
     chart(figures.reach_figure(run.runs, reaches, run.pairs, (chosen[0], chosen[1])), key="reach")
 
 
-VERDICT_WORDS = {
-    "cannot fit": "cannot fit: the floor is above zero",
-    "memorised": "memorised: fits the training data, not the test sequence",
-    "learned": "learned the rule: fits both",
-}
-
-
-NUMBER_VERDICT_WORDS = {
-    "cannot fit": "cannot fit: even the loss floor is above 10% of the targets' variance",
-    "memorised": "memorised: predicts the training part (R² ≥ 0.9), not the test part",
-    "learned": "learned: predicts both parts (R² ≥ 0.9 on each)",
-}
-
-
 @st.fragment
 def render_test(result: Any) -> None:
     """The test sequence: each mode's verdict, its predictions, and the intervention (a reset
     before a chosen test position), recomputed here without retraining."""
-    from seqviz.engine import predict_test
-    from seqviz.explain import verdict_label
+    from seqviz.explain import scored_label, seen_caption, verdict_help, verdict_label
     from seqviz.figures.phase import prediction_phase_figure
 
     run: Run = result.run
@@ -928,30 +901,25 @@ def render_test(result: Any) -> None:
         test = mode.test
         assert test is not None
         if reset_at != test.reset_at:  # the slider moved: the same pass, reset elsewhere
-            feed = result.tests[mode.mode]
-            start = result.final_states[mode.mode] if feed.carried else None
-            test = predict_test(feed, run.config, result.weights[mode.mode], start, reset_at)
+            test = result.retest(mode.mode, reset_at)
             mode = replace(mode, test=test)
         shown.append(mode)
-        after = test.reset_predictions
+        after, changed = test.reset_predictions, test.changed_by_reset()
         with column:
-            words = NUMBER_VERDICT_WORDS if run.config.output == REGRESSION else VERDICT_WORDS
-            st.metric(f"{mode.mode} verdict", verdict_label(mode), help=words.get(mode.verdict or ""))
+            numbers = run.config.output == REGRESSION
+            st.metric(f"{mode.mode} verdict", verdict_label(mode), help=verdict_help(mode, numbers))
             st.caption(
                 f"train {mode.accuracy:.0%} · test {test.accuracy:.0%} · test loss {test.loss:.4f} · "
-                + _seen_caption(test.seen, len(test.predictions))
+                + seen_caption(test.seen, len(test.predictions))
             )
             rows = []
             for k, p in enumerate(test.predictions):
                 row = {"position": p.position, "input": p.input, "target": p.target, "predicted": p.predicted}
                 row["right"] = p.mark
                 if not run.config.uses_csv:
-                    row["scored"] = (
-                        "no: seen in training" if p.position in test.seen else "tie" if p.tie else "yes"
-                    )
-                if after is not None:
-                    changed = after[k].predicted_text != p.predicted_text
-                    row["after reset"] = after[k].predicted_text + (" (changed)" if changed else "")
+                    row["scored"] = scored_label(test, p)
+                if after is not None and changed is not None:
+                    row["after reset"] = after[k].predicted_text + (" (changed)" if changed[k] else "")
                 rows.append(row)
             with st.container(key=f"test_{mode.mode}"):
                 st.text("test predicted: " + " ".join(p.predicted_text for p in test.predictions))
@@ -967,17 +935,6 @@ def render_test(result: Any) -> None:
         with section:
             for mode in shown:
                 chart(prediction_phase_figure(mode, run.vocabulary), key=f"phase_{mode.mode}")
-
-
-def _seen_caption(seen: list[int], total: int) -> str:
-    """Which test positions this mode saw in training (``seqviz.novelty``): the verdict leaves them out."""
-    if not seen:
-        return "every test position is new to this mode"
-    if len(seen) == total:
-        return "every test position was seen in training: no verdict"
-    run_ = seen == list(range(seen[0], seen[-1] + 1))
-    where = f"{seen[0]}–{seen[-1]}" if run_ and len(seen) > 1 else ", ".join(map(str, seen))
-    return f"{'position' if len(seen) == 1 else 'positions'} {where} seen in training, not scored"
 
 
 def render_explanation(run: Run) -> None:
@@ -1220,7 +1177,7 @@ def main() -> None:
     if not view.hidden("loss"):
         render_loss(run)
     if not (view.hidden("predictions") and view.hidden("states")):
-        render_epoch_views(run, target_scale(result))
+        render_epoch_views(run, target_scale(result.dataset))
     if not view.hidden("contrast"):
         with contrast_slot:
             render_contrast(run)
