@@ -9,18 +9,18 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from seqviz.cells import CELLS
-from seqviz.csvdata import TARGET_ROWS, csv_datasets
+from seqviz.csvdata import TARGET_ROWS, TargetRow, csv_datasets
 from seqviz.errors import SeqvizError
-from seqviz.layout import ALL_STEPS, ARRANGEMENTS, RESETS
+from seqviz.layout import ALL_STEPS, ARRANGEMENTS, RESETS, Arrange, Reset
 from seqviz.limits import Limits
 from seqviz.losses import OUTPUTS as OUTPUT_TYPES
-from seqviz.losses import REGRESSION
+from seqviz.losses import REGRESSION, OutputName
 from seqviz.modes import COMPARED, MODES, Feed
 from seqviz.numeric import numeric_dataset
 from seqviz.plan import Plan
-from seqviz.predict import STATE_POLICIES, PredictionFeed, prediction_feed
-from seqviz.scaling import SCALINGS
-from seqviz.sequence import FRAMING_HELP, Dataset, make_dataset
+from seqviz.predict import STATE_POLICIES, PredictionFeed, StatePolicy, prediction_feed
+from seqviz.scaling import SCALINGS, ScalingKind
+from seqviz.sequence import FRAMING_HELP, Dataset, Framing, make_dataset
 from seqviz.trainer import NUMPY_MAX_UNITS, keeps_final_states
 
 MODE_NAMES = COMPARED  # the modes "all" trains side by side; MODES has the other presets too
@@ -32,13 +32,13 @@ CELL_NAMES = tuple(CELLS)
 @dataclass(frozen=True)
 class RunConfig:
     sequence: str = "0 1 0 2"  # tokens separated by whitespace and/or commas
-    framing: str = "pairs"  # how tokens become (input → target) pairs: pairs | next
+    framing: Framing = "pairs"  # how tokens become (input → target) pairs: pairs | next
     mode: str = ALL  # feeding mode: stateless | stateful | sequence | window | all
     window: int = 2  # inputs per sample in 'window' mode
     units: int = 20  # units per recurrent layer
     epochs: int = 300  # passes over the data
     batch_size: int | None = None  # None: the mode's own default (K, 1, 1, K)
-    output: str = "sigmoid"  # sigmoid + binary cross-entropy, or softmax + categorical
+    output: OutputName = "sigmoid"  # sigmoid + binary cross-entropy, or softmax + categorical
     learning_rate: float = 0.001  # Adam's learning rate
     seed: int = 0  # initial weights; the same seed gives the same run
     snapshots: int = 30  # weight snapshots over training, first and last included
@@ -48,22 +48,22 @@ class RunConfig:
     timesteps: str = "1"  # steps per sample: a number, or "all" (each sample a whole sequence)
     stride: int | None = None  # 1: sliding windows; = timesteps (None): consecutive chunks
     stateful: bool = False  # carry each sample's final state into the same index of the next batch
-    arrange: str = "lanes"  # stateful batches of several samples: lanes (streams) | rows (the mistake)
+    arrange: Arrange = "lanes"  # stateful batches of several samples: lanes (streams) | rows (the mistake)
     shuffle: bool = False  # a new sample order every epoch, as fit(shuffle=True)
-    reset: str = "epoch"  # stateful: reset after every epoch | never | between sequences
+    reset: Reset = "epoch"  # stateful: reset after every epoch | never | between sequences
     return_sequences: bool = False  # train the output of every step, not only the last
     # The prediction phase (seqviz.predict): a test sequence, predicted after training.
     test_sequence: str = ""  # tokens of the training vocabulary, framed like the training text
     predict_batch_size: int = 1  # model.predict's batch size (a stateful model is rebuilt for it)
-    predict_state: str = "zeros"  # start from zeros, or carry the state training ended in
+    predict_state: StatePolicy = "zeros"  # start from zeros, or carry the state training ended in
     reset_at: int | None = None  # a test position: the state is reset to zeros before its input
     # Numbers (output "linear", mean squared error): the typed tokens read as numbers, or a CSV.
-    scaling: str = "none"  # none | standardise (seqviz.numeric.SCALINGS), stated in the export
+    scaling: ScalingKind = "none"  # none | standardise (seqviz.numeric.SCALINGS), stated in the export
     csv: str = ""  # CSV text (rows are timesteps, columns features); replaces the sequence
     target: str = ""  # the CSV's target column; empty: its last column
     features: str = ""  # the CSV's feature columns, comma-separated; empty: every column
     # (target_row "next") or every column but the target ("same")
-    target_row: str = "next"  # predict the target's next value, or the same row's
+    target_row: TargetRow = "next"  # predict the target's next value, or the same row's
     test_rows: int = 0  # the CSV's last rows kept apart as a test part (0: none)
 
     @property

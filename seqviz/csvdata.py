@@ -14,6 +14,7 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -32,6 +33,7 @@ def example_csv() -> str:
     return EXAMPLE.read_text(encoding="utf-8")
 
 
+TargetRow = Literal["next", "same"]  # the keys of TARGET_ROWS (a test holds them equal)
 TARGET_ROWS = {
     "next": "predict the target column's value in the next row",
     "same": "predict the target column in the same row, from the other columns",

@@ -22,6 +22,7 @@ from seqviz.results import (
     FeedCell,
     FeedView,
     InnerStep,
+    LayoutView,
     ModeResult,
     Prediction,
     Run,
@@ -232,6 +233,7 @@ def _mode_run(
     beyond = sorted(set(ambiguous_positions(reach, targets)) - set(ambiguous_positions(feed.keys, targets)))
     result = ModeResult(
         mode=feed.mode,
+        cell=config.cell,
         description=feed.description,
         x_shape=feed.x_shape,
         y_shape=feed.y_shape,
@@ -253,7 +255,7 @@ def _mode_run(
         feed=describe_feed(feed, dataset),
         trainer=training.backend,
         train_seconds=training.seconds,
-        layout=_layout_json(feed),
+        layout=_layout_view(feed),
         reach_floor=reach_floor,
         beyond_reach=beyond,
         beyond_groups=[
@@ -410,21 +412,21 @@ def mean_loss(probabilities: np.ndarray, dataset: Dataset, output: str) -> float
     return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
 
 
-def _layout_json(feed: Feed) -> dict[str, Any]:
+def _layout_view(feed: Feed) -> LayoutView | None:
     layout = feed.layout
     if layout is None:
-        return {}
-    return {
-        "timesteps": "all" if layout.timesteps is None else layout.timesteps,
-        "stride": layout.stride,
-        "stateful": layout.stateful,
-        "batch_size": layout.batch_size,
-        "arrange": layout.arrange,
-        "shuffle": layout.shuffle,
-        "reset": layout.reset,
-        "return_sequences": layout.return_sequences,
-        "masked": feed.masked,
-    }
+        return None
+    return LayoutView(
+        timesteps="all" if layout.timesteps is None else layout.timesteps,
+        stride=layout.stride,
+        stateful=layout.stateful,
+        batch_size=layout.batch_size,
+        arrange=layout.arrange,
+        shuffle=layout.shuffle,
+        reset=layout.reset,
+        return_sequences=layout.return_sequences,
+        masked=feed.masked,
+    )
 
 
 def _inner_step(

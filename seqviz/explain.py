@@ -52,15 +52,15 @@ SEEN_BY_MODE = {"stateless": "input", "window": "window", "stateful": "stream", 
 def seen(mode: ModeResult) -> str:
     """What reaches the model at a position, in the layout's own terms (the feed's keys)."""
     layout = mode.layout
-    if not layout:
+    if layout is None:
         return SEEN_BY_MODE.get(mode.mode, "input")
-    if layout["stateful"] and not layout["shuffle"]:
+    if layout.stateful and not layout.shuffle:
         return "stream"
-    if layout["timesteps"] == "all":
+    if layout.timesteps == "all":
         return "prefix"
-    if layout["timesteps"] == 1:
+    if layout.timesteps == 1:
         return "input"
-    return "window" if layout["stride"] == 1 else "chunk"
+    return "window" if layout.stride == 1 else "chunk"
 
 
 def smallest_window(
@@ -254,7 +254,7 @@ def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
         inputs = [x for x, _ in run.pairs]
         repeated = len(set(inputs)) < len(inputs)
         window = mode.x_shape[1] if what == "window" else None
-        contiguous = mode.batch_size == 1 or mode.layout.get("arrange", "rows") == "lanes"
+        contiguous = mode.batch_size == 1 or (mode.layout is not None and mode.layout.arrange == "lanes")
         padding = _padding(dataset, window)
         numbers = dataset.regression
         facts.append(
@@ -913,24 +913,26 @@ def _verb(modes: list[str], one: str, many: str) -> str:
 
 
 def _loss_lines(f: LossLines) -> str:
+    def whose(modes: list[str], verb: str = "is") -> str:
+        plural = {"is": "are", "was": "were"}[verb]
+        return (
+            f"{_names(modes)}'s loss {verb}" if len(modes) == 1 else f"the losses of {_names(modes)} {plural}"
+        )
+
     parts = []
     if f.reached:
-        parts.append(
-            _verb(f.reached, "has", "have") + " reached a floor above zero (dashed): no training goes lower"
-        )
+        parts.append(f"{whose(f.reached)} at the dashed floor, which is above zero: no training goes lower")
     if f.above:
         parts.append(
-            _verb(f.above, "is", "are")
-            + " still above a floor above zero (dashed), which no training can go below"
+            f"{whose(f.above)} still above the dashed floor, which is above zero: no training goes below it"
         )
     if f.falling:
         parts.append(
-            _verb(f.falling, "has a floor of zero and fell", "have a floor of zero and fell")
-            + " over training"
+            f"{whose(f.falling, 'was')} lower at the last epoch than at the first, with a floor of zero"
         )
     if f.flat:
         parts.append(
-            _verb(f.flat, "has a floor of zero but did not fall", "have a floor of zero but did not fall")
+            f"{whose(f.flat, 'was')} no lower at the last epoch than at the first, with a floor of zero"
         )
     return "; ".join(parts) + "."
 

@@ -19,7 +19,9 @@ from seqviz.errors import SeqvizError
 from seqviz.layout import (
     ALL_STEPS,
     KERAS_DEFAULT_BATCH,
+    Arrange,
     Layout,
+    Reset,
     arrange_samples,
     check,
     keys,
@@ -45,11 +47,11 @@ class LayoutOptions(Protocol):
     @property
     def stateful(self) -> bool: ...
     @property
-    def arrange(self) -> str: ...
+    def arrange(self) -> Arrange: ...
     @property
     def shuffle(self) -> bool: ...
     @property
-    def reset(self) -> str: ...
+    def reset(self) -> Reset: ...
     @property
     def return_sequences(self) -> bool: ...
 
@@ -323,7 +325,7 @@ def _layout(
     stride: int = 1,
     stateful: bool = False,
     batch_size: int,
-    arrange: str = "lanes",
+    arrange: Arrange = "lanes",
     return_sequences: bool = False,
 ) -> Layout:
     return Layout(timesteps, stride, stateful, batch_size, arrange, False, "epoch", return_sequences)

@@ -10,6 +10,7 @@ the cell's own step (``seqviz.network``) one timestep at a time, so a reset can 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from seqviz.novelty import seen_positions
 from seqviz.sequence import Dataset, make_dataset
 from seqviz.weights import Weights
 
+StatePolicy = Literal["zeros", "carry"]  # the keys of STATE_POLICIES (a test holds them equal)
 STATE_POLICIES = {
     "zeros": "start from zeros (reset_state() before predict)",
     "carry": "carry on from the state training ended in (no reset after fit)",

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
 from seqviz.errors import SeqvizError
 
+ScalingKind = Literal["none", "standardise"]  # the keys of SCALINGS (a test holds them equal)
 SCALINGS = {
     "none": "the numbers as they are",
     "standardise": "each feature and the target minus its training mean, over its training "

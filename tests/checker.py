@@ -55,7 +55,7 @@ from seqviz.facts import (
 )
 from seqviz.modes import Feed
 from seqviz.regression import TOLERANCE
-from seqviz.results import ModeResult
+from seqviz.results import LayoutView, ModeResult
 from seqviz.verdicts import PREDICTED
 
 PROBE_UNITS = 6
@@ -90,17 +90,17 @@ def reset_rows(feed: Feed, reset: str) -> set[int]:
     return out
 
 
-def training_start(feed: Feed, layout: dict[str, Any], row: int) -> str:
+def training_start(feed: Feed, layout: LayoutView | None, row: int) -> str:
     """Where row ``row``'s first state comes from in training, by Keras's rule and the script's
     resets: zeros, the same index of the previous batch, the previous epoch's last batch (never
     reset), or a shuffled predecessor."""
-    if not layout.get("stateful", feed.stateful):
+    if layout is None or not layout.stateful:
         return "zeros"
-    if layout.get("shuffle", False):
+    if layout.shuffle:
         return "shuffled"
     if row < feed.batch_size:
-        return "previous_epoch" if layout.get("reset") == "never" else "zeros"
-    return "zeros" if row in reset_rows(feed, layout.get("reset", "epoch")) else "previous_batch"
+        return "previous_epoch" if layout.reset == "never" else "zeros"
+    return "zeros" if row in reset_rows(feed, layout.reset) else "previous_batch"
 
 
 class Probe:
@@ -137,6 +137,14 @@ class Probe:
                     out[p] = h.tobytes()
             ends[r] = h
         return out
+
+
+def _reset(mode: ModeResult) -> str:
+    return "epoch" if mode.layout is None else mode.layout.reset
+
+
+def _shuffled(mode: ModeResult) -> bool:
+    return mode.layout is not None and mode.layout.shuffle
 
 
 def groups_of(states: dict[int, bytes]) -> list[list[int]]:
@@ -231,7 +239,7 @@ def _check_page(result: RunResult, probe: Probe) -> Counter[str]:
         feed = result.feeds[m.mode]
         group = sorted(look.positions)
         _require(
-            group in groups_of(probe.states(feed, True, m.layout.get("reset", "epoch"))),
+            group in groups_of(probe.states(feed, True, _reset(m))),
             look,
             "one probe group",
         )
@@ -246,16 +254,8 @@ def _check_page(result: RunResult, probe: Probe) -> Counter[str]:
     seen = contrast_look(run, *pair) if pair else None
     if pair and seen is not None:
         stuck, other = run.mode(pair[0]), run.mode(pair[1])
-        in_stuck = groups_of(
-            probe.states(
-                result.feeds[stuck.mode], not stuck.layout.get("shuffle"), stuck.layout.get("reset", "epoch")
-            )
-        )
-        in_other = groups_of(
-            probe.states(
-                result.feeds[other.mode], not other.layout.get("shuffle"), other.layout.get("reset", "epoch")
-            )
-        )
+        in_stuck = groups_of(probe.states(result.feeds[stuck.mode], not _shuffled(stuck), _reset(stuck)))
+        in_other = groups_of(probe.states(result.feeds[other.mode], not _shuffled(other), _reset(other)))
         _require(sorted(seen.positions) in in_stuck, seen, "one state in the first mode")
         _require(
             seen.apart_in_other == (not any(set(seen.positions) <= set(g) for g in in_other)), seen, "apart"
@@ -271,11 +271,10 @@ def _check_page(result: RunResult, probe: Probe) -> Counter[str]:
 
 def _check_mode(mode: ModeResult, feed: Feed, result: RunResult, probe: Probe) -> Counter[str]:
     dataset, config = result.dataset, result.run.config
-    layout = mode.layout
-    reset = layout.get("reset", "epoch")
+    reset = _reset(mode)
     targets = dataset.target_keys
     k = len(targets)
-    carried = probe.states(feed, carry=not layout.get("shuffle", False), reset=reset)
+    carried = probe.states(feed, carry=not _shuffled(mode), reset=reset)
     groups = groups_of(carried)
     ties = ambiguous(groups, targets)
     reach_groups = groups_of(probe.states(feed, carry=False, reset=reset))
@@ -411,9 +410,13 @@ def _check_fact(
             )
             _require(fact.input == pairs[fact.positions[0]][0], fact, "the input named")
         if fact.seen == "window":
-            _require(fact.window == mode.x_shape[1] and layout.get("stride") == 1, fact, "a sliding window")
+            _require(
+                fact.window == mode.x_shape[1] and layout is not None and layout.stride == 1,
+                fact,
+                "a sliding window",
+            )
         if fact.seen == "stream":
-            _require(mode.stateful and not layout.get("shuffle"), fact, "a carried stream")
+            _require(mode.stateful and not _shuffled(mode), fact, "a carried stream")
         if fact.start == "zeros" and fact.seen in ("input", "window", "chunk"):
             for p in fact.positions:  # the replay's own entering state, where the step is the first
                 state = mode.states[p]
@@ -504,7 +507,7 @@ def _check_verdict(
     test, prediction = mode.test, result.tests.get(mode.mode)
     _require(test is not None and prediction is not None, fact, "a test pass")
     assert test is not None and prediction is not None
-    train_states = probe.states(result.feeds[mode.mode], carry=True, reset=mode.layout.get("reset", "epoch"))
+    train_states = probe.states(result.feeds[mode.mode], carry=True, reset=_reset(mode))
     shown = {(train_states[p], dataset.target_keys[p]) for p in train_states}
     test_states = probe.states(prediction.feed, carry=True, reset=prediction.feed.reset)
     test_targets = prediction.dataset.target_keys
@@ -582,8 +585,7 @@ def _check_contrast(fact: Fact, runs: list[ModeResult]) -> None:
     for name, reason, window in zip(fact.stuck, fact.reasons, fact.windows):
         mode = next(m for m in runs if m.mode == name)
         shares = any(isinstance(f, SharedBatch) and set(f.starts) == {"zeros"} for f in mode.facts)
-        steps = mode.layout.get("timesteps")
-        sliding = isinstance(steps, int) and steps > 1 and mode.layout.get("stride") == 1
+        sliding = mode.layout is not None and mode.layout.sliding
         windowed = mode.mode == "window" or sliding
         want = "window" if windowed else "batch" if shares else "layout"
         _require(reason == want, fact, f"{name}: {want}")

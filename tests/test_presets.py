@@ -64,7 +64,7 @@ def _lanes(result: RunResult) -> None:
     # "each lane of the batch continues its own contiguous stream"
     mode = result.run.mode("lanes")
     b = mode.batch_size
-    assert b == 2 and mode.layout["arrange"] == "lanes"
+    assert b == 2 and mode.layout is not None and mode.layout.arrange == "lanes"
     positions = {c.sample: c.position for c in mode.feed.cells}
     for c in mode.feed.cells:
         if c.source.kind == "previous_batch":
@@ -75,7 +75,7 @@ def _rows(result: RunResult) -> None:
     # "with consecutive rows side by side, lane i sees only every b-th input"
     mode = result.run.mode("rows")
     b = mode.batch_size
-    assert b > 1 and mode.layout["arrange"] == "rows"
+    assert b > 1 and mode.layout is not None and mode.layout.arrange == "rows"
     positions = {c.sample: c.position for c in mode.feed.cells}
     carried = [c for c in mode.feed.cells if c.source.kind == "previous_batch"]
     assert carried and all(positions[c.sample] - positions[c.source.sample] == b for c in carried)
