@@ -60,6 +60,14 @@ class RunResult:
     def stopped(self) -> bool:
         return self.run.stopped
 
+    def retest(self, mode: str, reset_at: int | None) -> TestResult:
+        """``mode``'s test pass again from its trained weights, the state reset to zeros before
+        ``reset_at`` (None: no reset), starting where the stored test pass starts (the state
+        training ended in when the feed carries it, else zeros); nothing is retrained."""
+        feed = self.tests[mode]
+        start = self.final_states[mode] if feed.carried else None
+        return predict_test(feed, self.run.config, self.weights[mode], start, reset_at)
+
 
 def _rounded(a: np.ndarray) -> list[Any]:
     rounded: list[Any] = np.round(np.asarray(a, dtype=np.float64), DECIMALS).tolist()

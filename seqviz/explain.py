@@ -37,7 +37,7 @@ from seqviz.facts import (
 from seqviz.floor import ambiguous_positions
 from seqviz.modes import SHUFFLED, ZEROS, window_keys
 from seqviz.regression import TOLERANCE, relative_error
-from seqviz.results import ModeResult, Run
+from seqviz.results import ModeResult, Prediction, Run, TestResult
 from seqviz.sequence import Dataset
 from seqviz.verdicts import PREDICTED, scored_positions
 
@@ -837,6 +837,43 @@ def verdict_label(mode: ModeResult) -> str:
             return "none: test seen in training"
         return "none: every test position is a tie" if not unscored.seen else "none: test seen or ties"
     return "not fitted yet"
+
+
+# What each verdict means, as a metric's help shows it (tokens, then numbers).
+VERDICT_HELP = {
+    "cannot fit": "cannot fit: the floor is above zero",
+    "memorised": "memorised: fits the training data, not the test sequence",
+    "learned": "learned the rule: fits both",
+}
+NUMBER_VERDICT_HELP = {
+    "cannot fit": "cannot fit: even the loss floor is above 10% of the targets' variance",
+    "memorised": "memorised: predicts the training part (R² ≥ 0.9), not the test part",
+    "learned": "learned: predicts both parts (R² ≥ 0.9 on each)",
+}
+
+
+def verdict_help(mode: ModeResult, numbers: bool) -> str | None:
+    """What ``mode``'s verdict means (``numbers``: a regression run's); None without a verdict."""
+    return (NUMBER_VERDICT_HELP if numbers else VERDICT_HELP).get(mode.verdict or "")
+
+
+def seen_caption(seen: list[int], total: int) -> str:
+    """Which test positions this mode saw in training (``seqviz.novelty``): the verdict leaves them out."""
+    if not seen:
+        return "every test position is new to this mode"
+    if len(seen) == total:
+        return "every test position was seen in training: no verdict"
+    run_ = seen == list(range(seen[0], seen[-1] + 1))
+    where = f"{seen[0]}–{seen[-1]}" if run_ and len(seen) > 1 else ", ".join(map(str, seen))
+    return f"{'position' if len(seen) == 1 else 'positions'} {where} seen in training, not scored"
+
+
+def scored_label(test: TestResult, prediction: Prediction) -> str:
+    """Whether the verdict scores a test position, as its table says: not one the mode saw in
+    training, not a tie (``seqviz.verdicts.scored_positions``)."""
+    if prediction.position in test.seen:
+        return "no: seen in training"
+    return "tie" if prediction.tie else "yes"
 
 
 def contrast_pair(run: Run) -> tuple[str, str] | None:

@@ -142,6 +142,15 @@ class TestResult:
     # so the verdict leaves them out.
     seen: list[int] = field(default_factory=list)
 
+    def changed_by_reset(self) -> list[bool] | None:
+        """Per position, whether the pass reset before ``reset_at`` predicts something else
+        there (what the state carried); None without a reset."""
+        if self.reset_predictions is None:
+            return None
+        return [
+            a.predicted_text != p.predicted_text for p, a in zip(self.predictions, self.reset_predictions)
+        ]
+
     def to_json(self) -> dict[str, Any]:
         out = {k: v for k, v in vars(self).items() if k not in ("predictions", "reset_predictions")}
         out["predictions"] = [p.to_json() for p in self.predictions]
