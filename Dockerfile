@@ -34,6 +34,7 @@ RUN python3 -m venv /opt/venv \
 WORKDIR /app
 COPY .streamlit/ ./.streamlit/
 COPY seqviz/ ./seqviz/
+COPY page/ ./page/
 COPY app.py serve.py ./
 
 USER 1000:1000

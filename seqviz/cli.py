@@ -132,6 +132,7 @@ def unread_option(config: RunConfig, given: set[str]) -> str | None:
         "test_rows": None if config.uses_csv else no_csv,
         "scaling": None if config.output == REGRESSION else "it scales numbers: use --output linear",
         "framing": "a CSV is framed by its rows: use --target-row" if config.uses_csv else None,
+        "sequence": "the CSV replaces the typed sequence: give one or the other" if config.uses_csv else None,
     }
     for name, option in OPTION_BY_NAME.items():
         reason = unread.get(name)

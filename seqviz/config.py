@@ -9,16 +9,18 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from seqviz.cells import CELLS
-from seqviz.csvdata import TARGET_ROWS, csv_datasets
+from seqviz.csvdata import TARGET_ROWS, TargetRow, csv_datasets
 from seqviz.errors import SeqvizError
-from seqviz.layout import ALL_STEPS, ARRANGEMENTS, RESETS
+from seqviz.layout import ALL_STEPS, ARRANGEMENTS, RESETS, Arrange, Reset
 from seqviz.limits import Limits
 from seqviz.losses import OUTPUTS as OUTPUT_TYPES
-from seqviz.losses import REGRESSION
+from seqviz.losses import REGRESSION, OutputName
 from seqviz.modes import COMPARED, MODES, Feed
-from seqviz.numeric import SCALINGS, numeric_dataset
-from seqviz.predict import STATE_POLICIES, prediction_feed
-from seqviz.sequence import FRAMING_HELP, Dataset, make_dataset
+from seqviz.numeric import numeric_dataset
+from seqviz.plan import Plan
+from seqviz.predict import STATE_POLICIES, PredictionFeed, StatePolicy, prediction_feed
+from seqviz.scaling import SCALINGS, ScalingKind
+from seqviz.sequence import FRAMING_HELP, Dataset, Framing, make_dataset
 from seqviz.trainer import NUMPY_MAX_UNITS, keeps_final_states
 
 MODE_NAMES = COMPARED  # the modes "all" trains side by side; MODES has the other presets too
@@ -30,13 +32,13 @@ CELL_NAMES = tuple(CELLS)
 @dataclass(frozen=True)
 class RunConfig:
     sequence: str = "0 1 0 2"  # tokens separated by whitespace and/or commas
-    framing: str = "pairs"  # how tokens become (input → target) pairs: pairs | next
+    framing: Framing = "pairs"  # how tokens become (input → target) pairs: pairs | next
     mode: str = ALL  # feeding mode: stateless | stateful | sequence | window | all
     window: int = 2  # inputs per sample in 'window' mode
     units: int = 20  # units per recurrent layer
     epochs: int = 300  # passes over the data
     batch_size: int | None = None  # None: the mode's own default (K, 1, 1, K)
-    output: str = "sigmoid"  # sigmoid + binary cross-entropy, or softmax + categorical
+    output: OutputName = "sigmoid"  # sigmoid + binary cross-entropy, or softmax + categorical
     learning_rate: float = 0.001  # Adam's learning rate
     seed: int = 0  # initial weights; the same seed gives the same run
     snapshots: int = 30  # weight snapshots over training, first and last included
@@ -46,22 +48,22 @@ class RunConfig:
     timesteps: str = "1"  # steps per sample: a number, or "all" (each sample a whole sequence)
     stride: int | None = None  # 1: sliding windows; = timesteps (None): consecutive chunks
     stateful: bool = False  # carry each sample's final state into the same index of the next batch
-    arrange: str = "lanes"  # stateful batches of several samples: lanes (streams) | rows (the mistake)
+    arrange: Arrange = "lanes"  # stateful batches of several samples: lanes (streams) | rows (the mistake)
     shuffle: bool = False  # a new sample order every epoch, as fit(shuffle=True)
-    reset: str = "epoch"  # stateful: reset after every epoch | never | between sequences
+    reset: Reset = "epoch"  # stateful: reset after every epoch | never | between sequences
     return_sequences: bool = False  # train the output of every step, not only the last
     # The prediction phase (seqviz.predict): a test sequence, predicted after training.
     test_sequence: str = ""  # tokens of the training vocabulary, framed like the training text
     predict_batch_size: int = 1  # model.predict's batch size (a stateful model is rebuilt for it)
-    predict_state: str = "zeros"  # start from zeros, or carry the state training ended in
+    predict_state: StatePolicy = "zeros"  # start from zeros, or carry the state training ended in
     reset_at: int | None = None  # a test position: the state is reset to zeros before its input
     # Numbers (output "linear", mean squared error): the typed tokens read as numbers, or a CSV.
-    scaling: str = "none"  # none | standardise (seqviz.numeric.SCALINGS), stated in the export
+    scaling: ScalingKind = "none"  # none | standardise (seqviz.numeric.SCALINGS), stated in the export
     csv: str = ""  # CSV text (rows are timesteps, columns features); replaces the sequence
     target: str = ""  # the CSV's target column; empty: its last column
     features: str = ""  # the CSV's feature columns, comma-separated; empty: every column
     # (target_row "next") or every column but the target ("same")
-    target_row: str = "next"  # predict the target's next value, or the same row's
+    target_row: TargetRow = "next"  # predict the target's next value, or the same row's
     test_rows: int = 0  # the CSV's last rows kept apart as a test part (0: none)
 
     @property
@@ -69,11 +71,14 @@ class RunConfig:
         return COMPARED if self.mode == ALL else (self.mode,)
 
     def validate(self, limits: Limits = Limits()) -> Dataset:
-        """Check every option against the option table, the data and the limits, so that a
-        configuration that passes trains and predicts to the end (nothing is refused later).
+        """Check every option (see :meth:`plan`); returns the parsed dataset."""
+        return self.plan(limits).dataset
 
-        Returns:
-            The parsed dataset, so callers never parse twice.
+    def plan(self, limits: Limits = Limits()) -> Plan:
+        """Check every option against the option table, the data and the limits, so that a
+        configuration that passes trains and predicts to the end (nothing is refused later),
+        and return the run's plan: the dataset, each mode's feed and test feed, built once.
+
         Raises:
             SeqvizError: naming the first bad option and what would be accepted.
         """
@@ -93,11 +98,10 @@ class RunConfig:
                 "A test sequence does not apply to a CSV: its test part is its last rows; set the test "
                 "rows option instead (0: no test part)."
             )
-        feeds = [MODES[mode](dataset, self) for mode in self.modes]  # each layout's own rules
+        feeds = {mode: MODES[mode](dataset, self) for mode in self.modes}  # each layout's own rules
         test_part = self.test_part(limits)
-        if test_part is not None:
-            self._check_prediction(dataset, feeds, test_part)
-        return dataset
+        tests = {} if test_part is None else self._check_prediction(dataset, feeds, test_part)
+        return Plan(dataset, feeds, tests)
 
     def _check_mode_reads_options(self) -> None:
         """A single mode refuses a layout option it does not read (a value other than the
@@ -114,18 +118,21 @@ class RunConfig:
                     f"{', '.join(m for m, s in MODES.items() if name in s.options)}."
                 )
 
-    def _check_prediction(self, dataset: Dataset, feeds: list[Feed], test_part: str | Dataset) -> None:
+    def _check_prediction(
+        self, dataset: Dataset, feeds: dict[str, Feed], test_part: str | Dataset
+    ) -> dict[str, PredictionFeed]:
         """The test part as each mode predicts it, checked here so that nothing is refused
         after training: its tokens, batch size, reset position and the state it starts from."""
         carry = self.predict_state == "carry"
-        if carry and not any(feed.stateful for feed in feeds):
+        tests = {}
+        if carry and not any(feed.stateful for feed in feeds.values()):
             raise SeqvizError(
                 f"Predict from 'carry' needs a stateful mode: a stateless model starts every predict call "
                 f"from zeros, so there is no state to carry (mode {self.mode!r} is not stateful). Choose "
                 "'zeros', or a stateful mode: stateful, chunks, lanes, rows, or custom with stateful on."
             )
-        for feed in feeds:
-            test = prediction_feed(
+        for mode, feed in feeds.items():
+            test = tests[mode] = prediction_feed(
                 test_part,
                 self.framing,
                 dataset,
@@ -145,6 +152,7 @@ class RunConfig:
                     "models train in TensorFlow's graph, which does not keep the state training ended in; "
                     f"got {self.units} units. Lower the units or predict from 'zeros'."
                 )
+        return tests
 
     @property
     def uses_csv(self) -> bool:

@@ -14,12 +14,14 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 from seqviz.errors import SeqvizError
 from seqviz.limits import Limits
-from seqviz.numeric import NUMBER_RANGE, Numeric, Scaling, as_number, in_range, number_text
+from seqviz.numeric import NUMBER_RANGE, as_number, in_range, number_text
+from seqviz.scaling import Numeric, Scaling
 from seqviz.sequence import Dataset, Vocabulary
 
 EXAMPLE = Path(__file__).resolve().parent / "data" / "demand.csv"  # hourly demand and temperature
@@ -31,6 +33,7 @@ def example_csv() -> str:
     return EXAMPLE.read_text(encoding="utf-8")
 
 
+TargetRow = Literal["next", "same"]  # the keys of TARGET_ROWS (a test holds them equal)
 TARGET_ROWS = {
     "next": "predict the target column's value in the next row",
     "same": "predict the target column in the same row, from the other columns",

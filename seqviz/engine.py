@@ -15,13 +15,14 @@ from seqviz.cells.base import States
 from seqviz.config import RunConfig
 from seqviz.floor import ambiguous_positions, identical_groups, loss_floor
 from seqviz.limits import Limits
-from seqviz.modes import MODES, PREVIOUS_BATCH, PREVIOUS_EPOCH, SHUFFLED, ZEROS, Feed
-from seqviz.predict import PredictionFeed, predict_pass, prediction_feed
+from seqviz.modes import PREVIOUS_BATCH, PREVIOUS_EPOCH, SHUFFLED, ZEROS, Feed
+from seqviz.predict import PredictionFeed, predict_pass
 from seqviz.replay import Replay, replay, step_names
 from seqviz.results import (
     FeedCell,
     FeedView,
     InnerStep,
+    LayoutView,
     ModeResult,
     Prediction,
     Run,
@@ -33,6 +34,7 @@ from seqviz.results import (
 )
 from seqviz.sequence import Dataset
 from seqviz.trainer import Training, train
+from seqviz.verdicts import scored_positions, verdict
 from seqviz.weights import Weights, initial_weights
 
 # (mode, epochs done, loss) after each chunk of epochs; return True to stop the whole run.
@@ -57,6 +59,14 @@ class RunResult:
     @property
     def stopped(self) -> bool:
         return self.run.stopped
+
+    def retest(self, mode: str, reset_at: int | None) -> TestResult:
+        """``mode``'s test pass again from its trained weights, the state reset to zeros before
+        ``reset_at`` (None: no reset), starting where the stored test pass starts (the state
+        training ended in when the feed carries it, else zeros); nothing is retrained."""
+        feed = self.tests[mode]
+        start = self.final_states[mode] if feed.carried else None
+        return predict_test(feed, self.run.config, self.weights[mode], start, reset_at)
 
 
 def _rounded(a: np.ndarray) -> list[Any]:
@@ -175,8 +185,8 @@ def _mode_run(
     config: RunConfig,
     weights: Weights,
     progress: RunProgress | None,
-    test_part: str | Dataset | None = None,
-) -> tuple[ModeResult, Training, PredictionFeed | None]:
+    test: PredictionFeed | None = None,
+) -> tuple[ModeResult, Training]:
     targets = dataset.target_keys
     training = train(
         feed,
@@ -223,6 +233,7 @@ def _mode_run(
     beyond = sorted(set(ambiguous_positions(reach, targets)) - set(ambiguous_positions(feed.keys, targets)))
     result = ModeResult(
         mode=feed.mode,
+        cell=config.cell,
         description=feed.description,
         x_shape=feed.x_shape,
         y_shape=feed.y_shape,
@@ -244,30 +255,20 @@ def _mode_run(
         feed=describe_feed(feed, dataset),
         trainer=training.backend,
         train_seconds=training.seconds,
-        layout=_layout_json(feed),
+        layout=_layout_view(feed),
         reach_floor=reach_floor,
         beyond_reach=beyond,
         beyond_groups=[
             [p for p in g if p in beyond] for g in identical_groups(reach) if set(g) & set(beyond)
         ],
     )
-    test = None
-    if test_part is not None:
-        test = prediction_feed(
-            test_part,
-            config.framing,
-            dataset,
-            feed,
-            config.predict_batch_size,
-            config.predict_state,
-            config.seed,
-        )
+    if test is not None:
         result.test = _test_pass(test, config, training)
     result.fitted = _fitted(result, dataset)
     result.verdict = (
         verdict(result) if dataset.numeric is None else _regression_verdict(result, dataset, test)
     )
-    return result, training, test
+    return result, training
 
 
 def describe_feed_inputs(feed: Feed, dataset: Dataset) -> list[list[str | None]]:
@@ -411,50 +412,21 @@ def mean_loss(probabilities: np.ndarray, dataset: Dataset, output: str) -> float
     return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
 
 
-PREDICTED = 0.9  # the share of a test sequence's new positions (ties aside) right to call it predicted
-
-
-def scored_positions(test: TestResult) -> list[Prediction]:
-    """The test positions a verdict is scored on: neither ties nor a repeat of the training data."""
-    left_out = set(test.ties) | set(test.seen)
-    return [p for p in test.predictions if p.position not in left_out]
-
-
-def verdict(mode: ModeResult) -> str | None:
-    """``cannot fit`` (the floor is above zero), ``memorised`` (every training position the
-    data allows is right, the test sequence is not predicted), ``learned`` (both), or None (no
-    test sequence, training has not fitted its data yet, or every test position repeats the
-    training data, which a memorised stream predicts as well as a learned rule). A test sequence
-    counts as predicted when at least ``PREDICTED`` of its new positions that are not ties are
-    right."""
-    if mode.loss_floor > 0:
-        return "cannot fit"
-    if not np.isfinite(mode.final_loss):
-        return None  # diverged: nothing is drawn from these weights
-    if mode.test is None or not mode.fitted:
-        return None
-    scored = scored_positions(mode.test)
-    if not scored:
-        return None
-    right = sum(p.correct for p in scored)
-    return "learned" if right >= PREDICTED * len(scored) else "memorised"
-
-
-def _layout_json(feed: Feed) -> dict[str, Any]:
+def _layout_view(feed: Feed) -> LayoutView | None:
     layout = feed.layout
     if layout is None:
-        return {}
-    return {
-        "timesteps": "all" if layout.timesteps is None else layout.timesteps,
-        "stride": layout.stride,
-        "stateful": layout.stateful,
-        "batch_size": layout.batch_size,
-        "arrange": layout.arrange,
-        "shuffle": layout.shuffle,
-        "reset": layout.reset,
-        "return_sequences": layout.return_sequences,
-        "masked": feed.masked,
-    }
+        return None
+    return LayoutView(
+        timesteps="all" if layout.timesteps is None else layout.timesteps,
+        stride=layout.stride,
+        stateful=layout.stateful,
+        batch_size=layout.batch_size,
+        arrange=layout.arrange,
+        shuffle=layout.shuffle,
+        reset=layout.reset,
+        return_sequences=layout.return_sequences,
+        masked=feed.masked,
+    )
 
 
 def _inner_step(
@@ -481,8 +453,8 @@ def run(
     """
     from seqviz.explain import attach_facts
 
-    dataset = config.validate(limits)
-    test_part = config.test_part(limits)
+    plan = config.plan(limits)  # the dataset, every feed and test feed: built once, read below
+    dataset = plan.dataset
     started = time.perf_counter()
     first = initial_weights(
         dataset.input_dim,
@@ -505,10 +477,10 @@ def run(
         ),
         dataset=dataset,
     )
-    for mode in config.modes:
-        feed = MODES[mode](dataset, config)
+    for mode, feed in plan.feeds.items():
         weights = first if start is None or mode not in start else start[mode]
-        mode_result, training, test = _mode_run(feed, dataset, config, weights, progress, test_part)
+        test = plan.tests.get(mode)
+        mode_result, training = _mode_run(feed, dataset, config, weights, progress, test)
         result.run.runs.append(mode_result)
         result.feeds[mode] = feed
         result.weights[mode] = training.weights

@@ -12,7 +12,6 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from seqviz.engine import PREDICTED, scored_positions
 from seqviz.facts import (
     Contrast,
     ContrastLook,
@@ -38,8 +37,9 @@ from seqviz.facts import (
 from seqviz.floor import ambiguous_positions
 from seqviz.modes import SHUFFLED, ZEROS, window_keys
 from seqviz.regression import TOLERANCE, relative_error
-from seqviz.results import ModeResult, Run
+from seqviz.results import ModeResult, Prediction, Run, TestResult
 from seqviz.sequence import Dataset
+from seqviz.verdicts import PREDICTED, scored_positions
 
 _BELOW_FLOOR = "which is why the loss cannot fall below its floor."  # a hedge's or mean's reason
 WIDEST_NUMERIC_WINDOW = 32  # a long CSV is searched for a fixing window up to this width only
@@ -52,15 +52,15 @@ SEEN_BY_MODE = {"stateless": "input", "window": "window", "stateful": "stream", 
 def seen(mode: ModeResult) -> str:
     """What reaches the model at a position, in the layout's own terms (the feed's keys)."""
     layout = mode.layout
-    if not layout:
+    if layout is None:
         return SEEN_BY_MODE.get(mode.mode, "input")
-    if layout["stateful"] and not layout["shuffle"]:
+    if layout.stateful and not layout.shuffle:
         return "stream"
-    if layout["timesteps"] == "all":
+    if layout.timesteps == "all":
         return "prefix"
-    if layout["timesteps"] == 1:
+    if layout.timesteps == 1:
         return "input"
-    return "window" if layout["stride"] == 1 else "chunk"
+    return "window" if layout.stride == 1 else "chunk"
 
 
 def smallest_window(
@@ -169,7 +169,7 @@ def _fix_fact(name: str, mode: ModeResult, dataset: Dataset) -> Fix:
     w = smallest_window(
         dataset.input_keys, dataset.target_keys, widest, dataset.sequence_ids, dataset.padding_key
     )
-    return Fix(name, w, name == "window", _sequence_shape(mode, dataset), **_padding(dataset, w))
+    return Fix(name, w, name == "window", _sequence_shape(dataset), **_padding(dataset, w))
 
 
 def _padding(dataset: Dataset, w: int | None) -> dict[str, Any]:
@@ -187,14 +187,14 @@ def _padding(dataset: Dataset, w: int | None) -> dict[str, Any]:
     }
 
 
-def _sequence_shape(mode: ModeResult, dataset: Dataset) -> list[int] | None:
-    """X as the 'sequence' layout feeds this data (one sample per sequence, every step), when that
-    layout is a fix: this mode does not already feed each sequence whole, and no two positions with
-    different targets have seen the same inputs since their sequence's start. None otherwise."""
+def _sequence_shape(dataset: Dataset) -> list[int] | None:
+    """X as the 'sequence' layout feeds this data (one sample per sequence, every step), when no
+    two positions with different targets have seen the same inputs since their sequence's start.
+    Asked only of a mode that cannot fit, so that layout is then a fix. There is no shortcut for a
+    mode that already feeds whole sequences: a window as long as a sequence still pads its start,
+    and a number pads with a real-looking zero. None otherwise."""
     lines = dataset.lines
     longest = max(len(line) for line in lines)
-    if mode.x_shape[1] >= longest:
-        return None
     inputs, prefixes = dataset.input_keys, {}
     for line in lines:
         for j, p in enumerate(line):
@@ -227,7 +227,7 @@ def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
     name, k = mode.mode, len(run.pairs)
     floor, final = mode.loss_floor, mode.final_loss
     facts: list[Fact] = [Score(name, mode.correct, k, final, floor)]
-    stuck = mode.verdict == "cannot fit"  # the one rule (seqviz.engine.verdict, seqviz.regression)
+    stuck = mode.verdict == "cannot fit"  # the one rule (seqviz.verdicts.verdict, seqviz.regression)
     # Said where it explains something: a mode that cannot fit (is state not kept within the
     # batch?), or a stateful one (each row carries its own state, not the sample beside it).
     shared = shared_batch(mode) if stuck or mode.stateful else None
@@ -254,7 +254,7 @@ def mode_facts(mode: ModeResult, run: Run, dataset: Dataset) -> list[Fact]:
         inputs = [x for x, _ in run.pairs]
         repeated = len(set(inputs)) < len(inputs)
         window = mode.x_shape[1] if what == "window" else None
-        contiguous = mode.batch_size == 1 or mode.layout.get("arrange", "rows") == "lanes"
+        contiguous = mode.batch_size == 1 or (mode.layout is not None and mode.layout.arrange == "lanes")
         padding = _padding(dataset, window)
         numbers = dataset.regression
         facts.append(
@@ -542,9 +542,11 @@ def _number_verdict(f: Verdict) -> str:
             f"variance, so no weights can predict them: {train}."
         )
     fitted = f"its mean squared error is {f.train_error or 0:.1%} of the targets' variance ({train})"
-    test = f"{f.test_error or 0:.1%} of the training targets' variance"
+    test = f"its mean squared error is {f.test_error or 0:.1%} of the training targets' variance"
     if f.new_total is not None and f.test_total is not None and f.new_total < f.test_total:
         test += f", on the {f.new_total} of {f.test_total} test positions new to this mode"
+    if f.new_right is not None and f.new_total:
+        test += f"; {f.new_right} of those {f.new_total} positions within tolerance"
     test += f"; at most {share} counts as predicted"
     if f.verdict == "memorised":
         return (
@@ -796,12 +798,15 @@ def answer(mode: ModeResult) -> Answer:
         headline = VERDICT_HEADLINES["cannot fit"]
     elif _first(facts, NotYetLearned) is not None:
         headline = "has not learned it yet"
-    elif _first(facts, Memorises) is not None:
-        headline = "fits every position, by memorising this stream"
-    elif _first(facts, Unscored) is not None:
-        headline = "fits every position; its test cannot tell learned from memorised"
     else:
-        headline = "fits every position"
+        ties = len(mode.ties)  # numbers: a floor under the tolerance can still leave ties
+        fits = "fits every position" + (f" but its {ties} {'tie' if ties == 1 else 'ties'}" if ties else "")
+        if _first(facts, Memorises) is not None:
+            headline = f"{fits}, by memorising this stream"
+        elif _first(facts, Unscored) is not None:
+            headline = f"{fits}; its test cannot tell learned from memorised"
+        else:
+            headline = fits
     if _first(facts, Stopped) is not None:
         headline += " (training was stopped)"
     order: tuple[type[Fact], ...] = (LookAlike, Memorises, NotYetLearned, Unscored, TellsApart, NotConfident)
@@ -832,6 +837,43 @@ def verdict_label(mode: ModeResult) -> str:
             return "none: test seen in training"
         return "none: every test position is a tie" if not unscored.seen else "none: test seen or ties"
     return "not fitted yet"
+
+
+# What each verdict means, as a metric's help shows it (tokens, then numbers).
+VERDICT_HELP = {
+    "cannot fit": "cannot fit: the floor is above zero",
+    "memorised": "memorised: fits the training data, not the test sequence",
+    "learned": "learned the rule: fits both",
+}
+NUMBER_VERDICT_HELP = {
+    "cannot fit": "cannot fit: even the loss floor is above 10% of the targets' variance",
+    "memorised": "memorised: predicts the training part (R² ≥ 0.9), not the test part",
+    "learned": "learned: predicts both parts (R² ≥ 0.9 on each)",
+}
+
+
+def verdict_help(mode: ModeResult, numbers: bool) -> str | None:
+    """What ``mode``'s verdict means (``numbers``: a regression run's); None without a verdict."""
+    return (NUMBER_VERDICT_HELP if numbers else VERDICT_HELP).get(mode.verdict or "")
+
+
+def seen_caption(seen: list[int], total: int) -> str:
+    """Which test positions this mode saw in training (``seqviz.novelty``): the verdict leaves them out."""
+    if not seen:
+        return "every test position is new to this mode"
+    if len(seen) == total:
+        return "every test position was seen in training: no verdict"
+    run_ = seen == list(range(seen[0], seen[-1] + 1))
+    where = f"{seen[0]}–{seen[-1]}" if run_ and len(seen) > 1 else ", ".join(map(str, seen))
+    return f"{'position' if len(seen) == 1 else 'positions'} {where} seen in training, not scored"
+
+
+def scored_label(test: TestResult, prediction: Prediction) -> str:
+    """Whether the verdict scores a test position, as its table says: not one the mode saw in
+    training, not a tie (``seqviz.verdicts.scored_positions``)."""
+    if prediction.position in test.seen:
+        return "no: seen in training"
+    return "tie" if prediction.tie else "yes"
 
 
 def contrast_pair(run: Run) -> tuple[str, str] | None:
@@ -871,24 +913,26 @@ def _verb(modes: list[str], one: str, many: str) -> str:
 
 
 def _loss_lines(f: LossLines) -> str:
+    def whose(modes: list[str], verb: str = "is") -> str:
+        plural = {"is": "are", "was": "were"}[verb]
+        return (
+            f"{_names(modes)}'s loss {verb}" if len(modes) == 1 else f"the losses of {_names(modes)} {plural}"
+        )
+
     parts = []
     if f.reached:
-        parts.append(
-            _verb(f.reached, "has", "have") + " reached a floor above zero (dashed): no training goes lower"
-        )
+        parts.append(f"{whose(f.reached)} at the dashed floor, which is above zero: no training goes lower")
     if f.above:
         parts.append(
-            _verb(f.above, "is", "are")
-            + " still above a floor above zero (dashed), which no training can go below"
+            f"{whose(f.above)} still above the dashed floor, which is above zero: no training goes below it"
         )
     if f.falling:
         parts.append(
-            _verb(f.falling, "has a floor of zero and fell", "have a floor of zero and fell")
-            + " over training"
+            f"{whose(f.falling, 'was')} lower at the last epoch than at the first, with a floor of zero"
         )
     if f.flat:
         parts.append(
-            _verb(f.flat, "has a floor of zero but did not fall", "have a floor of zero but did not fall")
+            f"{whose(f.flat, 'was')} no lower at the last epoch than at the first, with a floor of zero"
         )
     return "; ".join(parts) + "."
 

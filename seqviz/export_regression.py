@@ -10,6 +10,7 @@ from __future__ import annotations
 from seqviz import __version__
 from seqviz.cells import CELLS
 from seqviz.config import RunConfig
+from seqviz.export_code import model_code, train_code
 from seqviz.layout import arrange_samples
 from seqviz.modes import Feed
 from seqviz.predict import PredictionFeed
@@ -163,7 +164,6 @@ def regression_script(
     feed: Feed, dataset: Dataset, config: RunConfig, test: PredictionFeed | None = None
 ) -> str:
     """A standalone plain-Keras 3 script that reproduces a regression run's training."""
-    from seqviz.export import _model_code, _train_code
 
     layer = CELLS[config.cell].keras_layer
     what = f"{config.layers} stacked {layer} layers" if config.layers > 1 else f"a {layer} layer"
@@ -191,7 +191,7 @@ keras.utils.set_random_seed({config.seed})
 
 '''
     v = dataset.input_dim
-    model = _model_code(feed, config, v).replace(f"keras.layers.Dense({v},", "keras.layers.Dense(1,")
+    model = model_code(feed, config, v).replace(f"keras.layers.Dense({v},", "keras.layers.Dense(1,")
     weights = f"""\
 WEIGHTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "{WEIGHTS_FILE}")
 if os.path.exists(WEIGHTS):
@@ -201,7 +201,7 @@ if os.path.exists(WEIGHTS):
     predictor = ""
     if test is not None:
         b = test.feed.batch_size
-        predictor = _model_code(test.feed, config, v, name="predictor", batch_size=b).replace(
+        predictor = model_code(test.feed, config, v, name="predictor", batch_size=b).replace(
             f"keras.layers.Dense({v},", "keras.layers.Dense(1,"
         )
     test_code = "" if test is None else _test_code(test, feed, config, predictor)
@@ -214,6 +214,6 @@ if os.path.exists(WEIGHTS):
         + model
         + weights
         + _REPORT
-        + _train_code(feed, config, test_code).replace("probabilities = ", "outputs = ")
+        + train_code(feed, config, test_code).replace("probabilities = ", "outputs = ")
         + 'report("", trained, outputs, raw_x, raw_y)\n'
     )

@@ -224,7 +224,7 @@ class Contrast(Fact):
     learned: list[str]  # fit every training position
     rule: list[str] = field(default_factory=list)  # of those, verdict "learned": the test is predicted
     memorised: list[str] = field(default_factory=list)  # verdict "memorised": the test is not
-    # Fit, with a test sequence, but no verdict: every test position repeats the training data.
+    # Fit, with a test sequence, but no verdict: the test showed those modes nothing new.
     unscored: list[str] = field(default_factory=list)
     # Per stuck mode, why: "batch" (samples of one step share a batch but never a state: its
     # SharedBatch fact), "window" (a window too narrow: ``windows`` gives its width), "layout".

@@ -447,9 +447,8 @@ def train_epochs(
     masked: bool,
     orders: Any,
     batch_size: int,
-    stateful: bool,
-    reset_never: bool,
-    reset_at: Any,
+    carries_across_epochs: bool,
+    resets_before: Any,
     states: Any,
     carried: bool,
     alphas: Any,
@@ -492,14 +491,14 @@ def train_epochs(
     last = 0
     for epoch in range(orders.shape[0]):
         order = orders[epoch]
-        if not (stateful and reset_never) or not carried:
+        if not carries_across_epochs or not carried:
             states[:] = 0.0
             carried = True
         total = 0.0
         for first in range(0, samples, batch_size):
             rows = order[first : min(first + batch_size, samples)]
             n = rows.shape[0]
-            carry = stateful and not (first == 0 and not reset_never) and not reset_at[first]
+            carry = not resets_before[first]  # the plan's rule: Feed.resets_before
             if carry:
                 start[:] = states
             else:
@@ -561,9 +560,7 @@ class KernelBackend:
         self.step_mask = np.ascontiguousarray(
             feed.loss_mask if feed.step_mask is None else feed.step_mask, np.float32
         )
-        self.reset_at = np.zeros(feed.samples, np.bool_)
-        if feed.stateful and not feed.shuffle:  # resets are whole batches (seqviz.trainer)
-            self.reset_at[[r for r in feed.reset_rows if r < feed.samples]] = True
+        self.resets_before = np.array([feed.resets_before(r) for r in range(feed.samples)], np.bool_)
         width_states = 2 if weights.cell == "lstm" else 1
         self.state_count = width_states
         self.batch_states = np.zeros(
@@ -600,9 +597,8 @@ class KernelBackend:
             self.masked,
             orders,
             int(feed.batch_size),
-            bool(feed.stateful),
-            feed.reset == "never",
-            self.reset_at,
+            feed.carries_across_epochs,
+            self.resets_before,
             self.batch_states,
             self.carried,
             alphas,
@@ -652,9 +648,8 @@ def warm_up() -> None:
         False,
         np.zeros((1, 2), np.int64),
         2,
-        True,
         False,
-        np.zeros(2, np.bool_),
+        np.array([True, False]),
         np.zeros((1, 2, 2, units), np.float32),
         False,
         step_sizes(0.001, 0, 1),

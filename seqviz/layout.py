@@ -19,11 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import Literal
 
 from seqviz.errors import SeqvizError
 from seqviz.sequence import Dataset
 
 ALL_STEPS = "all"
+Arrange = Literal["lanes", "rows"]  # the keys of ARRANGEMENTS (a test holds them equal)
+Reset = Literal["epoch", "never", "sequence"]  # the keys of RESETS
 ARRANGEMENTS = {
     "lanes": "contiguous streams side by side (correct)",
     "rows": "rows in order (a common mistake)",
@@ -44,9 +47,9 @@ class Layout:
     stride: int  # 1: sliding windows (zero-padded at the start); = timesteps: consecutive chunks
     stateful: bool
     batch_size: int
-    arrange: str  # "lanes" | "rows" (stateful, batch size > 1)
+    arrange: Arrange  # stateful, batch size > 1
     shuffle: bool  # fit(shuffle=True): a new sample order every epoch
-    reset: str  # "epoch" | "never" | "sequence" (stateful only)
+    reset: Reset  # stateful only
     return_sequences: bool
 
     @property

@@ -4,7 +4,7 @@ Keras computes them, written once for the NumPy trainer, the replay and the grap
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
@@ -126,5 +126,6 @@ class LinearOutput(Output):
         return tf.reduce_mean(tf.square(logits - y), -1)
 
 
+OutputName = Literal["sigmoid", "softmax", "linear"]  # the keys of OUTPUTS (a test holds them equal)
 OUTPUTS: dict[str, type[Output]] = {o.name: o for o in (SigmoidOutput, SoftmaxOutput, LinearOutput)}
 REGRESSION = LinearOutput.name  # the output that reads tokens (or a CSV) as numbers

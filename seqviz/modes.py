@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
@@ -19,7 +19,9 @@ from seqviz.errors import SeqvizError
 from seqviz.layout import (
     ALL_STEPS,
     KERAS_DEFAULT_BATCH,
+    Arrange,
     Layout,
+    Reset,
     arrange_samples,
     check,
     keys,
@@ -27,8 +29,32 @@ from seqviz.layout import (
 )
 from seqviz.sequence import Dataset
 
-if TYPE_CHECKING:
-    from seqviz.config import RunConfig
+
+class LayoutOptions(Protocol):
+    """The options a mode's layout reads; ``seqviz.config.LayoutOptions`` holds them all (a protocol,
+    so the plan layer needs nothing from the config layer above it)."""
+
+    @property
+    def batch_size(self) -> int | None: ...
+    @property
+    def window(self) -> int: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def timesteps(self) -> str: ...
+    @property
+    def stride(self) -> int | None: ...
+    @property
+    def stateful(self) -> bool: ...
+    @property
+    def arrange(self) -> Arrange: ...
+    @property
+    def shuffle(self) -> bool: ...
+    @property
+    def reset(self) -> Reset: ...
+    @property
+    def return_sequences(self) -> bool: ...
+
 
 ZEROS, PREVIOUS_STEP, PREVIOUS_BATCH = "zeros", "previous_step", "previous_batch"
 # Where a sample's first step takes its state from during training, where that is not the same
@@ -104,6 +130,28 @@ class Feed:
         if self.stateful and sample >= self.batch_size and sample not in self.reset_rows:
             return PREVIOUS_BATCH, (sample - self.batch_size, self.timesteps - 1)
         return ZEROS, None
+
+    @property
+    def carries_across_epochs(self) -> bool:
+        """A stateful layer never reset: each epoch starts from the state the last one left."""
+        return self.stateful and self.reset == "never"
+
+    def resets_before(self, first: int) -> bool:
+        """Training's one batch-start rule, read by the NumPy trainer and the compiled loop: whether
+        the batch that starts at row ``first`` of an epoch's order starts from zeros. Stateless
+        batches always do; a stateful layer does at an epoch's first batch (unless it is never
+        reset, when only the very first epoch starts from zeros) and, unshuffled, where a new
+        sequence starts in a lane (``reset_rows``); otherwise it carries the last batch's state."""
+        if not self.stateful:
+            return True
+        if first == 0:
+            return not self.carries_across_epochs
+        return first in self.reset_rows and not self.shuffle
+
+    def replay_starts_from_zeros(self, first: int) -> bool:
+        """Whether the replay (and a prediction pass) starts the batch at row ``first`` from zeros,
+        the rows running in order from a reset: ``source`` of its first step."""
+        return self.source(first, 0)[0] == ZEROS
 
     def training_source(self, sample: int, step: int) -> tuple[str, tuple[int, int] | None]:
         """Where the state entering (sample, step) comes from during training, in every epoch but
@@ -293,53 +341,53 @@ def window_keys(inputs: Sequence[Hashable], w: int, pad: Hashable = None) -> tup
 
 
 def _layout(
-    config: RunConfig,
+    config: LayoutOptions,
     *,
     timesteps: int | None,
     stride: int = 1,
     stateful: bool = False,
     batch_size: int,
-    arrange: str = "lanes",
+    arrange: Arrange = "lanes",
     return_sequences: bool = False,
 ) -> Layout:
     return Layout(timesteps, stride, stateful, batch_size, arrange, False, "epoch", return_sequences)
 
 
-def stateless_layout(dataset: Dataset, config: RunConfig) -> Layout:
+def stateless_layout(dataset: Dataset, config: LayoutOptions) -> Layout:
     return _layout(config, timesteps=1, batch_size=config.batch_size or len(dataset.pairs))
 
 
-def stateful_layout(dataset: Dataset, config: RunConfig) -> Layout:
+def stateful_layout(dataset: Dataset, config: LayoutOptions) -> Layout:
     return _layout(config, timesteps=1, stateful=True, batch_size=config.batch_size or 1, arrange="rows")
 
 
-def sequence_layout(dataset: Dataset, config: RunConfig) -> Layout:
+def sequence_layout(dataset: Dataset, config: LayoutOptions) -> Layout:
     """One sample per sequence, all of them in one batch unless a batch size is asked for (not
     stateful, so the last batch may be smaller, as ``fit`` allows)."""
     b = config.batch_size or dataset.sequence_count
     return _layout(config, timesteps=None, batch_size=b, return_sequences=True)
 
 
-def window_layout(dataset: Dataset, config: RunConfig) -> Layout:
+def window_layout(dataset: Dataset, config: LayoutOptions) -> Layout:
     return _layout(config, timesteps=config.window, batch_size=config.batch_size or len(dataset.pairs))
 
 
-def chunks_layout(dataset: Dataset, config: RunConfig) -> Layout:
+def chunks_layout(dataset: Dataset, config: LayoutOptions) -> Layout:
     b = config.batch_size or dataset.sequence_count
     w = config.window
     return _layout(config, timesteps=w, stride=w, stateful=True, batch_size=b, return_sequences=True)
 
 
-def lanes_layout(dataset: Dataset, config: RunConfig) -> Layout:
+def lanes_layout(dataset: Dataset, config: LayoutOptions) -> Layout:
     b = config.batch_size or (dataset.sequence_count if dataset.sequence_count > 1 else 2)
     return _layout(config, timesteps=1, stateful=True, batch_size=b)
 
 
-def rows_layout(dataset: Dataset, config: RunConfig) -> Layout:
+def rows_layout(dataset: Dataset, config: LayoutOptions) -> Layout:
     return _layout(config, timesteps=1, stateful=True, batch_size=config.batch_size or 2, arrange="rows")
 
 
-def custom_layout(dataset: Dataset, config: RunConfig) -> Layout:
+def custom_layout(dataset: Dataset, config: LayoutOptions) -> Layout:
     timesteps = None if config.timesteps == ALL_STEPS else int(config.timesteps)
     stride = config.stride or (timesteps or 1)
     if config.batch_size:
@@ -366,21 +414,21 @@ class ModeSpec:
     """Everything about one feeding mode."""
 
     name: str
-    build: Callable[[Dataset, RunConfig], Feed]  # the X, Y, batches and wiring
+    build: Callable[[Dataset, LayoutOptions], Feed]  # the X, Y, batches and wiring
     help: str  # one line, for the form, the CLI and the docs
     options: tuple[str, ...]  # the options it reads beyond the common ones
     export_data: str  # the data block of train.py ({k} pairs, {v} features, {w} timesteps); "":
     # the generic block that lists every row of X
 
-    def __call__(self, dataset: Dataset, config: RunConfig) -> Feed:
+    def __call__(self, dataset: Dataset, config: LayoutOptions) -> Feed:
         return self.build(dataset, config)
 
 
-LayoutOf = Callable[[Dataset, "RunConfig"], Layout]
+LayoutOf = Callable[[Dataset, LayoutOptions], Layout]
 
 
-def _preset(layout: LayoutOf, mode: str) -> Callable[[Dataset, RunConfig], Feed]:
-    def build(dataset: Dataset, config: RunConfig) -> Feed:
+def _preset(layout: LayoutOf, mode: str) -> Callable[[Dataset, LayoutOptions], Feed]:
+    def build(dataset: Dataset, config: LayoutOptions) -> Feed:
         return build_feed(dataset, layout(dataset, config), mode, config.seed)
 
     return build

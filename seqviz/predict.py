@@ -10,6 +10,7 @@ the cell's own step (``seqviz.network``) one timestep at a time, so a reset can 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from seqviz.novelty import seen_positions
 from seqviz.sequence import Dataset, make_dataset
 from seqviz.weights import Weights
 
+StatePolicy = Literal["zeros", "carry"]  # the keys of STATE_POLICIES (a test holds them equal)
 STATE_POLICIES = {
     "zeros": "start from zeros (reset_state() before predict)",
     "carry": "carry on from the state training ended in (no reset after fit)",
@@ -117,7 +119,7 @@ def predict_pass(
         zeros = [network.zero_states(cell, len(rows), w.units, np.float64) for _ in w.layers]
         if first == 0:
             states = zeros if start is None else [tuple(np.array(a, np.float64) for a in s) for s in start]
-        elif not feed.stateful or first in feed.reset_rows:
+        elif feed.replay_starts_from_zeros(first):  # the plan's rule (Feed.source)
             states = zeros
         for t in range(steps):
             hit = inputs[rows, t] == reset_at if reset_at is not None else np.zeros(len(rows), bool)

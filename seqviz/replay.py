@@ -64,7 +64,7 @@ def replay(feed: Feed, weights: Weights, output: str) -> Replay:
     shown = [cell.trace_names.index(i.name) for i in cell.internals]
     for first in range(0, samples, b):
         rows = slice(first, first + b)
-        carry = feed.stateful and first not in feed.reset_rows
+        carry = first > 0 and not feed.replay_starts_from_zeros(first)  # the plan's rule
         start = states if carry else [tuple(z[: len(x[rows])] for z in layer) for layer in zeros]
         mask = None if feed.step_mask is None else feed.step_mask[rows]
         traces, batch_logits = network.forward(w, x[rows], start, mask)

@@ -53,6 +53,34 @@ def as_text(value: str | float) -> str:
 
 
 @dataclass(frozen=True)
+class LayoutView:
+    """The layout a mode was fed with, as its result records it (``seqviz.layout.Layout``, with
+    ``"all"`` for whole-sequence samples, and whether padding is masked)."""
+
+    timesteps: int | str  # steps per sample, or "all"
+    stride: int
+    stateful: bool
+    batch_size: int
+    arrange: str  # "lanes" | "rows"
+    shuffle: bool
+    reset: str  # "epoch" | "never" | "sequence"
+    return_sequences: bool
+    masked: bool
+
+    @property
+    def sliding(self) -> bool:
+        """Sliding windows: several steps per sample, stride 1."""
+        return isinstance(self.timesteps, int) and self.timesteps > 1 and self.stride == 1
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> LayoutView | None:
+        return cls(**{k: d[k] for k in _fields(cls)}) if d else None
+
+
+@dataclass(frozen=True)
 class Prediction:
     """The trained model's output at one position."""
 
@@ -113,6 +141,15 @@ class TestResult:
     # (``seqviz.novelty``): a memorised training set predicts them as well as a learned rule,
     # so the verdict leaves them out.
     seen: list[int] = field(default_factory=list)
+
+    def changed_by_reset(self) -> list[bool] | None:
+        """Per position, whether the pass reset before ``reset_at`` predicts something else
+        there (what the state carried); None without a reset."""
+        if self.reset_predictions is None:
+            return None
+        return [
+            a.predicted_text != p.predicted_text for p, a in zip(self.predictions, self.reset_predictions)
+        ]
 
     def to_json(self) -> dict[str, Any]:
         out = {k: v for k, v in vars(self).items() if k not in ("predictions", "reset_predictions")}
@@ -301,7 +338,7 @@ class ModeResult:
     trainer: str  # "numpy" | "tensorflow"
     train_seconds: float
     facts: list[Fact] = field(default_factory=list)  # what the explanation says, as data
-    layout: dict[str, Any] = field(default_factory=dict)  # the layout's options (seqviz.layout.Layout)
+    layout: LayoutView | None = None  # the layout's options (seqviz.layout.Layout)
     reach_floor: float = 0.0  # the floor if the model could use only what the gradient reaches
     beyond_reach: list[int] = field(default_factory=list)  # told apart only by state from a cut-off batch
     # ``beyond_reach`` in groups: the positions each look-alike view (what the gradient reaches) holds
@@ -310,13 +347,18 @@ class ModeResult:
     test: TestResult | None = None  # the prediction phase, when a test sequence was given
     verdict: str | None = None  # "cannot fit" | "memorised" | "learned" | None
     fitted: bool = False  # training fits its data (tokens: all right but ties; numbers: MSE rule)
+    cell: str = ""  # the recurrent cell's registry key (seqviz.cells.CELLS); "" in older JSON
 
     @property
     def correct(self) -> int:
         return sum(p.correct for p in self.predictions)
 
     def to_json(self) -> dict[str, Any]:
-        out = {k: v for k, v in vars(self).items() if k not in _NESTED_MODE}
+        out = {
+            k: (({} if v is None else v.to_json()) if k == "layout" else v)
+            for k, v in vars(self).items()
+            if k not in _NESTED_MODE
+        }
         out["predictions"] = [p.to_json() for p in self.predictions]
         out["states"] = [s.to_json() for s in self.states]
         out["snapshots"] = [s.to_json() for s in self.snapshots]
@@ -327,7 +369,7 @@ class ModeResult:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> ModeResult:
-        values = {k: d[k] for k in _fields(cls) if k not in _NESTED_MODE and k in d}
+        values = {k: d[k] for k in _fields(cls) if k not in _NESTED_MODE and k != "layout" and k in d}
         return cls(
             **values,
             predictions=[Prediction.from_json(p) for p in d["predictions"]],
@@ -336,6 +378,7 @@ class ModeResult:
             feed=FeedView.from_json(d["feed"]),
             facts=[fact_from_json(f) for f in d.get("facts", [])],
             test=None if d.get("test") is None else TestResult.from_json(d["test"]),
+            layout=LayoutView.from_json(d.get("layout") or {}),
         )
 
 

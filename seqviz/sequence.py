@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -22,7 +22,7 @@ _SEQUENCE_BREAKS = re.compile(r"[\n\r|]+")
 _INTEGER = re.compile(r"[+-]?\d+")
 
 if TYPE_CHECKING:
-    from seqviz.numeric import Numeric
+    from seqviz.scaling import Numeric
 
 
 def split_sequences(text: str) -> list[str]:
@@ -96,6 +96,7 @@ def _next_framing(tokens: Sequence[str]) -> list[Pair]:
     return [(tokens[k], tokens[k + 1]) for k in range(len(tokens) - 1)]
 
 
+Framing = Literal["pairs", "next"]  # the keys of FRAMINGS (a test holds them equal)
 FRAMINGS: dict[str, Callable[[Sequence[str]], list[Pair]]] = {
     "pairs": _pairs_framing,
     "next": _next_framing,

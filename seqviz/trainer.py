@@ -244,7 +244,7 @@ class _NumpyBackend:
         for _ in range(epochs):
             order = feed.epoch_order(self.epoch)
             self.epoch += 1
-            if not (feed.stateful and feed.reset == "never") or not self.states:
+            if not feed.carries_across_epochs or not self.states:
                 self.states = zeros
             total = 0.0
             for first in range(0, feed.samples, b):
@@ -266,15 +266,8 @@ class _NumpyBackend:
     def _start_states(self, rows: np.ndarray, first: int, zeros: list[States]) -> list[States]:
         """The states a batch starts from: zeros, or (stateful) those the last batch left, with
         zeros in the rows where a new sequence starts (the "sequence" reset)."""
-        feed = self.feed
-        if not feed.stateful:
+        if self.feed.resets_before(first):  # the plan's rule (resets are whole batches)
             return [tuple(z[: len(rows)] for z in layer) for layer in zeros]
-        if first == 0 and feed.reset != "never":
-            return zeros
-        if (
-            first in feed.reset_rows and not feed.shuffle
-        ):  # resets are whole batches (batch size 1, or lanes of sequences)
-            return zeros
         return self.states
 
     def weights(self, copy: bool = True) -> Weights:

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from seqviz.engine import PREDICTED, RunResult
+from seqviz.engine import RunResult
 from seqviz.explain import (
     REACHED,
     answer,
@@ -55,7 +55,8 @@ from seqviz.facts import (
 )
 from seqviz.modes import Feed
 from seqviz.regression import TOLERANCE
-from seqviz.results import ModeResult
+from seqviz.results import LayoutView, ModeResult
+from seqviz.verdicts import PREDICTED
 
 PROBE_UNITS = 6
 
@@ -89,17 +90,17 @@ def reset_rows(feed: Feed, reset: str) -> set[int]:
     return out
 
 
-def training_start(feed: Feed, layout: dict[str, Any], row: int) -> str:
+def training_start(feed: Feed, layout: LayoutView | None, row: int) -> str:
     """Where row ``row``'s first state comes from in training, by Keras's rule and the script's
     resets: zeros, the same index of the previous batch, the previous epoch's last batch (never
     reset), or a shuffled predecessor."""
-    if not layout.get("stateful", feed.stateful):
+    if layout is None or not layout.stateful:
         return "zeros"
-    if layout.get("shuffle", False):
+    if layout.shuffle:
         return "shuffled"
     if row < feed.batch_size:
-        return "previous_epoch" if layout.get("reset") == "never" else "zeros"
-    return "zeros" if row in reset_rows(feed, layout.get("reset", "epoch")) else "previous_batch"
+        return "previous_epoch" if layout.reset == "never" else "zeros"
+    return "zeros" if row in reset_rows(feed, layout.reset) else "previous_batch"
 
 
 class Probe:
@@ -136,6 +137,14 @@ class Probe:
                     out[p] = h.tobytes()
             ends[r] = h
         return out
+
+
+def _reset(mode: ModeResult) -> str:
+    return "epoch" if mode.layout is None else mode.layout.reset
+
+
+def _shuffled(mode: ModeResult) -> bool:
+    return mode.layout is not None and mode.layout.shuffle
 
 
 def groups_of(states: dict[int, bytes]) -> list[list[int]]:
@@ -230,7 +239,7 @@ def _check_page(result: RunResult, probe: Probe) -> Counter[str]:
         feed = result.feeds[m.mode]
         group = sorted(look.positions)
         _require(
-            group in groups_of(probe.states(feed, True, m.layout.get("reset", "epoch"))),
+            group in groups_of(probe.states(feed, True, _reset(m))),
             look,
             "one probe group",
         )
@@ -245,16 +254,8 @@ def _check_page(result: RunResult, probe: Probe) -> Counter[str]:
     seen = contrast_look(run, *pair) if pair else None
     if pair and seen is not None:
         stuck, other = run.mode(pair[0]), run.mode(pair[1])
-        in_stuck = groups_of(
-            probe.states(
-                result.feeds[stuck.mode], not stuck.layout.get("shuffle"), stuck.layout.get("reset", "epoch")
-            )
-        )
-        in_other = groups_of(
-            probe.states(
-                result.feeds[other.mode], not other.layout.get("shuffle"), other.layout.get("reset", "epoch")
-            )
-        )
+        in_stuck = groups_of(probe.states(result.feeds[stuck.mode], not _shuffled(stuck), _reset(stuck)))
+        in_other = groups_of(probe.states(result.feeds[other.mode], not _shuffled(other), _reset(other)))
         _require(sorted(seen.positions) in in_stuck, seen, "one state in the first mode")
         _require(
             seen.apart_in_other == (not any(set(seen.positions) <= set(g) for g in in_other)), seen, "apart"
@@ -270,11 +271,10 @@ def _check_page(result: RunResult, probe: Probe) -> Counter[str]:
 
 def _check_mode(mode: ModeResult, feed: Feed, result: RunResult, probe: Probe) -> Counter[str]:
     dataset, config = result.dataset, result.run.config
-    layout = mode.layout
-    reset = layout.get("reset", "epoch")
+    reset = _reset(mode)
     targets = dataset.target_keys
     k = len(targets)
-    carried = probe.states(feed, carry=not layout.get("shuffle", False), reset=reset)
+    carried = probe.states(feed, carry=not _shuffled(mode), reset=reset)
     groups = groups_of(carried)
     ties = ambiguous(groups, targets)
     reach_groups = groups_of(probe.states(feed, carry=False, reset=reset))
@@ -365,6 +365,10 @@ def _check_answer(mode: ModeResult, output_of: dict[int, Any]) -> None:
     diverged = not math.isfinite(mode.final_loss)
     want = "✗" if mode.verdict == "cannot fit" or diverged else "✓" if mode.correct == len(output_of) else "…"
     _require(line.mark == want, f"answer {line.text()}", f"mark {want}")
+    if "fits every position" in line.headline:
+        ties = len(mode.ties)
+        _require(mode.correct + ties == len(output_of), f"answer {line.text()}", "right or a tie, each")
+        _require(("but its" in line.headline) == (ties > 0), f"answer {line.text()}", f"{ties} ties named")
     if "learned the rule" in line.text() or "memorised the training data" in line.text():
         _require(mode.verdict in ("learned", "memorised"), f"answer {line.text()}", "a test verdict backs it")
 
@@ -406,9 +410,13 @@ def _check_fact(
             )
             _require(fact.input == pairs[fact.positions[0]][0], fact, "the input named")
         if fact.seen == "window":
-            _require(fact.window == mode.x_shape[1] and layout.get("stride") == 1, fact, "a sliding window")
+            _require(
+                fact.window == mode.x_shape[1] and layout is not None and layout.stride == 1,
+                fact,
+                "a sliding window",
+            )
         if fact.seen == "stream":
-            _require(mode.stateful and not layout.get("shuffle"), fact, "a carried stream")
+            _require(mode.stateful and not _shuffled(mode), fact, "a carried stream")
         if fact.start == "zeros" and fact.seen in ("input", "window", "chunk"):
             for p in fact.positions:  # the replay's own entering state, where the step is the first
                 state = mode.states[p]
@@ -476,7 +484,7 @@ def _check_fix(fact: Fix, mode: ModeResult, dataset: Any) -> None:
     prefix_ok = unambiguous(prefixes(inputs, lines), targets)
     longest = max(len(line) for line in lines)
     if fact.sequence_shape is not None:
-        _require(prefix_ok and mode.x_shape[1] < longest, fact, "one sample per sequence tells them apart")
+        _require(prefix_ok, fact, "one sample per sequence tells them apart")
         _require(fact.sequence_shape == [len(lines), longest, dataset.input_dim], fact, "the shape")
     if fact.sequence_shape is None and fact.window is None:
         # "every layout that starts each sequence from zeros keeps the floor above zero"
@@ -499,7 +507,7 @@ def _check_verdict(
     test, prediction = mode.test, result.tests.get(mode.mode)
     _require(test is not None and prediction is not None, fact, "a test pass")
     assert test is not None and prediction is not None
-    train_states = probe.states(result.feeds[mode.mode], carry=True, reset=mode.layout.get("reset", "epoch"))
+    train_states = probe.states(result.feeds[mode.mode], carry=True, reset=_reset(mode))
     shown = {(train_states[p], dataset.target_keys[p]) for p in train_states}
     test_states = probe.states(prediction.feed, carry=True, reset=prediction.feed.reset)
     test_targets = prediction.dataset.target_keys
@@ -518,6 +526,8 @@ def _check_verdict(
     _require(mode.fitted, fact, "training fits its data")
     if numbers:
         assert y is not None
+        right = sum(p.correct for p in new)
+        _require((fact.new_right, fact.new_total) == (right, len(new)), fact, f"{right} of {len(new)} right")
         out = np.array([p.probabilities[0] for p in new])
         want = np.array([prediction.dataset.numeric.y[p.position] for p in new])
         error = float(((out - want) ** 2).mean()) / (float(y.var()) or 1.0)
@@ -546,13 +556,19 @@ def _check_state_matters(fact: StateMatters, mode: ModeResult, result: RunResult
     _require(fact.changed == changed, fact, f"changed: {changed}")
     feed = result.tests[mode.mode].feed
     hits = [(r, t) for (r, t), q in np.ndenumerate(feed.input_positions) if q == fact.reset_at]
-    zero = all(t == 0 and not (feed.stateful and (r >= feed.batch_size or test.carried)) for r, t in hits)
+
+    def starts_zero(r: int, t: int) -> bool:
+        return t == 0 and not (feed.stateful and (r >= feed.batch_size or test.carried))
+
+    zero = all(starts_zero(r, t) for r, t in hits)
     if zero:
         _require(fact.already_zero, fact, "the reset falls where every state starts from zeros")
     elif fact.already_zero:
         # Not zero by the layout: the trained cell must have left exact zeros where the state flows
         # in from (the h the run reports leaving that step; a carried-in start is not reported).
         for r, t in hits:
+            if starts_zero(r, t):
+                continue
             _, origin = feed.source(r, t)
             _require(origin is not None or test.carried, fact, "a state flows in")
             if origin is not None and feed.positions[origin] >= 0 and test.h is not None:
@@ -569,8 +585,7 @@ def _check_contrast(fact: Fact, runs: list[ModeResult]) -> None:
     for name, reason, window in zip(fact.stuck, fact.reasons, fact.windows):
         mode = next(m for m in runs if m.mode == name)
         shares = any(isinstance(f, SharedBatch) and set(f.starts) == {"zeros"} for f in mode.facts)
-        steps = mode.layout.get("timesteps")
-        sliding = isinstance(steps, int) and steps > 1 and mode.layout.get("stride") == 1
+        sliding = mode.layout is not None and mode.layout.sliding
         windowed = mode.mode == "window" or sliding
         want = "window" if windowed else "batch" if shares else "layout"
         _require(reason == want, fact, f"{name}: {want}")

@@ -226,9 +226,11 @@ def test_simple_rnn_has_no_gates_to_toggle():
 def test_every_preset_trains_without_an_error():
     import importlib.util
 
+    from seqviz import presets
+
     spec = importlib.util.spec_from_file_location("app_module_for_presets", APP)
-    source = Path(APP).read_text()
-    presets_block = source[source.index("PRESETS: dict") : source.index("PRESETS_PER_ROW")]
+    source = Path(presets.__file__).read_text()
+    presets_block = source[source.index("PRESETS: dict") : source.index("PRESET_NOTES: dict")]
     names = re.findall(r'^    "([^"]+)": \{', presets_block, re.M)
     assert len(names) >= 8 and spec is not None
     at = app_at({"epochs": "5"})

@@ -191,6 +191,9 @@ def test_a_csv_refuses_a_framing_and_a_test_sequence(tmp_path, capsys):
     assert "--framing does not apply here: a CSV is framed by its rows" in capsys.readouterr().err
     assert main(["run", "--csv", str(path), "--test-sequence", "1 2", "--epochs", "1"]) == 2
     assert "A test sequence does not apply to a CSV" in capsys.readouterr().err
+    # A typed sequence beside the CSV was replaced without a word.
+    assert main(["run", "--csv", str(path), "--sequence", "0 1", "--epochs", "1"]) == 2
+    assert "--sequence does not apply here: the CSV replaces the typed sequence" in capsys.readouterr().err
 
 
 def test_the_sequence_mode_reads_the_batch_size(capsys):

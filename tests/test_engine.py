@@ -13,6 +13,8 @@ from seqviz.errors import SeqvizError
 from seqviz.floor import ambiguous_positions, identical_groups, loss_floor
 from seqviz.modes import MODES
 from seqviz.trainer import snapshot_epochs
+from tests.stored_runs import CONFIGS as STORED
+from tests.stored_runs import HERE, differences, stored
 
 
 def _by_mode(result):
@@ -209,3 +211,13 @@ def test_every_cell_keeps_its_own_names_and_stacked_runs_keep_every_layer(cell, 
     assert state["steps"][-1]["h"] == state["h"]
     snapshot = result.run.runs[0].snapshots[-1]
     assert set(snapshot.states) == set(CELLS[cell].state_names)
+
+
+@pytest.mark.parametrize("name", sorted(STORED))
+def test_a_seed_configuration_still_gives_its_stored_run(name):
+    """A refactor moves no number: each seed configuration's JSON equals the stored one (timings
+    aside, floats within 1e-5). After a change that should move numbers: python -m tests.stored_runs."""
+
+    want = json.loads((HERE / f"{name}.json").read_text())
+    got = stored(run(STORED[name]).run.to_json())
+    assert differences(want, got) == []

@@ -105,7 +105,7 @@ def test_a_memorised_verdict_states_its_numbers_and_no_more():
 def test_a_reset_where_the_state_is_already_zero_shows_nothing():
     result = checked(RunConfig(mode="stateless", sequence="0 1 0 2 0 1", test_sequence="0 1", reset_at=0))
     fact = next(f for f in result.run.runs[0].facts if isinstance(f, StateMatters))
-    assert fact.already_zero and "already zeros" in sentence(fact)
+    assert fact.already_zero and "already all zeros" in sentence(fact)
     assert "do not depend on the state" not in sentence(fact)
 
 
@@ -129,10 +129,10 @@ def test_a_masked_zero_under_standardise_does_not_advise_standardise():
 def test_the_loss_guide_names_only_lines_that_exist_and_what_they_did():
     result = checked(RunConfig(sequence="1 2 3 1 2 3", framing="next", output="linear", mode="sequence"))
     words = sentence(loss_lines(result.run))
-    assert "other lines" not in words and words.startswith("sequence ")
+    assert "other lines" not in words and words.startswith("sequence's loss was lower")
     default = sentence(loss_lines(checked(RunConfig()).run))
     assert "flattens" not in default  # after 300 epochs stateless is still above its floor
-    assert "stateless is still above a floor above zero" in default
+    assert "stateless's loss is still above the dashed floor, which is above zero" in default
 
 
 def test_a_short_test_part_is_judged_against_the_training_spread_not_its_own():

@@ -163,3 +163,27 @@ def test_every_cell_record_is_complete(name):
             if internal.low is not None:
                 assert internal.low <= value.min() and value.max() <= internal.high
     assert name in OPTION_BY_NAME["cell"].choices
+
+
+def test_each_closed_set_of_strings_is_its_registry_s_keys():
+    """The Literal types the run model is typed with name exactly the entries of the tables the
+    option table, the form and the CLI read: neither can grow without the other."""
+    from typing import get_args
+
+    from seqviz.csvdata import TARGET_ROWS, TargetRow
+    from seqviz.layout import ARRANGEMENTS, RESETS, Arrange, Reset
+    from seqviz.losses import OUTPUTS, OutputName
+    from seqviz.predict import STATE_POLICIES, StatePolicy
+    from seqviz.scaling import SCALINGS, ScalingKind
+    from seqviz.sequence import FRAMINGS, Framing
+
+    for literal, table in (
+        (Arrange, ARRANGEMENTS),
+        (Reset, RESETS),
+        (OutputName, OUTPUTS),
+        (StatePolicy, STATE_POLICIES),
+        (ScalingKind, SCALINGS),
+        (Framing, FRAMINGS),
+        (TargetRow, TARGET_ROWS),
+    ):
+        assert list(get_args(literal)) == list(table), literal

@@ -216,11 +216,11 @@ def pick_snapshot(mode: ModeResult, snapshot: int | None) -> tuple[Snapshot | No
 
 
 def cell_of(mode: ModeResult) -> type[Cell] | None:
-    """The cell a mode ran, told by the names its steps hold (a ModeResult does not name it).
-
-    Every registered cell holds a different set of names (``seqviz.replay.step_names``), so
-    the set identifies the cell; None when there are no states to tell by.
-    """
+    """The cell a mode ran (``ModeResult.cell``); for JSON written before the run named it, told
+    by the names its steps hold, the first registered cell that holds exactly those; None when
+    there are no states to tell by."""
+    if mode.cell in CELLS:
+        return CELLS[mode.cell]
     if not mode.states:
         return None
     held = set(mode.states[0].values)
