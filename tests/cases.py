@@ -174,14 +174,50 @@ def printed(stdout: str, test: bool = False) -> list[tuple[str, str, str]]:
     return [(x, y, p) for t, x, y, p in LINE.findall(stdout) if bool(t) == test]
 
 
-def before_training(source: str) -> dict:
-    """Run a generated script up to its training (its data and its model, no fit) in this
-    process: the names it defines (``X``, ``Y``, ``model``, …). What runs after is the training
-    loop, which the run of a script of the same family already ran."""
-    head = source.split("\nmodel.compile(")[0]
-    namespace: dict = {"__name__": "train_data", "__file__": "train.py"}
-    exec(compile(head, "train.py", "exec"), namespace)
-    return namespace
+def run_untrained(script: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict, str]:
+    """Run a generated script in this process with ``keras.Model.fit`` a no-op: its data, its
+    model, its prediction and what it prints all run, only the training is left out (a script
+    of the same output kind and layout family is run in full by ``run_script``). Returns the
+    names the script defined (``X``, ``Y``, ``model``, …) and what it printed."""
+    import contextlib
+    import io
+    import runpy
+
+    import keras
+
+    monkeypatch.setattr(keras.Model, "fit", lambda self, *args, **kwargs: None)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        namespace = runpy.run_path(str(script), run_name="__main__")
+    return namespace, out.getvalue()
+
+
+def same_model(model, other) -> None:
+    """Two Keras models are built alike: the same layers (kind, units, state, outputs, masking,
+    activation) on the same input shape."""
+
+    def shape(m) -> list:
+        return [m.input_shape] + [
+            (
+                type(layer).__name__,
+                getattr(layer, "units", None),
+                getattr(layer, "stateful", None),
+                getattr(layer, "return_sequences", None),
+                getattr(getattr(layer, "activation", None), "__name__", None),
+            )
+            for layer in m.layers
+        ]
+
+    assert shape(model) == shape(other)
+
+
+def same_data(namespace: dict, feed) -> None:
+    """A script's ``X`` and ``Y`` are seqviz's feed, as Keras is given it."""
+    import numpy as np
+
+    np.testing.assert_array_equal(namespace["X"], feed.x)
+    y = feed.y if feed.return_sequences else feed.y[:, -1]
+    np.testing.assert_allclose(namespace["Y"], y, atol=1e-6)
 
 
 # --- the Keras oracle: every fit held to model.fit, and the fast tier's pairwise share -------

@@ -5,10 +5,7 @@ under plain Keras."""
 
 import csv
 import io
-import os
 import re
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -26,6 +23,7 @@ from seqviz.errors import SeqvizError
 from seqviz.export import export, predictions_csv, states_csv
 from seqviz.limits import Limits
 from seqviz.numeric import as_number
+from tests.cases import LINE, printed, run_script, run_untrained, same_data, same_model
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "seqviz" / "data" / "demand.csv"
@@ -206,6 +204,7 @@ def test_numbers_stay_numbers_in_a_regression_run_s_csvs():
 # --- export ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_csv_run_s_train_py_reproduces_its_numbers_under_plain_keras(tmp_path):
     pytest.importorskip("keras")
     config = RunConfig(
@@ -226,16 +225,8 @@ def test_a_csv_run_s_train_py_reproduces_its_numbers_under_plain_keras(tmp_path)
     script = tmp_path / "chunks" / "train.py"
     source = script.read_text()
     assert re.search(r"^\s*(import|from) seqviz", source, re.M) is None and "standardise" in source
-    done = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    found = re.findall(r"^(test )?input=.* target=(\S+) predicted=(\S+)$", done.stdout, re.M)
+    stdout = run_script(script, cwd=tmp_path)
+    found = [(test, t, p) for test, _, t, p in LINE.findall(stdout)]
     mode = result.run.runs[0]
     train = [(float(t), float(p)) for test, t, p in found if not test]
     test = [(float(t), float(p)) for test, t, p in found if test]
@@ -246,26 +237,27 @@ def test_a_csv_run_s_train_py_reproduces_its_numbers_under_plain_keras(tmp_path)
     np.testing.assert_allclose([p for _, p in test], [p.predicted for p in mode.test.predictions], atol=2e-3)
 
 
-def test_a_typed_numbers_run_s_train_py_reproduces_its_numbers(tmp_path):
+# A regression script is run in full once (the CSV chunks above); these two are of the same
+# output kind and layout family, so their data, model and printing run without the fit.
+
+
+def test_a_typed_numbers_run_s_train_py_builds_its_data_and_model(tmp_path, monkeypatch):
     pytest.importorskip("keras")
+    import keras
+
     config = RunConfig(
         sequence="1 2 3 1 2 4 1 2 3", framing="next", output="linear", mode="stateful", epochs=15, units=4
     )
     result = run(config)
     export(result, tmp_path)
-    done = subprocess.run(
-        [sys.executable, str(tmp_path / "stateful" / "train.py")],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    predicted = [float(p) for p in re.findall(r"^input=.* predicted=(\S+)$", done.stdout, re.M)]
-    np.testing.assert_allclose(predicted, [p.predicted for p in result.run.runs[0].predictions], atol=2e-3)
+    namespace, stdout = run_untrained(tmp_path / "stateful" / "train.py", monkeypatch)
+    same_data(namespace, result.feeds["stateful"])
+    same_model(namespace["model"], keras.saving.load_model(tmp_path / "stateful" / "model.keras"))
+    targets = [float(y) for _, y, _ in printed(stdout)]
+    assert targets == pytest.approx([p.target for p in result.run.runs[0].predictions])
 
 
-def test_an_exported_csv_run_plants_no_formula_and_its_script_still_finds_the_columns(tmp_path):
+def test_an_exported_csv_run_plants_no_formula_and_its_script_still_finds_the_columns(tmp_path, monkeypatch):
     pytest.importorskip("keras")
     text = "=cmd,@sum,-t\n" + "\n".join(f"{k % 3},{k % 5},{k}" for k in range(12))
     config = RunConfig(csv=text, target="@sum", output="linear", mode="sequence", epochs=2, units=3)
@@ -275,13 +267,8 @@ def test_an_exported_csv_run_plants_no_formula_and_its_script_still_finds_the_co
     for cell in _cells(written):
         assert not cell.startswith(FORMULA_STARTS) or as_number(cell) is not None, cell
     assert written.splitlines()[0] == "'=cmd,'@sum,'-t"
-    done = subprocess.run(
-        [sys.executable, str(tmp_path / "sequence" / "train.py")],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    predicted = [float(p) for p in re.findall(r"^input=.* predicted=(\S+)$", done.stdout, re.M)]
-    np.testing.assert_allclose(predicted, [p.predicted for p in result.run.runs[0].predictions], atol=2e-3)
+    namespace, stdout = run_untrained(tmp_path / "sequence" / "train.py", monkeypatch)
+    assert namespace["FEATURES"] == ["=cmd", "@sum", "-t"] and namespace["TARGET"] == "@sum"
+    same_data(namespace, result.feeds["sequence"])
+    targets = [float(y) for _, y, _ in printed(stdout)]
+    assert targets == pytest.approx([p.target for p in result.run.runs[0].predictions])
