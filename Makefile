@@ -1,14 +1,17 @@
 # Two entry points for a fresh machine with Python 3.11+:
 #   make run    create .venv with the app's dependencies and open the app
-#   make test   create .venv with the test tools too, lint, type-check, and run every test
+#   make test   create .venv with the test tools too, lint, type-check, and run every test (the full tier)
+#   make check  lint, type-check and the fast tier (every module, every cell, layout and output) in ~90 s
 #   make cluster REPLICAS=3 PORT=8500   replicas behind haproxy on this machine (deploy/cluster.py)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 REPLICAS ?= 3
+# pytest-xdist workers for the tests; `make test JOBS=0` runs them in one process.
+JOBS ?= auto
 
-.PHONY: run test lint bench cli cluster clean checker
+.PHONY: run test check lint bench cli cluster clean checker
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +37,25 @@ lint: $(VENV)/.dev
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
+# The fast tier: every test not marked slow (tests/README.md), the guard for every change;
+# mypy type-checks beside it (most of a cold mypy run is its own cache, not the tests' cores).
+check: $(VENV)/.dev
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	@$(PY) -m mypy & types=$$!; \
+	$(PY) -m pytest -m "not slow" -n $(JOBS); tests=$$?; \
+	wait $$types; typed=$$?; \
+	exit $$(( tests != 0 || typed != 0 ))
+
+# The full tier: the container tests (an image build, mostly waiting on pip and disk) run as
+# their own pytest beside the rest; each browser module stays on one worker (--dist loadgroup).
 test: lint
-	$(PY) -m pytest
+	@log=$$(mktemp); \
+	$(PY) -m pytest -m container >$$log 2>&1 & container=$$!; \
+	$(PY) -m pytest -m "not container" -n $(JOBS) --dist loadgroup --durations=10; rest=$$?; \
+	wait $$container; built=$$?; \
+	echo "--- the container tests (pytest -m container), run beside the rest:"; cat $$log; rm -f $$log; \
+	exit $$(( rest != 0 || built != 0 ))
 
 # The fact checker's long profile: fresh random configurations (CHECKER_EXAMPLES of them), every
 # fact each run states re-derived by tests/checker.py. `make test` runs a fixed-seed 500.

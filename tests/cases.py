@@ -305,24 +305,50 @@ ORACLE: list[Fit] = (
 )
 
 
+def _cost(f: Fit) -> float:
+    """Roughly what a fit costs, in seconds on this machine (tests/README.md): a second layer
+    and test_layouts' epoch-by-epoch fit cost more."""
+    return {1: 1.4, 2: 2.0}[f.layers] + (0.3 if f.test == "layouts" else 0.0)
+
+
 def _cover(fits: Sequence[Fit]) -> list[Fit]:
-    """Greedily, the fits whose (cell, mode, output) triples hold every pair of a cell, a mode
-    and an output that any fit holds; each triple once, a cheaper fit (fewer layers) first."""
+    """The fewest fits whose (cell, mode, output) triples hold every pair of a cell, a mode and
+    an output: for each mode one fit per cell, the cells given different outputs (a Latin
+    square: every cell-mode pair once, every mode with every output), the cheapest such
+    choice over the modes such that every cell meets every output too."""
+    cheapest: dict[tuple[str, str, str], Fit] = {}
+    for f in fits:
+        key = (f.cell, f.mode, f.output)
+        if key not in cheapest or _cost(f) < _cost(cheapest[key]):
+            cheapest[key] = f
+    cells = sorted({f.cell for f in fits}, key=CELL_NAMES.index)
+    outputs = sorted({f.output for f in fits})
+    need = {(c, o) for c in cells for o in outputs}
+    rows = []  # per mode, its Latin rows, cheapest first
+    for mode in dict.fromkeys(f.mode for f in fits):
+        options = [
+            [cheapest[(c, mode, o)] for c, o in zip(cells, order)]
+            for order in itertools.permutations(outputs, len(cells))
+            if all((c, mode, o) in cheapest for c, o in zip(cells, order))
+        ]
+        assert options, f"no fit per cell of mode {mode!r} with every output"
+        rows.append(sorted(options, key=lambda row: sum(_cost(f) for f in row)))
+    best: tuple[float, list[Fit]] = (float("inf"), [])
 
-    def pairs(f: Fit) -> set[tuple[str, str]]:
-        return {
-            ("cell-mode", f"{f.cell}|{f.mode}"),
-            ("mode-output", f"{f.mode}|{f.output}"),
-            ("cell-output", f"{f.cell}|{f.output}"),
-        }
+    def search(k: int, chosen: list[Fit], cost: float) -> None:
+        nonlocal best
+        met = {(f.cell, f.output) for f in chosen}
+        if cost >= best[0] or len(need - met) > len(cells) * (len(rows) - k):
+            return
+        if k == len(rows):
+            best = (cost, chosen)
+            return
+        for row in rows[k]:
+            search(k + 1, chosen + row, cost + sum(_cost(f) for f in row))
 
-    missing = set().union(*(pairs(f) for f in fits))
-    chosen: list[Fit] = []
-    while missing:
-        best = max(fits, key=lambda f: (len(pairs(f) & missing), -f.layers))
-        chosen.append(best)
-        missing -= pairs(best)
-    return chosen
+    search(0, [], 0.0)
+    assert best[1], "no Latin choice meets every cell with every output"
+    return best[1]
 
 
 ORACLE_FAST: list[Fit] = _cover(ORACLE)

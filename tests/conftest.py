@@ -19,13 +19,95 @@ settings.load_profile("seqviz")
 OUTSIDE = ("browser", "container")
 
 
+# Tests of the full tier only, by module: each took seconds (tests/README.md lists the times) and
+# a quicker test of the same module or the same seqviz code stays in the fast tier. A name with
+# a [parameter id] marks that case only. Tests marked slow in their own file are not repeated.
+SLOW = {
+    "test_app": (
+        "test_default_page_trains_the_reference_question_in_every_mode",
+        "test_every_preset_trains_without_an_error",
+        "test_a_thousand_token_run_ships_at_most_a_megabyte_of_charts",
+    ),
+    "test_cli": ("test_arbitrary_arguments_never_raise",),
+    "test_config": ("test_any_query_gives_a_valid_configuration_or_notices",),
+    "test_csv": ("test_any_bytes_give_a_dataset_or_one_message_never_a_traceback",),
+    "test_engine": ("test_same_seed_reproduces_in_a_new_process",),
+    "test_export": (
+        "test_every_cell_stacked_exports_a_script_and_a_model_keras_runs[lstm]",
+        "test_every_cell_stacked_exports_a_script_and_a_model_keras_runs[simple_rnn]",
+    ),
+    "test_figures": (
+        "test_a_thousand_token_run_ships_under_a_megabyte_of_chart_json",
+        "test_the_downloads_of_a_thousand_token_run_keep_every_value",
+        "test_hostile_tokens_are_shown_escaped_and_never_raw",
+    ),
+    "test_keras_behaviour": (
+        "test_fit_never_resets_a_stateful_layer_at_its_start_or_between_epochs",
+        "test_a_callback_at_on_train_batch_begin_resets_before_that_batch",
+        "test_predict_does_not_reset_a_stateful_layer_but_a_stateless_one_starts_from_zeros",
+        "test_fit_shuffles_every_epoch_by_default_and_keeps_the_order_without",
+        "test_keras_does_not_refuse_a_short_last_stateful_batch_in_fit",
+        "test_a_second_fit_call_continues_adams_moments_a_new_model_starts_them_afresh",
+        "test_a_stateful_model_predicts_only_at_its_own_batch_size_and_a_rebuilt_copy_does_the_rest",
+        "test_a_stateless_fit_takes_a_smaller_last_batch",
+        "test_predict_after_fit_carries_on_from_the_state_fit_left",
+        "test_the_loss_skips_masked_steps_only_when_every_step_is_returned",
+    ),
+    "test_oracle": ("test_both_backends_agree_on_a_bigger_model",),
+    "test_player": ("test_a_thousand_token_run_ships_its_walkthrough_in_under_400_kb",),
+    "test_predict": (
+        "test_prediction_matches_model_predict_with_the_state_from_zeros_or_carried[lstm-zeros]",
+        "test_prediction_matches_model_predict_with_the_state_from_zeros_or_carried[gru-zeros]",
+        "test_prediction_matches_model_predict_with_the_state_from_zeros_or_carried[lstm-carry]",
+        "test_prediction_matches_model_predict_with_the_state_from_zeros_or_carried[gru-carry]",
+        "test_the_exported_reset_is_seqvizs_intervention[stateful, carried]",
+        "test_the_exported_reset_is_seqvizs_intervention[sequence, mid-sample]",
+        "test_the_exported_reset_is_seqvizs_intervention[window]",
+    ),
+    "test_refusals": (
+        "test_the_cli_runs_or_refuses_in_one_line",
+        "test_a_config_that_validates_runs_to_the_end",
+    ),
+    "test_regression": (
+        "test_the_graph_backend_trains_mse_as_fit_does",
+        "test_multi_feature_replay_matches_the_keras_layers",
+    ),
+    "test_robustness": (
+        "test_any_url_shows_a_run_or_a_notice_never_an_exception",
+        "test_markup_in_tokens_is_shown_literally_in_tables_charts_and_explanation",
+    ),
+    "test_teaching_app": (
+        "test_normal_charts_have_4_5_to_1_text_and_presentation_mode_18_px_text_and_hides_sections",
+        "test_a_prepared_link_opens_on_its_view_and_the_view_stays_in_the_url",
+        "test_continue_training_goes_on_from_the_final_weights_and_the_loss_curve_continues",
+        "test_an_error_labels_the_result_below_as_the_previous_run",
+        "test_a_preset_says_what_to_notice_and_shapes_are_counted_in_words",
+        "test_the_reference_preset_tests_past_the_training_data_and_says_which_positions_count",
+    ),
+    "test_workers": (
+        "test_a_worker_that_does_not_answer_a_stop_is_killed_and_replaced",
+        "test_a_worker_that_died_while_idle_is_replaced_before_it_is_used",
+    ),
+    "test_walkthrough_app": (
+        "test_walkthrough_choices_redraw_without_retraining",
+        "test_a_unit_past_a_narrower_runs_units_falls_back_to_its_last",
+        "test_the_walkthrough_is_built_only_once_opened_and_the_link_keeps_it_open",
+        "test_x_and_y_as_tokens_are_built_once_opened_and_show_the_feed",
+        "test_each_position_as_a_table_is_built_once_opened_and_follows_the_epoch",
+    ),
+}
+
+
 def pytest_collection_modifyitems(config, items):
     """The full tier (`make test`) runs everything; the fast tier (`make check`) deselects
-    ``slow``, which every browser and container test is too."""
+    ``slow``: SLOW above, every browser and container test, and what a file marks itself."""
     for item in items:
         if any(item.get_closest_marker(m) for m in OUTSIDE):
             item.add_marker(pytest.mark.slow)
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+        listed = SLOW.get(item.module.__name__.rpartition(".")[2], ())
+        if item.name in listed or item.originalname in listed:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
