@@ -105,7 +105,7 @@ def _build_graph(cell: type[Cell], layers: int, ranks: tuple[int, ...]) -> Any:
                 inner = tf.matmul(carry[0], recurrent_kernel)
                 if recurrent_bias is not None:
                     inner = inner + recurrent_bias
-                return tuple(cell.tf_step(z_x, inner, carry))
+                return tuple(cell.tf_step(z_x, inner, carry, recurrent_kernel))
 
             sequences = tf.scan(step, projected, initializer=states[layer])
             finals.append(tuple(tf.stop_gradient(s[-1]) for s in sequences))
