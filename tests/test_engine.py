@@ -197,7 +197,13 @@ def test_the_typed_run_round_trips_through_json():
 
 
 @pytest.mark.parametrize(
-    "cell, names", [("lstm", "h0 c0 i f g o c h"), ("gru", "h0 z r hh h"), ("simple_rnn", "h0 h")]
+    "cell, names",
+    [
+        ("lstm", "h0 c0 i f g o c h"),
+        ("gru", "h0 z r hh h"),
+        ("simple_rnn", "h0 h"),
+        ("gru_v1", "h0 z r hh h"),
+    ],
 )
 def test_every_cell_keeps_its_own_names_and_stacked_runs_keep_every_layer(cell, names):
     result = run(RunConfig(epochs=5, cell=cell, layers=2, mode="window", units=4))
