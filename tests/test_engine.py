@@ -181,7 +181,7 @@ def test_explanations_say_why_each_mode_succeeds_or_fails(reference_result):
         Contrast(["stateless"], ["stateful", "sequence", "window"], reasons=["batch"], windows=[None])
     ]
     assert explain(run_)[-1].endswith(
-        "stateless cannot learn this sequence: its samples share a batch but never a state; stateful, "
+        "stateless cannot learn this sequence (its samples share a batch but never a state); stateful, "
         "sequence and window fit every position of it "
         "(whether that is the rule or memory, a test sequence tells)."
     )
