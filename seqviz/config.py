@@ -42,7 +42,7 @@ class RunConfig:
     learning_rate: float = 0.001  # Adam's learning rate
     seed: int = 0  # initial weights; the same seed gives the same run
     snapshots: int = 30  # weight snapshots over training, first and last included
-    cell: str = "lstm"  # the recurrent cell: lstm | gru | simple_rnn (seqviz.cells)
+    cell: str = "lstm"  # the recurrent cell: a key of seqviz.cells.CELLS (lstm, gru, simple_rnn, gru_v1)
     layers: int = 1  # stacked recurrent layers, return_sequences=True between them
     # The layout, read by mode "custom" only (the presets fix their own; seqviz.layout):
     timesteps: str = "1"  # steps per sample: a number, or "all" (each sample a whole sequence)

@@ -660,13 +660,12 @@ def _state_matters(f: StateMatters) -> str:
 
 def _stuck_reason(mode: str, reason: str, window: int | None) -> str:
     if reason == "batch":
-        return f"{mode} cannot learn this sequence: its samples share a batch but never a state"
+        return f"{mode} cannot learn this sequence (its samples share a batch but never a state)"
     if reason == "window":
         inputs = "input" if window == 1 else "inputs"
-        return (
-            f"{mode} cannot: a window of {window} {inputs} leaves look-alike positions with different targets"
-        )
-    return f"{mode} cannot: its layout leaves look-alike positions with different targets"
+        why = f"a window of {window} {inputs} leaves look-alike positions with different targets"
+        return f"{mode} cannot ({why})"
+    return f"{mode} cannot (its layout leaves look-alike positions with different targets)"
 
 
 def _contrast(f: Contrast) -> str:

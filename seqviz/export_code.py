@@ -28,9 +28,11 @@ def model_code(
         else (f"shape=({steps}, {vocab})")
     )
     names = layer_names(config.cell, config.layers)
+    # The cell's own arguments (a GRU's reset_after=False), as keras_model.build_keras_model passes them.
+    cell_options = "".join(f", {key}={value!r}" for key, value in CELLS[config.cell].keras_options().items())
     lines = []
     for k, layer_name in enumerate(names):
-        options = ", stateful=True" if stateful else ""
+        options = cell_options + (", stateful=True" if stateful else "")
         if feed.return_sequences or stepper or k < len(names) - 1:
             options += ", return_sequences=True"
         layer = CELLS[config.cell].keras_layer

@@ -6,10 +6,11 @@ epochs and batches, with no Python call per batch step.
 They pay ~0.2 ms of Python per batch step, which is what a stateful one-step run is made of;
 here a batch step costs what its arithmetic costs.
 
-The same features as the NumPy backend: every cell (LSTM, GRU ``reset_after=True``,
-SimpleRNN), stacked layers, a new sample order per epoch (shuffle), the stateful resets
-("epoch", "never", "sequence" rows), step masks (padding carries the states through), uneven
-last batches, sigmoid and softmax outputs. :func:`supports` says when it applies; the trainer
+The same features as the NumPy backend, but only for the cells in ``KERNEL_CELLS`` (LSTM, GRU
+``reset_after=True``, SimpleRNN; any other cell trains on the NumPy path): stacked layers, a
+new sample order per epoch (shuffle), the stateful resets ("epoch", "never", "sequence" rows),
+step masks (padding carries the states through), uneven last batches, sigmoid and softmax
+outputs. :func:`supports` says when it applies; the trainer
 falls back to the NumPy path otherwise.
 
 Everything compiled lives in this one file on purpose: numba's on-disk cache (``cache=True``)

@@ -57,7 +57,7 @@ def layer_forward(
         inner = states[0] @ w.recurrent_kernel
         if recurrent_bias is not None:
             inner = inner + recurrent_bias
-        new, trace = cell.step(zx[:, t], inner, states)
+        new, trace = cell.step(zx[:, t], inner, states, w.recurrent_kernel)
         if mask is not None:
             m = mask[:, t]
             new = tuple(m * a + (1 - m) * b for a, b in zip(new, states))
@@ -102,7 +102,7 @@ def _layer_backward(
             m = trace.mask[:, t]
             passed = [(1 - m) * d for d in d_states]
             d_states = tuple(m * d for d in d_states)
-        dzx, dinner, direct = cell.backward(trace.traces[t], trace.entering[t], d_states)
+        dzx, dinner, direct = cell.backward(trace.traces[t], trace.entering[t], d_states, w.recurrent_kernel)
         d_zx[:, t], d_inner[:, t] = dzx, dinner
         d_next = [dinner @ recurrent_t, *(zeros if d is None else d for d in direct[1:])]
         if direct[0] is not None:
@@ -114,7 +114,7 @@ def _layer_backward(
     flat_inner = d_inner.reshape(batch * steps, width)
     grads = [
         x.reshape(batch * steps, -1).T @ flat_zx,
-        h_tm1.reshape(batch * steps, -1).T @ flat_inner,
+        cell.recurrent_gradient(h_tm1.reshape(batch * steps, -1), flat_inner, flat_zx, trace.traces),
         cell.bias_gradient(flat_zx.sum(0), flat_inner.sum(0)),
     ]
     return grads, d_zx @ w.kernel.T

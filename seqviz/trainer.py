@@ -10,8 +10,9 @@ every epoch starts from zero state.
 - ``numpy`` (``seqviz.network``): hand-written backpropagation through any cell's backward
   step; nothing to trace, so it wins for small models, the ones seqviz is about. The same
   arithmetic runs as one compiled loop over epochs and batches (``seqviz.kernel``, numba) where
-  it supports the run, which is every layout, cell and output seqviz has; the NumPy path is the
-  reference it is tested against, and the fallback without numba.
+  it supports the run, which is every layout and output seqviz has and the cells it has code for
+  (``kernel.KERNEL_CELLS``); the NumPy path is the reference it is tested against, and the
+  fallback for another cell or without numba.
 - ``tensorflow``: one ``tf.function`` per cell and depth, with ``GradientTape`` (traced once
   per process: every shape is dynamic), that runs many epochs per call in a
   ``tf.while_loop``; it wins once the matrices are big enough for TensorFlow's kernels.
@@ -105,7 +106,7 @@ def _build_graph(cell: type[Cell], layers: int, ranks: tuple[int, ...]) -> Any:
                 inner = tf.matmul(carry[0], recurrent_kernel)
                 if recurrent_bias is not None:
                     inner = inner + recurrent_bias
-                return tuple(cell.tf_step(z_x, inner, carry))
+                return tuple(cell.tf_step(z_x, inner, carry, recurrent_kernel))
 
             sequences = tf.scan(step, projected, initializer=states[layer])
             finals.append(tuple(tf.stop_gradient(s[-1]) for s in sequences))

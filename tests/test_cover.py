@@ -9,7 +9,7 @@ import pytest
 from seqviz.cells import CELLS
 from seqviz.losses import OUTPUTS
 from seqviz.modes import MODES
-from tests.cases import CELL_NAMES, LAYOUTS, ORACLE, ORACLE_FAST, oracle_params
+from tests.cases import LAYOUTS, ORACLE, ORACLE_FAST, oracle_params
 
 
 def _triples(fits) -> set[tuple[str, str, str]]:
@@ -40,8 +40,7 @@ def test_the_fast_tier_covers_every_pair():
             assert any(t[i] == x and t[j] == y for t in fast), (x, y)
 
 
-def test_the_case_table_holds_every_mode_and_the_cell_names_are_the_registry_s():
-    assert tuple(CELLS) == CELL_NAMES
+def test_the_case_table_holds_every_mode():
     assert set(MODES) <= {c.mode for c in LAYOUTS.values()}
 
 

@@ -181,7 +181,7 @@ def test_explanations_say_why_each_mode_succeeds_or_fails(reference_result):
         Contrast(["stateless"], ["stateful", "sequence", "window"], reasons=["batch"], windows=[None])
     ]
     assert explain(run_)[-1].endswith(
-        "stateless cannot learn this sequence: its samples share a batch but never a state; stateful, "
+        "stateless cannot learn this sequence (its samples share a batch but never a state); stateful, "
         "sequence and window fit every position of it "
         "(whether that is the rule or memory, a test sequence tells)."
     )
@@ -197,7 +197,13 @@ def test_the_typed_run_round_trips_through_json():
 
 
 @pytest.mark.parametrize(
-    "cell, names", [("lstm", "h0 c0 i f g o c h"), ("gru", "h0 z r hh h"), ("simple_rnn", "h0 h")]
+    "cell, names",
+    [
+        ("lstm", "h0 c0 i f g o c h"),
+        ("gru", "h0 z r hh h"),
+        ("simple_rnn", "h0 h"),
+        ("gru_v1", "h0 z r hh h"),
+    ],
 )
 def test_every_cell_keeps_its_own_names_and_stacked_runs_keep_every_layer(cell, names):
     result = run(RunConfig(epochs=5, cell=cell, layers=2, mode="window", units=4))

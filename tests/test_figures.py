@@ -69,11 +69,15 @@ def hostile():
 
 @pytest.fixture(scope="module")
 def by_cell(data):
-    """One run per cell: the LSTM reference, a 2-layer GRU and a SimpleRNN."""
+    """One run per registered cell: the LSTM reference, a 2-layer GRU, every other cell one layer."""
     return {
         "lstm": data,
         "gru": run(RunConfig(mode="all", epochs=20, snapshots=3, cell="gru", layers=2)).run,
-        "simple_rnn": run(RunConfig(mode="all", epochs=20, snapshots=3, cell="simple_rnn")).run,
+        **{
+            name: run(RunConfig(mode="all", epochs=20, snapshots=3, cell=name)).run
+            for name in CELLS
+            if name not in ("lstm", "gru")
+        },
     }
 
 

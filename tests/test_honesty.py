@@ -113,7 +113,7 @@ def test_a_window_too_narrow_is_blamed_on_its_width_not_on_batching():
     result = checked(RunConfig(mode="all", window=1, epochs=300))
     contrast = next(f for f in result.run.facts if isinstance(f, Contrast))
     assert dict(zip(contrast.stuck, contrast.reasons)) == {"stateless": "batch", "window": "window"}
-    assert "window cannot: a window of 1 input leaves look-alike positions" in sentence(contrast)
+    assert "window cannot (a window of 1 input leaves look-alike positions" in sentence(contrast)
 
 
 def test_a_masked_zero_under_standardise_does_not_advise_standardise():

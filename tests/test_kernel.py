@@ -1,7 +1,8 @@
 """The compiled training loop (``seqviz.kernel``) against the NumPy path it compiles
 (``seqviz.network`` + cells + losses + adam, which tests/test_oracle.py and
 tests/test_layouts.py hold to ``model.fit``): every cell, every layout, both outputs, one and
-two layers, the same losses, weights, snapshots and final states."""
+two layers, the same losses, weights, snapshots and final states. A cell the kernel has no code
+for trains on the NumPy path (tests/test_oracle.py holds that path to ``fit``)."""
 
 import dataclasses
 import itertools
@@ -20,6 +21,8 @@ from seqviz.weights import initial_weights
 from tests.cases import LAYOUTS, pairwise, params
 
 TEXT = "a b c a b d a b c e b a c"
+COMPILED_CELLS = [c for c in CELLS if c in kernel.KERNEL_CELLS]
+NUMPY_CELLS = [c for c in CELLS if c not in kernel.KERNEL_CELLS]
 
 
 def _on_text(config: RunConfig) -> RunConfig:
@@ -29,7 +32,7 @@ def _on_text(config: RunConfig) -> RunConfig:
     )
 
 
-KERNEL = list(itertools.product(LAYOUTS, CELLS, OUTPUTS, (1, 2)))
+KERNEL = list(itertools.product(LAYOUTS, COMPILED_CELLS, OUTPUTS, (1, 2)))
 
 
 def _feed(config: RunConfig):
@@ -57,7 +60,7 @@ def _both(config: RunConfig, cell: str, layers: int, output: str, epochs: int = 
 
 
 @pytest.mark.parametrize(
-    "case, cell, output, layers", params(KERNEL, pairwise(LAYOUTS, CELLS, OUTPUTS, (1, 2)))
+    "case, cell, output, layers", params(KERNEL, pairwise(LAYOUTS, COMPILED_CELLS, OUTPUTS, (1, 2)))
 )
 def test_the_compiled_loop_trains_what_the_numpy_path_trains(case, cell, output, layers):
     feed, start, (fused, reference) = _both(_on_text(LAYOUTS[case]), cell, layers, output)
@@ -121,7 +124,20 @@ def test_what_the_kernel_does_not_cover_trains_on_the_numpy_path():
     )
 
 
-@pytest.mark.parametrize("cell", list(CELLS))
+@pytest.mark.parametrize("cell", NUMPY_CELLS)
+def test_a_cell_without_kernel_code_trains_on_the_numpy_path(cell):
+    feed, dataset = _feed(_on_text(LAYOUTS["stateful"]))
+    assert not kernel.supports(feed, "softmax", cell)
+    start = initial_weights(dataset.vocabulary.size, 4, seed=0, cell=cell)
+    asked, reference = (
+        train(feed, start, epochs=3, learning_rate=0.01, output="softmax", backend="numpy", compiled=c)
+        for c in (True, False)
+    )
+    assert not asked.compiled and asked.backend == "numpy"
+    assert asked.losses == reference.losses
+
+
+@pytest.mark.parametrize("cell", COMPILED_CELLS)
 @pytest.mark.parametrize("mode", ["chunks", "sequence", "window"])
 def test_the_compiled_loop_trains_a_numeric_csv_as_the_numpy_path_does(cell, mode):
     """Real-valued inputs with two features and a linear output (mse), from the shipped CSV."""

@@ -213,6 +213,15 @@ def _fit(feed, start: Weights, epochs: int, learning_rate: float, output: str = 
 keras = pytest.importorskip("keras")
 
 
+# Where a weight's gradient is the size of Adam's epsilon (1e-7), Adam's step follows the
+# gradient's size, not only its sign, so float32 rounding that Keras and seqviz order differently
+# moves that weight by more than elsewhere. gru_v1 (GRU reset_after=False) here: token 'x' comes
+# once per epoch right after a reset, its first gradient is ~4e-7, and its kernel entry ends 3.9e-4
+# from fit's while the losses agree to 1e-4 and, from identical weights and states, every batch's
+# gradients agree with Keras's to 9e-8. Every other weight of the case is held to the usual 1e-4.
+WEIGHT_ATOL = {("reset-between-sequences", "gru_v1"): 5e-4}
+
+
 @pytest.mark.parametrize("case, cell, output, layers", oracle_params("layouts"))
 def test_every_layout_trains_what_fit_trains_and_replays_what_keras_predicts(case, cell, output, layers):
     feed, dataset = _feed(RunConfig(**{**LAYOUTS[case].as_dict(), "output": output}))
@@ -221,8 +230,11 @@ def test_every_layout_trains_what_fit_trains_and_replays_what_keras_predicts(cas
     theirs, fit_losses = _fit(feed, start, epochs, lr, output)
     ours = train(feed, start, epochs=epochs, learning_rate=lr, output=output, snapshots=1)
     np.testing.assert_allclose(ours.losses, fit_losses, rtol=1e-4, atol=1e-5)
+    loose = WEIGHT_ATOL.get((case, cell), 1e-4) if output == "softmax" else 1e-4
     for a, b in zip(ours.weights.as_list(), theirs.as_list()):
-        np.testing.assert_allclose(a, b, atol=1e-4)
+        far = np.abs(a - b) > 1e-4
+        assert far.sum() <= (1 if loose > 1e-4 else 0), np.argwhere(far)  # at most the one weight
+        np.testing.assert_allclose(a, b, atol=loose)
     replayed = replay(feed, ours.weights, output)
     model = build_keras_model(feed, 5, output, ours.weights)
     reset_states(model)

@@ -43,9 +43,12 @@ def _keras_layer_outputs(feed, weights: Weights):
     )
     inputs = keras.Input(**shape)
     layer_class = getattr(keras.layers, weights.cell_type.keras_layer)
+    options = weights.cell_type.keras_options()
     x, outputs, layers = inputs, [], []
     for _ in weights.layers:
-        layer = layer_class(weights.units, return_sequences=True, return_state=True, stateful=feed.stateful)
+        layer = layer_class(
+            weights.units, return_sequences=True, return_state=True, stateful=feed.stateful, **options
+        )
         sequence, *finals = layer(x)
         outputs += [sequence, *finals]
         layers.append(layer)
@@ -156,6 +159,8 @@ def test_every_mode_starts_from_identical_weights_shaped_as_keras_builds_them(ce
             MODES[mode](dataset, config), config.units, "sigmoid", cell=cell, layers=layers
         )
         assert [w.shape for w in model.get_weights()] == [w.shape for w in first.as_list()], mode
+        for k, layer in enumerate(first.layers):  # the bias Keras's own initialiser gives
+            np.testing.assert_array_equal(model.get_weights()[3 * k + 2], layer.bias)
     # Recurrent kernels are orthogonal, biases as Keras initialises them.
     u = config.units
     for layer in first.layers:
@@ -166,5 +171,7 @@ def test_every_mode_starts_from_identical_weights_shaped_as_keras_builds_them(ce
         assert bias.shape == (4 * u,) and bias[u : 2 * u].tolist() == [1.0] * u and not bias[:u].any()
     elif cell == "gru":
         assert bias.shape == (2, 3 * u) and not bias.any()  # reset_after=True: input and recurrent bias
+    elif cell == "gru_v1":
+        assert bias.shape == (3 * u,) and not bias.any()  # reset_after=False: one bias
     else:
         assert bias.shape == (u,) and not bias.any()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from seqviz.cells.base import Cell, Internal
 from seqviz.cells.gru import GRU
+from seqviz.cells.gru_v1 import GRUv1
 from seqviz.cells.lstm import LSTM
 from seqviz.cells.simple_rnn import SimpleRNN
 
-CELLS: dict[str, type[Cell]] = {cell.name: cell for cell in (LSTM, GRU, SimpleRNN)}
+CELLS: dict[str, type[Cell]] = {cell.name: cell for cell in (LSTM, GRU, SimpleRNN, GRUv1)}
 
 __all__ = ["CELLS", "Cell", "Internal"]

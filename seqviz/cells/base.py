@@ -68,13 +68,18 @@ class Cell:
     # --- one step ------------------------------------------------------------------
 
     @classmethod
-    def step(cls, zx: Array, inner: Array, states: States) -> tuple[States, tuple[Array, ...]]:
+    def step(
+        cls, zx: Array, inner: Array, states: States, recurrent_kernel: Array
+    ) -> tuple[States, tuple[Array, ...]]:
         """One timestep in NumPy.
 
         Args:
             zx: (B, G*u) ``x_t @ kernel`` plus the input bias.
             inner: (B, G*u) ``h_tm1 @ recurrent_kernel`` plus the recurrent bias, if any.
             states: the states entering the step, ``state_names`` order.
+            recurrent_kernel: (u, G*u), for a cell whose recurrent product reads one of its
+                gates (a GRU with ``reset_after=False`` multiplies ``r * h_tm1`` into its
+                candidate's slice); most cells read ``inner`` alone.
         Returns:
             The states leaving the step, and the values named by ``trace_names``.
         """
@@ -82,7 +87,7 @@ class Cell:
 
     @classmethod
     def backward(
-        cls, trace: tuple[Array, ...], states: States, d_states: States
+        cls, trace: tuple[Array, ...], states: States, d_states: States, recurrent_kernel: Array
     ) -> tuple[Array, Array, tuple[Array | None, ...]]:
         """The gradients of one step, given those of the states it leaves.
 
@@ -90,6 +95,7 @@ class Cell:
             trace: what ``step`` returned for this timestep.
             states: the states that entered the step.
             d_states: the loss's gradient with respect to the states leaving it.
+            recurrent_kernel: as ``step`` reads it.
         Returns:
             The gradients of ``zx`` and of ``inner``, and of the entering states by every
             path but ``inner`` (None: zero); the driver adds ``d_inner @ recurrent_kernel.T``
@@ -98,7 +104,26 @@ class Cell:
         raise NotImplementedError
 
     @classmethod
-    def tf_step(cls, zx: Any, inner: Any, states: tuple[Any, ...]) -> tuple[Any, ...]:
+    def recurrent_gradient(
+        cls, h_tm1: Array, d_inner: Array, d_zx: Array, traces: list[tuple[Array, ...]]
+    ) -> Array:
+        """The recurrent kernel's gradient over a layer's steps: ``h_tm1.T @ d_inner``, the
+        product ``inner`` is made of; a cell that multiplies something else into a slice of
+        the recurrent kernel inside ``step`` adds that slice's share.
+
+        Args:
+            h_tm1: (B*T, u) the h entering each step, samples first, then steps.
+            d_inner: (B*T, G*u) the gradients ``backward`` gave ``inner``, in the same order.
+            d_zx: (B*T, G*u) those it gave ``zx``.
+            traces: per step, what ``step`` returned ((B, u) arrays).
+        Returns:
+            (u, G*u).
+        """
+        grad: Array = h_tm1.T @ d_inner
+        return grad
+
+    @classmethod
+    def tf_step(cls, zx: Any, inner: Any, states: tuple[Any, ...], recurrent_kernel: Any) -> tuple[Any, ...]:
         """The same step on TensorFlow tensors, for the graph backend: the states leaving it."""
         raise NotImplementedError
 

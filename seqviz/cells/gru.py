@@ -75,7 +75,9 @@ class GRU(Cell):
         return np.stack([d_input, d_recurrent])
 
     @classmethod
-    def step(cls, zx: Array, inner: Array, states: States) -> tuple[States, tuple[Array, ...]]:
+    def step(
+        cls, zx: Array, inner: Array, states: States, recurrent_kernel: Array
+    ) -> tuple[States, tuple[Array, ...]]:
         (h_tm1,) = states
         u = zx.shape[-1] // 3
         zr = sigmoid(zx[:, : 2 * u] + inner[:, : 2 * u])
@@ -87,7 +89,7 @@ class GRU(Cell):
 
     @classmethod
     def backward(
-        cls, trace: tuple[Array, ...], states: States, d_states: States
+        cls, trace: tuple[Array, ...], states: States, d_states: States, recurrent_kernel: Array
     ) -> tuple[Array, Array, tuple[Array | None, ...]]:
         z, r, hh, _, i_h = trace
         (h_tm1,) = states
@@ -100,7 +102,7 @@ class GRU(Cell):
         return d_zx, d_inner, (d_h * z,)
 
     @classmethod
-    def tf_step(cls, zx: Any, inner: Any, states: tuple[Any, ...]) -> tuple[Any, ...]:
+    def tf_step(cls, zx: Any, inner: Any, states: tuple[Any, ...], recurrent_kernel: Any) -> tuple[Any, ...]:
         import tensorflow as tf
 
         x_z, x_r, x_h = tf.split(zx, 3, axis=-1)

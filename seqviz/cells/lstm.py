@@ -83,7 +83,9 @@ class LSTM(Cell):
         return bias
 
     @classmethod
-    def step(cls, zx: Array, inner: Array, states: States) -> tuple[States, tuple[Array, ...]]:
+    def step(
+        cls, zx: Array, inner: Array, states: States, recurrent_kernel: Array
+    ) -> tuple[States, tuple[Array, ...]]:
         _, c_tm1 = states
         z = zx + inner
         u = z.shape[-1] // 4
@@ -96,7 +98,7 @@ class LSTM(Cell):
 
     @classmethod
     def backward(
-        cls, trace: tuple[Array, ...], states: States, d_states: States
+        cls, trace: tuple[Array, ...], states: States, d_states: States, recurrent_kernel: Array
     ) -> tuple[Array, Array, tuple[Array | None, ...]]:
         i, f, g, o, c, _ = trace
         c_tm1 = states[1]
@@ -115,7 +117,7 @@ class LSTM(Cell):
         return dz, dz, (None, d_c * f)
 
     @classmethod
-    def tf_step(cls, zx: Any, inner: Any, states: tuple[Any, ...]) -> tuple[Any, ...]:
+    def tf_step(cls, zx: Any, inner: Any, states: tuple[Any, ...], recurrent_kernel: Any) -> tuple[Any, ...]:
         import tensorflow as tf
 
         z_i, z_f, z_c, z_o = tf.split(zx + inner, 4, axis=-1)

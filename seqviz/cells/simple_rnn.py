@@ -34,20 +34,22 @@ class SimpleRNN(Cell):
     )
 
     @classmethod
-    def step(cls, zx: Array, inner: Array, states: States) -> tuple[States, tuple[Array, ...]]:
+    def step(
+        cls, zx: Array, inner: Array, states: States, recurrent_kernel: Array
+    ) -> tuple[States, tuple[Array, ...]]:
         h = np.tanh(zx + inner)
         return (h,), (h,)
 
     @classmethod
     def backward(
-        cls, trace: tuple[Array, ...], states: States, d_states: States
+        cls, trace: tuple[Array, ...], states: States, d_states: States, recurrent_kernel: Array
     ) -> tuple[Array, Array, tuple[Array | None, ...]]:
         (h,) = trace
         d_pre = d_states[0] * (1.0 - h * h)
         return d_pre, d_pre, (None,)
 
     @classmethod
-    def tf_step(cls, zx: Any, inner: Any, states: tuple[Any, ...]) -> tuple[Any, ...]:
+    def tf_step(cls, zx: Any, inner: Any, states: tuple[Any, ...], recurrent_kernel: Any) -> tuple[Any, ...]:
         import tensorflow as tf
 
         return (tf.tanh(zx + inner),)

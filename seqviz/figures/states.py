@@ -399,7 +399,7 @@ def internals_figure(mode: ModeResult, cell: str, layer: int | None = None) -> F
 
     Args:
         mode: one mode's result.
-        cell: the cell the run used (``RunConfig.cell``): ``lstm``, ``gru`` or ``simple_rnn``.
+        cell: the cell the run used (``RunConfig.cell``, a key of ``seqviz.cells.CELLS``).
         layer: 0-based; None is the last layer.
     Raises:
         ValueError: ``cell`` is not a registered cell.
