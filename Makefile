@@ -43,7 +43,7 @@ check: $(VENV)/.dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	@$(PY) -m mypy & types=$$!; \
-	$(PY) -m pytest -m "not slow" -n $(JOBS); tests=$$?; \
+	$(PY) -m pytest -m "not slow" -n $(JOBS) --dist worksteal; tests=$$?; \
 	wait $$types; typed=$$?; \
 	exit $$(( tests != 0 || typed != 0 ))
 

@@ -344,16 +344,17 @@ def _cover(fits: Sequence[Fit]) -> list[Fit]:
 ORACLE_FAST: list[Fit] = _cover(ORACLE)
 
 
-def oracle_params(test: str) -> list:
+def oracle_params(test: str, fast_cases: Sequence[str] | None = None) -> list:
     """The parametrisations of ``test``'s oracle, as (case, cell, output, layers) pytest params:
-    the pairwise cover's in the fast tier, the rest marked slow."""
+    the pairwise cover's in the fast tier (only those of ``fast_cases`` if given), the rest
+    marked slow."""
     return [
         pytest.param(
             f.case,
             f.cell,
             f.output,
             f.layers,
-            marks=() if f in ORACLE_FAST else pytest.mark.slow,
+            marks=() if f in ORACLE_FAST and f.case in (fast_cases or [f.case]) else pytest.mark.slow,
             id=f"{f.case}-{f.cell}-{f.output}-{f.layers}",
         )
         for f in ORACLE

@@ -24,15 +24,24 @@ OUTSIDE = ("browser", "container")
 # a [parameter id] marks that case only. Tests marked slow in their own file are not repeated.
 SLOW = {
     "test_app": (
+        "test_pressing_train_runs_the_typed_configuration_and_updates_the_url",
+        "test_changing_a_widget_does_not_retrain_until_train_is_pressed",
+        "test_bad_sequence_shows_an_error_and_keeps_the_last_result",
+        "test_epoch_scrubber_redraws_from_snapshots",
+        "test_gates_are_drawn_on_demand",
+        "test_state_section_shows_the_chosen_mode",
+        "test_other_cells_and_stacked_layers_show_their_own_internals_per_layer",
         "test_default_page_trains_the_reference_question_in_every_mode",
         "test_every_preset_trains_without_an_error",
         "test_a_thousand_token_run_ships_at_most_a_megabyte_of_charts",
     ),
-    "test_cli": ("test_arbitrary_arguments_never_raise",),
+    "test_cli": ("test_arbitrary_arguments_never_raise", "test_json_to_stdout_is_pure_json"),
     "test_config": ("test_any_query_gives_a_valid_configuration_or_notices",),
     "test_csv": ("test_any_bytes_give_a_dataset_or_one_message_never_a_traceback",),
     "test_engine": ("test_same_seed_reproduces_in_a_new_process",),
+    "test_app_numbers": ("test_the_csv_preset_draws_lines_of_predictions_and_targets_with_a_verdict",),
     "test_export": (
+        "test_every_cell_stacked_exports_a_script_and_a_model_keras_runs[gru]",
         "test_every_cell_stacked_exports_a_script_and_a_model_keras_runs[lstm]",
         "test_every_cell_stacked_exports_a_script_and_a_model_keras_runs[simple_rnn]",
     ),
@@ -60,6 +69,7 @@ SLOW = {
         "test_prediction_matches_model_predict_with_the_state_from_zeros_or_carried[gru-zeros]",
         "test_prediction_matches_model_predict_with_the_state_from_zeros_or_carried[lstm-carry]",
         "test_prediction_matches_model_predict_with_the_state_from_zeros_or_carried[gru-carry]",
+        "test_the_exported_reset_is_seqvizs_intervention[lanes, rebuilt]",
         "test_the_exported_reset_is_seqvizs_intervention[stateful, carried]",
         "test_the_exported_reset_is_seqvizs_intervention[sequence, mid-sample]",
         "test_the_exported_reset_is_seqvizs_intervention[window]",
@@ -72,11 +82,14 @@ SLOW = {
         "test_the_graph_backend_trains_mse_as_fit_does",
         "test_multi_feature_replay_matches_the_keras_layers",
     ),
+    "test_registries": ("test_every_option_has_a_form_widget_with_the_table_s_range",),
     "test_robustness": (
+        "test_hostile_notices_are_not_markup",
         "test_any_url_shows_a_run_or_a_notice_never_an_exception",
         "test_markup_in_tokens_is_shown_literally_in_tables_charts_and_explanation",
     ),
     "test_teaching_app": (
+        "test_every_section_says_what_to_look_at_and_the_glossary_explains_the_page_s_terms",
         "test_normal_charts_have_4_5_to_1_text_and_presentation_mode_18_px_text_and_hides_sections",
         "test_a_prepared_link_opens_on_its_view_and_the_view_stays_in_the_url",
         "test_continue_training_goes_on_from_the_final_weights_and_the_loss_curve_continues",
@@ -85,10 +98,13 @@ SLOW = {
         "test_the_reference_preset_tests_past_the_training_data_and_says_which_positions_count",
     ),
     "test_workers": (
+        "test_a_run_continued_in_a_worker_starts_from_the_weights_it_is_given",
+        "test_a_worker_that_dies_mid_run_is_replaced",
         "test_a_worker_that_does_not_answer_a_stop_is_killed_and_replaced",
         "test_a_worker_that_died_while_idle_is_replaced_before_it_is_used",
     ),
     "test_walkthrough_app": (
+        "test_the_walkthrough_sections_render_with_their_frames",
         "test_walkthrough_choices_redraw_without_retraining",
         "test_a_unit_past_a_narrower_runs_units_falls_back_to_its_last",
         "test_the_walkthrough_is_built_only_once_opened_and_the_link_keeps_it_open",
