@@ -47,15 +47,18 @@ check: $(VENV)/.dev
 	wait $$types; typed=$$?; \
 	exit $$(( tests != 0 || typed != 0 ))
 
-# The full tier: the container tests (an image build, mostly waiting on pip and disk) run as
-# their own pytest beside the rest; each browser module stays on one worker (--dist loadgroup).
+# The full tier: the browser tests (a server and Chromium per module, mostly waiting on them)
+# and the container tests (an image build, mostly waiting on pip and disk) each run as their own
+# pytest beside the rest, which xdist spreads over the cores.
 test: lint
-	@log=$$(mktemp); \
-	$(PY) -m pytest -m container >$$log 2>&1 & container=$$!; \
-	$(PY) -m pytest -m "not container" -n $(JOBS) --dist loadgroup --durations=10; rest=$$?; \
-	wait $$container; built=$$?; \
-	echo "--- the container tests (pytest -m container), run beside the rest:"; cat $$log; rm -f $$log; \
-	exit $$(( rest != 0 || built != 0 ))
+	@logs=$$(mktemp -d); \
+	$(PY) -m pytest -m container >$$logs/container 2>&1 & container=$$!; \
+	$(PY) -m pytest -m "browser and not container" --durations=10 >$$logs/browser 2>&1 & browser=$$!; \
+	$(PY) -m pytest -m "not browser and not container" -n $(JOBS) --dist worksteal --durations=10; rest=$$?; \
+	wait $$browser; shown=$$?; wait $$container; built=$$?; \
+	for part in browser container; do echo "--- pytest -m $$part, run beside the rest:"; cat $$logs/$$part; done; \
+	rm -rf $$logs; \
+	exit $$(( rest != 0 || shown != 0 || built != 0 ))
 
 # The fact checker's long profile: fresh random configurations (CHECKER_EXAMPLES of them), every
 # fact each run states re-derived by tests/checker.py. `make test` runs a fixed-seed 500.

@@ -14,8 +14,9 @@ settings.register_profile(
 )
 settings.load_profile("seqviz")
 
-# Tests that drive a real Chromium or build the image run in the full tier only, each module on
-# one xdist worker (its server and browser are module fixtures, started once).
+# Tests that drive a real Chromium or build the image run in the full tier only, as their own
+# pytest beside the rest (`make test`): their servers and browsers are module fixtures, started
+# once, and a module's tests run in order.
 OUTSIDE = ("browser", "container")
 
 
@@ -120,7 +121,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if any(item.get_closest_marker(m) for m in OUTSIDE):
             item.add_marker(pytest.mark.slow)
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
         listed = SLOW.get(item.module.__name__.rpartition(".")[2], ())
         if item.name in listed or item.originalname in listed:
             item.add_marker(pytest.mark.slow)
