@@ -92,7 +92,7 @@ def test_a_test_positions_scoring_follows_the_verdicts_rule():
 
     test = _test(seen=[0, 1], ties=[1, 2])
     labels = [scored_label(test, p) for p in test.predictions]
-    assert labels == ["no: seen in training", "no: seen in training", "tie", "yes"]
+    assert labels == ["no, seen", "no, seen", "tie", "yes"]
     assert [p.position for p in scored_positions(test)] == [k for k, w in enumerate(labels) if w == "yes"]
 
 

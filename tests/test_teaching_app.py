@@ -232,6 +232,4 @@ def test_the_reference_preset_tests_past_the_training_data_and_says_which_positi
     assert "positions 0–1 seen in training, not scored" in captions  # stateful, sequence: their view
     # Each mode scores what is new to its own view: sequence (and stateful) saw positions 0 and 1.
     scored = [list(d.value["scored"]) for d in at.dataframe if "scored" in d.value.columns]
-    assert any(
-        s[:2] == ["no: seen in training"] * 2 and all(v in ("yes", "tie") for v in s[2:]) for s in scored
-    )
+    assert any(s[:2] == ["no, seen"] * 2 and all(v in ("yes", "tie") for v in s[2:]) for s in scored)
